@@ -1,0 +1,174 @@
+/** Stable codes of every error the kernel throws; match on these, not on messages. */
+export type KernelErrorCode =
+  | "INVALID_NAME"
+  | "SERVICE_NOT_FOUND"
+  | "ALREADY_REGISTERED"
+  | "DEPENDENCY_CYCLE"
+  | "MISSING_DEPENDENCY"
+  | "INVALID_STATE"
+  | "START_FAILED"
+  | "STOP_FAILED"
+  | "START_TIMEOUT"
+  | "STOP_TIMEOUT"
+  | "START_ALL_FAILED"
+  | "STOP_ALL_FAILED"
+  | "STATE_LOAD_FAILED"
+  | "STATE_SAVE_FAILED"
+  | "SWAP_FAILED"
+  | "KERNEL_CLOSED";
+
+/** Base of every error thrown by `@mk/core`. */
+export class KernelError extends Error {
+  override name = "KernelError";
+  readonly code: KernelErrorCode;
+  /** The service the error is about, when there is one. */
+  readonly service: string | undefined;
+
+  constructor(code: KernelErrorCode, message: string, options?: { service?: string; cause?: unknown }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+    this.service = options?.service;
+  }
+}
+
+export const SERVICE_NAME_PATTERN: RegExp = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+
+export class InvalidNameError extends KernelError {
+  override name = "InvalidNameError";
+  constructor(name: unknown) {
+    super("INVALID_NAME", `invalid service name ${JSON.stringify(String(name))}: expected ${SERVICE_NAME_PATTERN.source}`, {
+      service: String(name),
+    });
+  }
+}
+
+export class ServiceNotFoundError extends KernelError {
+  override name = "ServiceNotFoundError";
+  constructor(service: string) {
+    super("SERVICE_NOT_FOUND", `service "${service}" is not registered`, { service });
+  }
+}
+
+export class AlreadyRegisteredError extends KernelError {
+  override name = "AlreadyRegisteredError";
+  constructor(service: string) {
+    super("ALREADY_REGISTERED", `service "${service}" is already registered`, { service });
+  }
+}
+
+/** `cycle` lists the path with its first name repeated at the end: `["a", "b", "a"]`, where each depends on the next. */
+export class DependencyCycleError extends KernelError {
+  override name = "DependencyCycleError";
+  readonly cycle: readonly string[];
+  constructor(cycle: readonly string[]) {
+    super("DEPENDENCY_CYCLE", `dependency cycle: ${cycle.join(" -> ")}`, { service: cycle[0] ?? "" });
+    this.cycle = cycle;
+  }
+}
+
+export class MissingDependencyError extends KernelError {
+  override name = "MissingDependencyError";
+  readonly dependency: string;
+  constructor(service: string, dependency: string) {
+    super("MISSING_DEPENDENCY", `service "${service}" depends on "${dependency}", which is not registered`, { service });
+    this.dependency = dependency;
+  }
+}
+
+/** An operation that the service's current status does not allow (e.g. unregistering a running service). */
+export class InvalidStateError extends KernelError {
+  override name = "InvalidStateError";
+  constructor(service: string, message: string) {
+    super("INVALID_STATE", `service "${service}": ${message}`, { service });
+  }
+}
+
+export class StartFailedError extends KernelError {
+  override name = "StartFailedError";
+  constructor(service: string, cause: unknown) {
+    super("START_FAILED", `service "${service}" failed to start: ${describe(cause)}`, { service, cause });
+  }
+}
+
+export class StopFailedError extends KernelError {
+  override name = "StopFailedError";
+  constructor(service: string, cause: unknown) {
+    super("STOP_FAILED", `service "${service}" failed to stop: ${describe(cause)}`, { service, cause });
+  }
+}
+
+export class LifecycleTimeoutError extends KernelError {
+  override name = "LifecycleTimeoutError";
+  readonly timeoutMs: number;
+  constructor(phase: "start" | "stop", service: string, timeoutMs: number) {
+    super(phase === "start" ? "START_TIMEOUT" : "STOP_TIMEOUT", `service "${service}" did not ${phase} within ${timeoutMs} ms`, {
+      service,
+    });
+    this.timeoutMs = timeoutMs;
+  }
+}
+
+/** One failure inside a `startAll`/`stopAll`. */
+export interface ServiceFailure {
+  service: string;
+  error: Error;
+}
+
+/**
+ * `startAll`/`stopAll` did all they could and some services failed.
+ * `failures` names each; `skipped` lists services a start failure held back.
+ */
+export class LifecycleAggregateError extends KernelError {
+  override name = "LifecycleAggregateError";
+  readonly failures: readonly ServiceFailure[];
+  readonly skipped: readonly string[];
+  constructor(phase: "startAll" | "stopAll", failures: readonly ServiceFailure[], skipped: readonly string[] = []) {
+    const lines = failures.map((f) => `${f.service}: ${f.error.message}`);
+    const held = skipped.length > 0 ? `; not started because a dependency failed: ${skipped.join(", ")}` : "";
+    super(
+      phase === "startAll" ? "START_ALL_FAILED" : "STOP_ALL_FAILED",
+      `${phase} failed for ${failures.map((f) => f.service).join(", ")} (${lines.join("; ")})${held}`,
+      { service: failures[0]?.service ?? "", cause: failures[0]?.error },
+    );
+    this.failures = failures;
+    this.skipped = skipped;
+  }
+}
+
+export class StateLoadFailedError extends KernelError {
+  override name = "StateLoadFailedError";
+  constructor(service: string, cause: unknown) {
+    super("STATE_LOAD_FAILED", `could not load the saved state of service "${service}": ${describe(cause)}`, { service, cause });
+  }
+}
+
+export class StateSaveFailedError extends KernelError {
+  override name = "StateSaveFailedError";
+  constructor(service: string, cause: unknown) {
+    super("STATE_SAVE_FAILED", `could not save the state of service "${service}": ${describe(cause)}`, { service, cause });
+  }
+}
+
+/** The swap failed at `phase` and was rolled back: the old version serves again with its state. */
+export class SwapFailedError extends KernelError {
+  override name = "SwapFailedError";
+  readonly phase: string;
+  constructor(service: string, phase: string, cause: unknown) {
+    super("SWAP_FAILED", `hot swap of service "${service}" failed at ${phase} and was rolled back: ${describe(cause)}`, {
+      service,
+      cause,
+    });
+    this.phase = phase;
+  }
+}
+
+export class KernelClosedError extends KernelError {
+  override name = "KernelClosedError";
+  constructor(operation: string, service = "") {
+    super("KERNEL_CLOSED", `kernel is closed: cannot ${operation}${service ? ` "${service}"` : ""}`, { service });
+  }
+}
+
+function describe(cause: unknown): string {
+  return cause instanceof Error ? cause.message : String(cause);
+}

@@ -1,0 +1,112 @@
+import type { Logger } from "@mk/logger";
+import type { StateStore } from "@mk/state";
+
+/** The answer to an {@link Event}. `code` 0 is success; see `ReplyCode` for the others. */
+export type Reply<T = unknown> = { code: number; message: string; data?: T };
+
+/** A message between services, or to the kernel itself when `to` is absent or "". */
+export type Event<T = unknown> = {
+  /** Target service; absent or "" addresses the kernel. */
+  to?: string;
+  from: string;
+  type: string;
+  content?: T;
+  /** Reply deadline in ms; the kernel's `defaultTimeoutMs` when absent. */
+  timeoutMs?: number;
+};
+
+/** An event sent from inside a service: `from` defaults to the service's name. */
+export type OutgoingEvent<T = unknown> = Omit<Event<T>, "from"> & { from?: string };
+
+export type ServiceStatus = "created" | "starting" | "running" | "stopping" | "stopped" | "failed";
+
+/** Per-call options of `send` and `push`. */
+export interface CallOptions {
+  /** Stops waiting for the reply: the call rejects with the signal's reason. */
+  signal?: AbortSignal;
+}
+
+/** What the kernel gives a service while it runs. */
+export interface ServiceContext {
+  readonly name: string;
+  /** The service's own child of the kernel's logger. */
+  readonly logger: Logger;
+  /** Aborts when the service stops or is swapped out. */
+  readonly signal: AbortSignal;
+  send(event: OutgoingEvent, options?: CallOptions): Promise<Reply>;
+  push(event: OutgoingEvent, options?: CallOptions): Promise<Reply>;
+}
+
+/** Passed to `importState`: which version exported the state. */
+export interface ImportInfo {
+  fromVersion?: string;
+}
+
+/**
+ * A unit the kernel runs. Every method is optional: a service that cannot
+ * export or import state simply skips migration and persistence.
+ */
+export interface Service {
+  /** `[A-Za-z0-9][A-Za-z0-9._-]{0,127}` */
+  readonly name: string;
+  readonly version?: string;
+  /** Names of the services that must be running before this one starts. */
+  readonly dependencies?: readonly string[];
+  /** Overrides the kernel's `startTimeoutMs` for this service. */
+  readonly startTimeoutMs?: number;
+  /** Overrides the kernel's `stopTimeoutMs` for this service. */
+  readonly stopTimeoutMs?: number;
+  start?(ctx: ServiceContext): void | Promise<void>;
+  stop?(): void | Promise<void>;
+  handle?(event: Event, ctx: ServiceContext): Reply | Promise<Reply>;
+  /** "Exportable": the state to persist and to hand to the next version. */
+  exportState?(): unknown;
+  /** "Importable": receives state exported by this or an earlier version. */
+  importState?(state: unknown, info: ImportInfo): void | Promise<void>;
+}
+
+/** Message counters of one service since it was registered. */
+export interface ServiceStats {
+  /** Events answered by the handler (any code it chose). */
+  handled: number;
+  /** Handler threw or rejected (answered 500). */
+  failed: number;
+  /** No reply before the deadline (answered 408). */
+  timedOut: number;
+  /** Not delivered: not running (404) or queue full (503). */
+  refused: number;
+}
+
+export interface ServiceInfo {
+  name: string;
+  version?: string;
+  status: ServiceStatus;
+  dependencies: string[];
+  stats: ServiceStats;
+}
+
+export interface KernelOptions {
+  /** Where exported state is persisted. No store: no persistence. */
+  store?: StateStore;
+  /** @default a logger writing text lines to stdout */
+  logger?: Logger;
+  /** Periodic save of running exportable services; 0 turns it off. @default 2000 */
+  checkpointIntervalMs?: number;
+  /** Reply deadline of events without `timeoutMs`. @default 5000 */
+  defaultTimeoutMs?: number;
+  /** Most pushed events not yet answered; past it `push` answers 503 at once. @default 1024 */
+  queueCapacity?: number;
+  /** Deadline of one service's `start`. @default 30000 */
+  startTimeoutMs?: number;
+  /** Deadline of one service's `stop`. @default 30000 */
+  stopTimeoutMs?: number;
+}
+
+/** A service moved from one status to another. */
+export interface StatusChange {
+  name: string;
+  version?: string;
+  /** `undefined` on registration. */
+  from: ServiceStatus | undefined;
+  to: ServiceStatus;
+}

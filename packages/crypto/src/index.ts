@@ -1,0 +1,1 @@
+export type { Crypter } from "./crypter.ts";

@@ -1,0 +1,1 @@
+export type { Level, LogRecord, Logger, Sink } from "./types.ts";

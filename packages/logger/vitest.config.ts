@@ -1,0 +1,3 @@
+import { mkVitestConfig } from "../../vitest.shared.ts";
+
+export default mkVitestConfig();

@@ -1,0 +1,1 @@
+export type { LoadedState, SaveMeta, StateStore } from "./state-store.ts";
