@@ -4,7 +4,7 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 
-const workspaces = ["packages", "apps"].flatMap((top) =>
+const workspaces = ["packages", "apps", "tools"].flatMap((top) =>
   existsSync(top) ? readdirSync(top).map((dir) => join(top, dir)) : [],
 );
 
