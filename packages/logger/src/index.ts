@@ -1,1 +1,10 @@
-export type { Level, LogRecord, Logger, Sink } from "./types.ts";
+export { createLogger } from "./logger.ts";
+export type { LoggerOptions } from "./logger.ts";
+export { textSink } from "./text-sink.ts";
+export type { StreamSinkOptions } from "./text-sink.ts";
+export { jsonSink } from "./json-sink.ts";
+export type { LineStream } from "./line-writer.ts";
+export { LEVELS, LEVEL_VALUES, isLevel, levelValue } from "./levels.ts";
+export { formatTimestamp } from "./timestamp.ts";
+export { LoggerError, InvalidLevelError, InvalidLoggerOptionError, HttpSinkError, SinkWriteError } from "./errors.ts";
+export type { Level, LogRecord, Logger, LoggerStats, Sink, SinkStats } from "./types.ts";

@@ -1,0 +1,87 @@
+import { LEVEL_VALUES } from "./levels.ts";
+import { formatRecordTime } from "./timestamp.ts";
+import type { Level, LogRecord } from "./types.ts";
+
+const UPPER: Readonly<Record<Level, string>> = { debug: "DEBUG", info: "INFO", warn: "WARN", error: "ERROR" };
+
+/** `[YYYY-MM-DD HH:mm:ss.SSS] [LEVEL] [service] message`, then ` {fields as JSON}` if any, then "\n". */
+export function textLine(record: LogRecord): string {
+  const level = UPPER[record.level] ?? String(record.level).toUpperCase();
+  let line = "[" + formatRecordTime(record.time) + "] [" + level + "] [" + record.service + "] " + record.message;
+  const fields = record.fields;
+  if (fields !== undefined && hasKeys(fields)) line += " " + jsonValue(fields);
+  return line + "\n";
+}
+
+// JSON-escaped service names, so the hot path skips JSON.stringify; bounded
+// because service names come from users.
+const serviceJson = new Map<string, string>();
+
+function jsonService(service: string): string {
+  let json = serviceJson.get(service);
+  if (json === undefined) {
+    json = JSON.stringify(String(service));
+    if (serviceJson.size >= 1024) serviceJson.clear();
+    serviceJson.set(service, json);
+  }
+  return json;
+}
+
+const RESERVED = new Set(["level", "time", "service", "msg"]);
+
+/**
+ * One JSON line with pino's field names: `{"level":30,"time":<epoch ms>,"service":"…",…fields,"msg":"…"}`.
+ * Fields named level, time, service or msg are left out (the record's own win).
+ */
+export function jsonLine(record: LogRecord): string {
+  const t = record.time;
+  const time = typeof t === "number" ? t : t instanceof Date ? t.getTime() : Number.NaN;
+  let line =
+    '{"level":' +
+    (LEVEL_VALUES[record.level] ?? 30) +
+    ',"time":' +
+    (Number.isFinite(time) ? time : "null") +
+    ',"service":' +
+    jsonService(record.service);
+  const fields = record.fields;
+  if (fields !== undefined) line += jsonFields(fields);
+  return line + ',"msg":' + JSON.stringify(String(record.message)) + "}\n";
+}
+
+/** The record as a plain object with pino's field names (what `jsonLine` writes), for batching. */
+export function jsonFields(fields: Record<string, unknown>): string {
+  let out = "";
+  for (const key in fields) {
+    if (RESERVED.has(key) || !Object.prototype.hasOwnProperty.call(fields, key)) continue;
+    const value = jsonValue(fields[key]);
+    if (value !== undefined) out += "," + JSON.stringify(key) + ":" + value;
+  }
+  return out;
+}
+
+function hasKeys(object: object): boolean {
+  for (const key in object) if (Object.prototype.hasOwnProperty.call(object, key)) return true;
+  return false;
+}
+
+// Errors become {type, message, stack, …} as pino's err serializer does;
+// bigints become strings instead of throwing.
+function replacer(_key: string, value: unknown): unknown {
+  if (typeof value === "bigint") return value.toString();
+  if (value instanceof Error) {
+    const out: Record<string, unknown> = { type: value.name, message: value.message, stack: value.stack };
+    for (const key of Object.keys(value)) out[key] = (value as unknown as Record<string, unknown>)[key];
+    if (value.cause !== undefined) out["cause"] = value.cause;
+    return out;
+  }
+  return value;
+}
+
+/** JSON of any value; never throws (a circular or hostile value becomes a string saying why). */
+export function jsonValue(value: unknown): string | undefined {
+  try {
+    return JSON.stringify(value, replacer);
+  } catch (error) {
+    return JSON.stringify(`[unserializable: ${error instanceof Error ? error.message : String(error)}]`);
+  }
+}

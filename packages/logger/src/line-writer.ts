@@ -1,0 +1,250 @@
+import { closeSync, writeSync } from "node:fs";
+import { SinkWriteError } from "./errors.ts";
+
+/** Where a text or JSON sink writes: anything with `write(string)`, or a file descriptor. */
+export interface LineStream {
+  write(chunk: string): unknown;
+}
+
+/** Collects lines and writes them out; the sinks' shared back end. */
+export interface LineWriter {
+  write(line: string): void;
+  flush(): void;
+  close(): void;
+  readonly errors: number;
+  readonly dropped: number;
+}
+
+export interface WriterOptions {
+  /** Called with every write error (never thrown into a log call). */
+  onError?: ((error: Error) => void) | undefined;
+}
+
+/** Flush size: the research measured 4 KiB batches at ~115 ns/line against ~393 ns for a syscall per line. */
+export const DEFAULT_BUFFER_SIZE: number = 16 * 1024;
+
+// Every buffered fd writer alive; flushed with writeSync on `exit` so that
+// `process.exit()` right after a log call loses nothing.
+const live = new Set<FdWriter>();
+let exitHookInstalled = false;
+
+function flushAllSync(): void {
+  for (const writer of live) writer.flush();
+}
+
+function installExitHook(): void {
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  process.on("exit", flushAllSync);
+}
+
+const EAGAIN_RETRIES = 200;
+const sleeper: Int32Array = new Int32Array(new SharedArrayBuffer(4));
+
+/** Buffers lines in a string and writes them to `fd` with writeSync at the end of the tick or when the buffer is full. */
+export class FdWriter implements LineWriter {
+  readonly #fd: number;
+  readonly #ownsFd: boolean;
+  readonly #limit: number;
+  readonly #listeners = new Set<(error: Error) => void>();
+  #buffer = "";
+  #scheduled = false;
+  #closed = false;
+  errors = 0;
+  dropped = 0;
+  /** Called after each successful chunk with its byte count (the file sink's rotation hook). */
+  onWritten: ((bytes: number) => void) | undefined;
+
+  constructor(fd: number, options: { ownsFd: boolean; bufferSize?: number | undefined } & WriterOptions) {
+    this.#fd = fd;
+    this.#ownsFd = options.ownsFd;
+    this.#limit = options.bufferSize ?? DEFAULT_BUFFER_SIZE;
+    if (options.onError !== undefined) this.#listeners.add(options.onError);
+    live.add(this);
+    installExitHook();
+  }
+
+  write(line: string): void {
+    if (this.#closed) {
+      this.dropped++;
+      return;
+    }
+    this.#buffer += line;
+    if (this.#buffer.length >= this.#limit) this.flush();
+    else if (!this.#scheduled) {
+      this.#scheduled = true;
+      setImmediate(this.#onTick);
+    }
+  }
+
+  readonly #onTick = (): void => {
+    this.#scheduled = false;
+    this.flush();
+  };
+
+  flush(): void {
+    const chunk = this.#buffer;
+    if (chunk === "") return;
+    this.#buffer = "";
+    this.#writeAll(chunk);
+  }
+
+  #writeAll(chunk: string): void {
+    let data: string | Buffer = chunk;
+    let retries = 0;
+    for (;;) {
+      try {
+        const written = typeof data === "string" ? writeSync(this.#fd, data) : writeSync(this.#fd, data);
+        const total = typeof data === "string" ? Buffer.byteLength(data) : data.length;
+        if (written >= total) {
+          this.onWritten?.(Buffer.byteLength(chunk));
+          return;
+        }
+        // A short write (a pipe or a full disk): go on with the rest as bytes.
+        data = (typeof data === "string" ? Buffer.from(data) : data).subarray(written);
+      } catch (error) {
+        // A non-blocking stdout pipe whose reader is slow: wait a little and retry, as sonic-boom does.
+        if ((error as NodeJS.ErrnoException).code === "EAGAIN" && retries++ < EAGAIN_RETRIES) {
+          Atomics.wait(sleeper, 0, 0, 10);
+          continue;
+        }
+        this.#fail(error, chunk);
+        return;
+      }
+    }
+  }
+
+  #fail(error: unknown, chunk: string): void {
+    this.errors++;
+    this.dropped += countLines(chunk);
+    this.#report(new SinkWriteError(`write to fd ${this.#fd} failed`, { cause: error }));
+  }
+
+  #report(error: Error): void {
+    for (const listener of this.#listeners) report(listener, error);
+  }
+
+  /** Adds an error listener (stdout and stderr writers are shared by several sinks). */
+  addErrorListener(listener: (error: Error) => void): void {
+    this.#listeners.add(listener);
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.flush();
+    if (this.#fd === 1 || this.#fd === 2) return; // shared by every sink on stdout/stderr: flush only
+    this.#closed = true;
+    live.delete(this);
+    if (this.#ownsFd) {
+      try {
+        closeSync(this.#fd);
+      } catch (error) {
+        this.errors++;
+        this.#report(new SinkWriteError(`close of fd ${this.#fd} failed`, { cause: error }));
+      }
+    }
+  }
+}
+
+/** Writes each line to a user's stream as it comes (or per tick with `buffered`). */
+export class StreamWriter implements LineWriter {
+  readonly #stream: LineStream;
+  readonly #buffered: boolean;
+  readonly #onError: ((error: Error) => void) | undefined;
+  #buffer = "";
+  #scheduled = false;
+  #closed = false;
+  errors = 0;
+  dropped = 0;
+
+  constructor(stream: LineStream, options: { buffered?: boolean | undefined } & WriterOptions) {
+    this.#stream = stream;
+    this.#buffered = options.buffered ?? false;
+    this.#onError = options.onError;
+  }
+
+  write(line: string): void {
+    if (this.#closed) {
+      this.dropped++;
+      return;
+    }
+    if (!this.#buffered) {
+      this.#send(line);
+      return;
+    }
+    this.#buffer += line;
+    if (this.#buffer.length >= DEFAULT_BUFFER_SIZE) this.flush();
+    else if (!this.#scheduled) {
+      this.#scheduled = true;
+      setImmediate(this.#onTick);
+    }
+  }
+
+  readonly #onTick = (): void => {
+    this.#scheduled = false;
+    this.flush();
+  };
+
+  #send(chunk: string): void {
+    try {
+      this.#stream.write(chunk);
+    } catch (error) {
+      this.errors++;
+      this.dropped += countLines(chunk);
+      report(this.#onError, new SinkWriteError("stream.write failed", { cause: error }));
+    }
+  }
+
+  flush(): void {
+    const chunk = this.#buffer;
+    if (chunk === "") return;
+    this.#buffer = "";
+    this.#send(chunk);
+  }
+
+  close(): void {
+    this.flush();
+    this.#closed = true;
+  }
+}
+
+// stdout and stderr are shared by every sink that writes to them, so lines
+// from different loggers keep their order.
+const stdWriters = new Map<number, FdWriter>();
+
+/** The writer for a destination: a shared buffered writer for fd 1/2, a buffered one for other fds, a StreamWriter for a stream. */
+export function writerFor(
+  destination: LineStream | number | undefined,
+  options: { buffered?: boolean | undefined } & WriterOptions,
+): LineWriter {
+  const target = destination ?? 1;
+  if (typeof target === "number") {
+    if (target === 1 || target === 2) {
+      let writer = stdWriters.get(target);
+      if (writer === undefined) {
+        writer = new FdWriter(target, { ownsFd: false });
+        stdWriters.set(target, writer);
+      }
+      if (options.onError !== undefined) writer.addErrorListener(options.onError);
+      return writer;
+    }
+    return new FdWriter(target, { ownsFd: false, onError: options.onError });
+  }
+  return new StreamWriter(target, options);
+}
+
+export function countLines(chunk: string): number {
+  let n = 0;
+  for (let i = chunk.indexOf("\n"); i !== -1; i = chunk.indexOf("\n", i + 1)) n++;
+  return n;
+}
+
+/** Hands an error to a user's callback; a throwing callback is ignored on purpose (logging must not throw). */
+export function report(onError: ((error: Error) => void) | undefined, error: Error): void {
+  if (onError === undefined) return;
+  try {
+    onError(error);
+  } catch {
+    // The callback is the last place an error can go; throwing from it must not reach the log call.
+  }
+}
