@@ -15,6 +15,7 @@ export type KernelErrorCode =
   | "STATE_LOAD_FAILED"
   | "STATE_SAVE_FAILED"
   | "SWAP_FAILED"
+  | "CHECKPOINT_FAILED"
   | "KERNEL_CLOSED";
 
 /** Base of every error thrown by `@mk/core`. */
@@ -159,6 +160,20 @@ export class SwapFailedError extends KernelError {
       cause,
     });
     this.phase = phase;
+  }
+}
+
+/** `checkpoint()` could not save some services; `failures` names each with its cause (a `StateSaveFailedError`). */
+export class CheckpointFailedError extends KernelError {
+  override name = "CheckpointFailedError";
+  readonly failures: readonly ServiceFailure[];
+  constructor(failures: readonly ServiceFailure[]) {
+    super(
+      "CHECKPOINT_FAILED",
+      `checkpoint failed for ${failures.map((f) => f.service).join(", ")} (${failures.map((f) => `${f.service}: ${f.error.message}`).join("; ")})`,
+      { service: failures[0]?.service ?? "", cause: failures[0]?.error },
+    );
+    this.failures = failures;
   }
 }
 

@@ -1,0 +1,69 @@
+import type { Logger } from "@mk/logger";
+import type { StatusChange } from "./types.ts";
+
+/** A checkpoint saved a service's state. */
+export interface CheckpointEvent {
+  name: string;
+  version?: string;
+}
+
+/** A checkpoint could not save a service's state; it is retried at the next tick. */
+export interface CheckpointFailedEvent {
+  name: string;
+  version?: string;
+  error: Error;
+}
+
+/** Every event `kernel.on` can observe, by name. */
+export interface KernelEventMap {
+  status: StatusChange;
+  checkpoint: CheckpointEvent;
+  "checkpoint-failed": CheckpointFailedEvent;
+}
+
+export type KernelEventName = keyof KernelEventMap;
+export type KernelEventListener<K extends KernelEventName> = (event: KernelEventMap[K]) => void;
+
+/**
+ * A small typed emitter. Listeners run synchronously in subscription order; a
+ * listener that throws is logged and never breaks the kernel operation that
+ * emitted the event, nor the other listeners.
+ */
+export class KernelEvents {
+  readonly #listeners = new Map<KernelEventName, Set<(event: never) => void>>();
+  readonly #logger: Logger;
+
+  constructor(logger: Logger) {
+    this.#logger = logger;
+  }
+
+  /** Subscribes `listener` to `event`; the returned function unsubscribes it (idempotent). */
+  on<K extends KernelEventName>(event: K, listener: KernelEventListener<K>): () => void {
+    if (typeof listener !== "function") throw new TypeError(`expected a listener function for "${event}", got ${typeof listener}`);
+    let set = this.#listeners.get(event);
+    if (set === undefined) this.#listeners.set(event, (set = new Set()));
+    // Wrap so the same function subscribed twice gets two independent subscriptions.
+    const entry = (e: never): void => listener(e);
+    set.add(entry);
+    return () => {
+      set.delete(entry);
+    };
+  }
+
+  emit<K extends KernelEventName>(event: K, payload: KernelEventMap[K]): void {
+    const set = this.#listeners.get(event);
+    if (set === undefined || set.size === 0) return;
+    for (const listener of [...set]) {
+      try {
+        (listener as KernelEventListener<K>)(payload);
+      } catch (error) {
+        this.#logger.error("a %s listener threw: %s", event, error instanceof Error ? error.message : String(error));
+      }
+    }
+  }
+
+  /** True when someone listens to `event`, so emitters can skip building payloads. */
+  has(event: KernelEventName): boolean {
+    return (this.#listeners.get(event)?.size ?? 0) > 0;
+  }
+}
