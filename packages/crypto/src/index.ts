@@ -1,4 +1,13 @@
 export type { Crypter } from "./crypter.ts";
+export { AesGcmCrypter } from "./aes-gcm-crypter.ts";
+export type { AesGcmCrypterOptions } from "./aes-gcm-crypter.ts";
+export { LegacyAesGcmCrypter } from "./legacy-aes-gcm-crypter.ts";
+export type { LegacyAesGcmCrypterOptions } from "./legacy-aes-gcm-crypter.ts";
+export type { KeyEntry } from "./keyring.ts";
+export type { KeyInput } from "./key-material.ts";
+export { DEFAULT_WEBCRYPTO_THRESHOLD } from "./cipher-backend.ts";
+export type { BackendOptions, CipherBackend, CipherBackendOption } from "./cipher-backend.ts";
+export { hasEnvelopeMagic, MIN_ENVELOPE_LENGTH } from "./envelope-format.ts";
 export {
   AuthenticationError,
   CryptoError,

@@ -1,0 +1,66 @@
+import { InvalidInputError, UnknownKeyError } from "./errors.ts";
+import { keyBytes, type KeyInput } from "./key-material.ts";
+
+/** A key and the uint32 id written into every envelope it seals. */
+export interface KeyEntry {
+  /** Integer in 0..2^32-1; unique within one crypter. */
+  id: number;
+  /** 16, 24 or 32 bytes, or a string taken as its UTF-8 bytes. */
+  key: KeyInput;
+}
+
+/**
+ * One primary key (seals) plus older decrypt-only keys, looked up by the key id in the
+ * envelope header. Never tries keys in turn: a missing id is an {@link UnknownKeyError}.
+ */
+export class Keyring {
+  readonly #keys = new Map<number, Uint8Array>();
+  readonly #primaryId: number;
+  #destroyed = false;
+
+  constructor(primary: KeyEntry, previous: readonly KeyEntry[] = []) {
+    if (!Array.isArray(previous)) throw new InvalidInputError("previousKeys expected an array of { id, key }");
+    for (const entry of [primary, ...previous]) {
+      if (typeof entry !== "object" || entry === null) throw new InvalidInputError("key entry expected { id, key }");
+      assertKeyId(entry.id);
+      if (this.#keys.has(entry.id)) {
+        throw new InvalidInputError(`duplicate key id ${entry.id}: every key in a keyring needs its own id`);
+      }
+      const what = entry === primary ? "aes key" : `aes key (previous key id ${entry.id})`;
+      this.#keys.set(entry.id, keyBytes(entry.key, what));
+    }
+    this.#primaryId = primary.id;
+  }
+
+  get primaryId(): number {
+    return this.#primaryId;
+  }
+
+  get ids(): number[] {
+    return [...this.#keys.keys()];
+  }
+
+  primary(): Uint8Array {
+    return this.get(this.#primaryId);
+  }
+
+  /** @throws UnknownKeyError when no key has this id. */
+  get(id: number): Uint8Array {
+    if (this.#destroyed) throw new InvalidInputError("crypter was destroyed: its keys are zeroed");
+    const key = this.#keys.get(id);
+    if (key === undefined) throw new UnknownKeyError(id, this.ids);
+    return key;
+  }
+
+  /** Zeroes every key this keyring copied; later use throws. */
+  destroy(): void {
+    for (const key of this.#keys.values()) key.fill(0);
+    this.#destroyed = true;
+  }
+}
+
+export function assertKeyId(id: unknown): asserts id is number {
+  if (typeof id !== "number" || !Number.isInteger(id) || id < 0 || id > 0xffff_ffff) {
+    throw new InvalidInputError(`key id expected an integer in 0..4294967295, got ${String(id)}`);
+  }
+}
