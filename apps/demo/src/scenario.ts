@@ -1,0 +1,185 @@
+import { Kernel, StateLoadFailedError } from "@mk/core";
+import type { Event } from "@mk/core";
+import { AesGcmCrypter } from "@mk/crypto";
+import type { Logger } from "@mk/logger";
+import { FileStateStore } from "@mk/state";
+import { DemoError, describeError } from "./errors.ts";
+import { narrateKernel, nextCheckpoint } from "./narration.ts";
+import type { DemoOptions } from "./options.ts";
+import { replyText } from "./reply-text.ts";
+import { EchoV1 } from "./services/echo-v1.ts";
+import { EchoV2 } from "./services/echo-v2.ts";
+import { LoggerService } from "./services/logger-service.ts";
+import { importLegacyState, resetState, stateFile } from "./state-files.ts";
+
+/** What a run leaves behind, for tests and the closing line. */
+export interface ScenarioResult {
+  echoCount: number;
+  loggerLines: number;
+}
+
+/**
+ * The reference scenario (DESIGN.md, "The demo scenario"), told through
+ * `root`: `demo` lines are the story, `kernel`, `echo` and `logger` lines
+ * come from the kernel and the services themselves.
+ * @throws {DemoError} with the file and a hint when saved state cannot be read.
+ */
+export async function runScenario(options: DemoOptions, root: Logger): Promise<ScenarioResult> {
+  const log = root.child("demo");
+  const { stateDir } = options;
+  log.info("state directory: %s", stateDir);
+  if (options.keySource === "demo") {
+    log.warn(
+      "no MK_STATE_KEY: using the fixed demo key, which is public and for the demo only; set MK_STATE_KEY (16, 24 or 32 characters, hex:... or base64:...) to protect real state",
+    );
+  } else {
+    log.info("state key from %s (%d bytes)", options.keySource, options.key.length);
+  }
+
+  if (options.reset) await resetState(stateDir, log);
+  const store = new FileStateStore(stateDir, new AesGcmCrypter(options.key));
+  if (options.importLegacy !== undefined) {
+    await importLegacyState(options.importLegacy, options.legacyKey, store, stateDir, log);
+  }
+
+  const kernel = new Kernel({
+    store,
+    logger: root.child("kernel"),
+    checkpointIntervalMs: options.checkpointMs,
+    defaultTimeoutMs: 2_000,
+  });
+  const stopNarrating = narrateKernel(kernel, log);
+  let started = false;
+  try {
+    // 1. Register: the kernel imports each service's saved state, if any.
+    const logger = new LoggerService();
+    const echo = new EchoV1();
+    await register(kernel, logger, stateDir);
+    log.info(
+      "registered logger %s (depends on echo): %s",
+      logger.version,
+      logger.imported === undefined ? "no saved state" : `imported saved state, ${logger.imported} lines logged so far`,
+    );
+    await register(kernel, echo, stateDir);
+    const imported = echo.imported;
+    log.info(
+      "registered echo %s: %s",
+      echo.version,
+      imported === undefined
+        ? "no saved state, count starts at 0"
+        : `imported saved state, count is ${imported.count}${imported.fromVersion === undefined ? " (saved without a version)" : ` (saved by ${imported.fromVersion})`}`,
+    );
+
+    // 2. Start all: dependencies first, so echo before logger.
+    log.info("starting all services (dependencies first)...");
+    started = true;
+    await kernel.startAll();
+    log.info("started: %s", startedOrder(kernel));
+
+    // 3. The logger logs two lines, pushing them through the kernel's queue.
+    await logger.done();
+
+    // 4. A direct call from the kernel's side to echo v1.
+    const hello: Event = { to: "echo", from: "kernel", type: "log", content: "Hello, Log!" };
+    log.info("send to echo: %s", String(hello.content));
+    log.info("reply from echo %s: %s", echo.version, replyText(await kernel.send(hello)));
+
+    // 5. Hot swap: v1 exports its counter, v2 imports it and takes over.
+    const echo2 = new EchoV2();
+    log.info("hot-swapping echo %s -> %s (count %d)...", echo.version, echo2.version, echo.count);
+    await kernel.replace(echo2);
+    log.info(
+      "swapped: echo %s is %s, carrying the migrated state: count %d (exported by %s)",
+      echo2.version,
+      kernel.status("echo"),
+      echo2.count,
+      echo2.imported?.fromVersion ?? echo.version,
+    );
+    // Listen before the message: the checkpoint that saves its effect may come at any moment.
+    const checkpoint = nextCheckpoint(kernel, Math.max(2_000, options.checkpointMs * 5));
+    log.info("send to echo: %s", String(hello.content));
+    log.info("reply from echo %s: %s", echo2.version, replyText(await kernel.send(hello)));
+
+    // 6. Let the periodic checkpoint run at least once while everything is up.
+    await checkpointOnce(kernel, options.checkpointMs, checkpoint, log);
+
+    // 7. An event without `to` is for the kernel itself.
+    log.info("send to the kernel itself: log");
+    log.info("reply from the kernel: %s", replyText(await kernel.send({ from: "main", type: "log", content: "log" })));
+
+    // 8. Stop all: dependents first, so logger before echo; each state is saved.
+    log.info("stopping all services (dependents first)...");
+    await kernel.stopAll();
+    started = false;
+    log.info(
+      "state persisted in %s: echo.state (count %d), logger.state (%d lines); run again to continue from there",
+      stateDir,
+      echo2.count,
+      logger.logged,
+    );
+    return { echoCount: echo2.count, loggerLines: logger.logged };
+  } finally {
+    if (started) await stopAfterFailure(kernel, log);
+    stopNarrating();
+    await kernel.close();
+  }
+}
+
+async function register(kernel: Kernel, service: EchoV1 | LoggerService, stateDir: string): Promise<void> {
+  try {
+    await kernel.register(service);
+  } catch (error) {
+    if (error instanceof StateLoadFailedError) {
+      // The store refuses the file and the kernel does not register the
+      // service, so nothing will overwrite the file: it stays for the user to decide.
+      throw new DemoError(`cannot load the saved state of ${service.name} from ${stateFile(stateDir, service.name)}: ${rootCause(error)}`, {
+        hint: "wrong MK_STATE_KEY? or run with --reset to start over; the file was left in place",
+        cause: error,
+      });
+    }
+    throw error;
+  }
+}
+
+/** The services in the order they are running, from the kernel's own view. */
+function startedOrder(kernel: Kernel): string {
+  return kernel
+    .services()
+    .filter((s) => s.status === "running")
+    .map((s) => `${s.name} ${s.version ?? ""}`.trim())
+    .join(", ");
+}
+
+async function checkpointOnce(
+  kernel: Kernel,
+  intervalMs: number,
+  next: Promise<string | undefined>,
+  log: Logger,
+): Promise<void> {
+  if (intervalMs > 0) {
+    log.info("waiting for the next periodic checkpoint (every %d ms)...", intervalMs);
+    if ((await next) !== undefined) return;
+    log.info("no periodic checkpoint came; checkpointing explicitly");
+  } else {
+    log.info("periodic checkpoints are off (--checkpoint-ms 0): checkpointing explicitly with kernel.checkpoint()");
+  }
+  await kernel.checkpoint();
+}
+
+/** After a failure mid-scenario: stop what runs, so its state is saved, and say what did not stop. */
+async function stopAfterFailure(kernel: Kernel, log: Logger): Promise<void> {
+  try {
+    await kernel.stopAll();
+  } catch (error) {
+    log.error("could not stop every service: %s", describeError(error));
+  }
+}
+
+/** The innermost message, which says what was wrong with the file. */
+function rootCause(error: Error): string {
+  let current: unknown = error;
+  while (current instanceof Error && current.cause !== undefined) current = current.cause;
+  const text = current instanceof Error ? current.message : String(current);
+  const code = current instanceof Error && "code" in current && typeof current.code === "string" ? ` [${current.code}]` : "";
+  return text + code;
+}
