@@ -45,3 +45,10 @@ function describe(value: unknown): string {
   if (value === null || typeof value !== "object") return String(value);
   return Array.isArray(value) ? "an array" : "an object";
 }
+
+/** A file sink could not open its file (thrown by `fileSink` itself, at set-up). */
+export class SinkOpenError extends LoggerError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super("MK_LOGGER_SINK_OPEN", message, options);
+  }
+}

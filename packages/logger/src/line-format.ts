@@ -34,6 +34,11 @@ const RESERVED = new Set(["level", "time", "service", "msg"]);
  * Fields named level, time, service or msg are left out (the record's own win).
  */
 export function jsonLine(record: LogRecord): string {
+  return jsonObject(record) + "\n";
+}
+
+/** `jsonLine` without the newline. */
+export function jsonObject(record: LogRecord): string {
   const t = record.time;
   const time = typeof t === "number" ? t : t instanceof Date ? t.getTime() : Number.NaN;
   let line =
@@ -45,11 +50,11 @@ export function jsonLine(record: LogRecord): string {
     jsonService(record.service);
   const fields = record.fields;
   if (fields !== undefined) line += jsonFields(fields);
-  return line + ',"msg":' + JSON.stringify(String(record.message)) + "}\n";
+  return line + ',"msg":' + JSON.stringify(String(record.message)) + "}";
 }
 
-/** The record as a plain object with pino's field names (what `jsonLine` writes), for batching. */
-export function jsonFields(fields: Record<string, unknown>): string {
+/** `,"key":value` for each own field that is not reserved and serializes to something. */
+function jsonFields(fields: Record<string, unknown>): string {
   let out = "";
   for (const key in fields) {
     if (RESERVED.has(key) || !Object.prototype.hasOwnProperty.call(fields, key)) continue;

@@ -1,4 +1,4 @@
-import { closeSync, writeSync } from "node:fs";
+import { closeSync, fsyncSync, writeSync } from "node:fs";
 import { SinkWriteError } from "./errors.ts";
 
 /** Where a text or JSON sink writes: anything with `write(string)`, or a file descriptor. */
@@ -43,7 +43,7 @@ const sleeper: Int32Array = new Int32Array(new SharedArrayBuffer(4));
 
 /** Buffers lines in a string and writes them to `fd` with writeSync at the end of the tick or when the buffer is full. */
 export class FdWriter implements LineWriter {
-  readonly #fd: number;
+  #fd: number;
   readonly #ownsFd: boolean;
   readonly #limit: number;
   readonly #listeners = new Set<(error: Error) => void>();
@@ -52,8 +52,13 @@ export class FdWriter implements LineWriter {
   #closed = false;
   errors = 0;
   dropped = 0;
-  /** Called after each successful chunk with its byte count (the file sink's rotation hook). */
-  onWritten: ((bytes: number) => void) | undefined;
+  /**
+   * Called before each chunk with its byte count; may return a new fd to write to
+   * (the file sink's rotation hook).
+   */
+  beforeChunk: ((bytes: number) => number | undefined) | undefined;
+  /** Called after each chunk that was written whole, with its byte count. */
+  afterChunk: ((bytes: number) => void) | undefined;
 
   constructor(fd: number, options: { ownsFd: boolean; bufferSize?: number | undefined } & WriterOptions) {
     this.#fd = fd;
@@ -91,13 +96,17 @@ export class FdWriter implements LineWriter {
 
   #writeAll(chunk: string): void {
     let data: string | Buffer = chunk;
+    if (this.beforeChunk !== undefined) {
+      const fd = this.beforeChunk(Buffer.byteLength(chunk));
+      if (fd !== undefined) this.#fd = fd;
+    }
     let retries = 0;
     for (;;) {
       try {
         const written = typeof data === "string" ? writeSync(this.#fd, data) : writeSync(this.#fd, data);
         const total = typeof data === "string" ? Buffer.byteLength(data) : data.length;
         if (written >= total) {
-          this.onWritten?.(Buffer.byteLength(chunk));
+          this.afterChunk?.(Buffer.byteLength(chunk));
           return;
         }
         // A short write (a pipe or a full disk): go on with the rest as bytes.
@@ -120,6 +129,17 @@ export class FdWriter implements LineWriter {
     this.#report(new SinkWriteError(`write to fd ${this.#fd} failed`, { cause: error }));
   }
 
+  /** The fd currently written to. */
+  get fd(): number {
+    return this.#fd;
+  }
+
+  /** Reports an error to every listener (used by the file sink for rotation failures). */
+  report(error: Error): void {
+    this.errors++;
+    this.#report(error);
+  }
+
   #report(error: Error): void {
     for (const listener of this.#listeners) report(listener, error);
   }
@@ -137,6 +157,7 @@ export class FdWriter implements LineWriter {
     live.delete(this);
     if (this.#ownsFd) {
       try {
+        fsyncSync(this.#fd); // a closed log file is on disk, not only in the page cache
         closeSync(this.#fd);
       } catch (error) {
         this.errors++;
