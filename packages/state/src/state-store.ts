@@ -2,6 +2,19 @@
 export interface LoadedState {
   state: unknown;
   version?: string;
+  /**
+   * The save counter stored with the state (strictly increasing per service and
+   * store; a `FileStateStore` uses `max(previous + 1, Date.now())`). `0` for
+   * a legacy reference-format file. Absent from backends that do not keep one.
+   */
+  generation?: number;
+  /** `true` when the file was read in the legacy reference format; the next save rewrites it in the mk format. */
+  legacy?: boolean;
+  /**
+   * `true` when the crypter reports the file was sealed with a key other than its
+   * primary one; the next save reseals it with the primary key.
+   */
+  needsRewrap?: boolean;
 }
 
 /** Metadata saved beside a state. */

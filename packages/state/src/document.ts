@@ -1,0 +1,68 @@
+import { StateError } from "./errors.ts";
+import { inspectParsed } from "./encoding.ts";
+
+/** Format version of the plaintext document inside a state file. */
+export const DOCUMENT_FORMAT = 1;
+
+/** What a state file holds once decrypted. */
+export interface StateDocument {
+  state: unknown;
+  version?: string;
+  /** Strictly increasing per service; see the README on rollback detection. */
+  generation: number;
+}
+
+/**
+ * Builds the self-describing plaintext `{"mk":1,"name":…,"generation":…,"version":…,"state":…}`
+ * around already-encoded state JSON, so the state is stringified exactly once.
+ */
+export function encodeDocument(name: string, stateJson: string, generation: number, version?: string): string {
+  const versionPart = version === undefined ? "" : `,"version":${JSON.stringify(version)}`;
+  return `{"mk":${DOCUMENT_FORMAT},"name":${JSON.stringify(name)},"generation":${generation}${versionPart},"state":${stateJson}}`;
+}
+
+/**
+ * Parses and checks a decrypted document for `name`.
+ * @throws StateError `STATE_CORRUPT` or `STATE_UNSUPPORTED_VERSION`.
+ */
+export function decodeDocument(text: string, name: string, maxDepth: number, path?: string): StateDocument {
+  const fail = (reason: string, cause?: unknown): StateError =>
+    new StateError("STATE_CORRUPT", `state of "${name}" is corrupt: ${reason}`, {
+      service: name,
+      ...(path === undefined ? {} : { path }),
+      ...(cause === undefined ? {} : { cause }),
+    });
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch (cause) {
+    throw fail("the decrypted content is not valid JSON", cause);
+  }
+  if (typeof doc !== "object" || doc === null || Array.isArray(doc)) throw fail("expected a state document object");
+  const record = doc as Record<string, unknown>;
+  const format = record["mk"];
+  if (typeof format === "number" && Number.isInteger(format) && format > DOCUMENT_FORMAT) {
+    throw new StateError(
+      "STATE_UNSUPPORTED_VERSION",
+      `state of "${name}" was written in format ${format} by a newer mk; this build reads format ${DOCUMENT_FORMAT}`,
+      { service: name, ...(path === undefined ? {} : { path }) },
+    );
+  }
+  if (format !== DOCUMENT_FORMAT) throw fail(`expected "mk": ${DOCUMENT_FORMAT}, got ${JSON.stringify(format)}`);
+  if (record["name"] !== name) {
+    throw fail(`the document is for service ${JSON.stringify(record["name"])}, expected "${name}"`);
+  }
+  const generation = record["generation"];
+  if (typeof generation !== "number" || !Number.isSafeInteger(generation) || generation < 0) {
+    throw fail(`expected a non-negative integer generation, got ${JSON.stringify(generation)}`);
+  }
+  const version = record["version"];
+  if (version !== undefined && typeof version !== "string") {
+    throw fail(`expected a string version, got ${JSON.stringify(version)}`);
+  }
+  if (!("state" in record)) throw fail("the document has no state");
+  // The document itself is one level above the state.
+  const problem = inspectParsed(record["state"], maxDepth);
+  if (problem !== undefined) throw fail(`refused: the state contains ${problem}`);
+  return { state: record["state"], generation, ...(version === undefined ? {} : { version }) };
+}

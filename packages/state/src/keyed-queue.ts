@@ -1,0 +1,23 @@
+/**
+ * Runs tasks one at a time per key, in call order; different keys run concurrently.
+ * This is what makes concurrent saves of one service "last call wins" and keeps a
+ * save from interleaving with a load of the same service.
+ */
+export class KeyedQueue {
+  readonly #tails = new Map<string, Promise<void>>();
+
+  run<T>(key: string, task: () => Promise<T>): Promise<T> {
+    const previous = this.#tails.get(key) ?? Promise.resolve();
+    const result = previous.then(task);
+    // The tail never rejects, so one failed task does not poison the ones queued after it.
+    const tail = result.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.#tails.set(key, tail);
+    void tail.then(() => {
+      if (this.#tails.get(key) === tail) this.#tails.delete(key);
+    });
+    return result;
+  }
+}
