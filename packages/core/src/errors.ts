@@ -16,7 +16,8 @@ export type KernelErrorCode =
   | "STATE_SAVE_FAILED"
   | "SWAP_FAILED"
   | "CHECKPOINT_FAILED"
-  | "KERNEL_CLOSED";
+  | "KERNEL_CLOSED"
+  | "INVALID_EVENT";
 
 /** Base of every error thrown by `@mk/core`. */
 export class KernelError extends Error {
@@ -181,6 +182,16 @@ export class KernelClosedError extends KernelError {
   override name = "KernelClosedError";
   constructor(operation: string, service = "") {
     super("KERNEL_CLOSED", `kernel is closed: cannot ${operation}${service ? ` "${service}"` : ""}`, { service });
+  }
+}
+
+/** `send`/`push` got something that is not an event (a programming error, so the call rejects instead of answering). */
+export class InvalidEventError extends KernelError {
+  override name = "InvalidEventError";
+  constructor(event: unknown, detail: string) {
+    const to = typeof event === "object" && event !== null ? (event as { to?: unknown }).to : undefined;
+    const service = typeof to === "string" ? to : "";
+    super("INVALID_EVENT", `invalid event${service ? ` for service "${service}"` : ""}: ${detail}`, { service });
   }
 }
 
