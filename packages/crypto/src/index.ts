@@ -7,6 +7,15 @@ export type { KeyEntry } from "./keyring.ts";
 export type { KeyInput } from "./key-material.ts";
 export { DEFAULT_WEBCRYPTO_THRESHOLD } from "./cipher-backend.ts";
 export type { BackendOptions, CipherBackend, CipherBackendOption } from "./cipher-backend.ts";
+export {
+  createScryptParams,
+  deriveKeyFromPassphrase,
+  parseScryptParams,
+  SCRYPT_LIMITS,
+  serializeScryptParams,
+  validateScryptParams,
+} from "./passphrase.ts";
+export type { ScryptCostOptions, ScryptParams } from "./passphrase.ts";
 export { hasEnvelopeMagic, MIN_ENVELOPE_LENGTH } from "./envelope-format.ts";
 export {
   AuthenticationError,

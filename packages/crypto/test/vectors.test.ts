@@ -1,0 +1,56 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { AesGcmCrypter, LegacyAesGcmCrypter } from "@mk/crypto";
+import { sealEnvelope } from "../src/envelope.ts";
+import { fixedRandom, fromHex, readJson, vectorsDir, type EnvelopeVector, type LegacyVector } from "./helpers.ts";
+
+const envelopes = readJson<{ vectors: EnvelopeVector[] }>("envelope-v1.json").vectors;
+const legacy = readJson<{ vectors: LegacyVector[] }>("legacy.json").vectors;
+const backends = ["js", "webcrypto", "auto"] as const;
+
+describe("reference Go vector (echo.state)", () => {
+  const file = Uint8Array.from(readFileSync(join(vectorsDir, "echo.state")));
+
+  it.each(backends)("LegacyAesGcmCrypter (%s) opens it to the JSON 3", async (backend) => {
+    const crypter = new LegacyAesGcmCrypter("1234567890123456", { backend });
+    const plaintext = await crypter.decrypt(file);
+    expect(JSON.parse(new TextDecoder().decode(plaintext))).toBe(3);
+  });
+
+  it("fails with AUTH_FAILED under another key and with any AD", async () => {
+    await expect(new LegacyAesGcmCrypter("6543210987654321").decrypt(file)).rejects.toMatchObject({ code: "AUTH_FAILED" });
+    await expect(new LegacyAesGcmCrypter("1234567890123456").decrypt(file, Uint8Array.of(0))).rejects.toMatchObject({
+      code: "AUTH_FAILED",
+    });
+  });
+
+  it("is not an mk envelope: AesGcmCrypter says BAD_MAGIC (the cue to try the legacy crypter)", async () => {
+    await expect(new AesGcmCrypter("1234567890123456").decrypt(file)).rejects.toMatchObject({ code: "BAD_MAGIC" });
+  });
+});
+
+describe("envelope v1 vectors made with node:crypto", () => {
+  it.each(envelopes.flatMap((v) => backends.map((b) => [v.name, b, v] as const)))("%s: opens (%s)", async (_, backend, v) => {
+    const crypter = new AesGcmCrypter(fromHex(v.key), { keyId: v.keyId, backend });
+    const ad = v.associatedData === undefined ? undefined : fromHex(v.associatedData);
+    expect(await crypter.decrypt(fromHex(v.envelope), ad)).toEqual(fromHex(v.plaintext));
+  });
+
+  it.each(envelopes.flatMap((v) => (["js", "webcrypto"] as const).map((b) => [v.name, b, v] as const)))(
+    "%s: sealing with the same salt and nonce gives the same bytes (%s)",
+    async (_, backend, v) => {
+      const ad = v.associatedData === undefined ? undefined : fromHex(v.associatedData);
+      const sealed = await sealEnvelope(backend, fromHex(v.key), v.keyId, fromHex(v.plaintext), ad, fixedRandom(fromHex(v.salt), fromHex(v.nonce)));
+      expect(Buffer.from(sealed).toString("hex")).toBe(v.envelope);
+    },
+  );
+});
+
+describe("legacy vectors made with node:crypto", () => {
+  it.each(legacy.flatMap((v) => backends.map((b) => [v.name, b, v] as const)))("%s: opens (%s)", async (_, backend, v) => {
+    const crypter = new LegacyAesGcmCrypter(fromHex(v.key), { backend });
+    const ad = v.associatedData === undefined ? undefined : fromHex(v.associatedData);
+    expect(await crypter.decrypt(fromHex(v.ciphertext), ad)).toEqual(fromHex(v.plaintext));
+  });
+});
