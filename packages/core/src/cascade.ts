@@ -83,7 +83,7 @@ export class Cascade {
       names: [...closure],
       dependenciesOf: (n) => (closure.has(n) ? registry.dependenciesOf(n)?.filter((d) => closure.has(d)) : undefined),
     };
-    const levels = safeLevels(sub).reverse();
+    const levels = reversed(safeLevels(sub));
     const stopped: string[] = [];
     for (const level of levels) {
       const records = level.map((n) => registry.require(n));
@@ -131,7 +131,8 @@ export class Cascade {
   }
 
   /**
-   * Stops every running service in the exact reverse of the start order,
+   * Stops every running service in the exact reverse of the start order
+ * (levels last to first, each level called in reverse registration order),
    * going on past failures. A service whose dependent is still running (its
    * save failed) is not stopped, and is named too.
    * @throws {LifecycleAggregateError} (`STOP_ALL_FAILED`) naming each failure.
@@ -142,7 +143,7 @@ export class Cascade {
       names: registry.names,
       dependenciesOf: (n) => registry.dependenciesOf(n)?.filter((d) => registry.get(d) !== undefined),
     };
-    const levels = safeLevels(known).reverse();
+    const levels = reversed(safeLevels(known));
     const dependents = new Map<string, string[]>();
     for (const name of known.names) {
       for (const dep of known.dependenciesOf(name) ?? []) {
@@ -198,6 +199,11 @@ export class Cascade {
       this.#o.logger.warn("%s; stopping anyway (force)", (error as Error).message);
     }
   }
+}
+
+/** The exact reverse of a start plan: last level first, and inside a level the reverse of the call order. */
+function reversed(levels: string[][]): string[][] {
+  return levels.reverse().map((level) => level.reverse());
 }
 
 /** Levels of a graph that may hold a cycle (services changed by hot swaps): then registration order, one by one. */

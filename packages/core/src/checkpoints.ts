@@ -65,9 +65,13 @@ export class Checkpoints {
 
   #tick(): void {
     if (this.#round !== undefined) return;
-    const round = Promise.allSettled(
-      this.#candidates().map((record) => this.#options.mutex.tryRun(record.name, () => this.#save(record, true))),
-    ).then(() => {
+    const saves: Promise<void>[] = [];
+    for (const record of this.#candidates()) {
+      // A busy service (stopping, swapping) is skipped, not waited for: the next tick gets it.
+      const save = this.#options.mutex.tryRun(record.name, () => this.#save(record, true));
+      if (save !== undefined) saves.push(save);
+    }
+    const round = Promise.allSettled(saves).then(() => {
       this.#round = undefined;
     });
     this.#round = round;

@@ -14,6 +14,7 @@ export type {
 } from "./types.ts";
 export {
   AlreadyRegisteredError,
+  CheckpointFailedError,
   DependencyCycleError,
   InvalidNameError,
   InvalidStateError,
@@ -31,5 +32,15 @@ export {
   SERVICE_NAME_PATTERN,
 } from "./errors.ts";
 export type { KernelErrorCode, ServiceFailure } from "./errors.ts";
+export { Kernel } from "./kernel.ts";
+export type { CloseOptions } from "./kernel.ts";
+export type { StopOptions } from "./cascade.ts";
+export type {
+  CheckpointEvent,
+  CheckpointFailedEvent,
+  KernelEventListener,
+  KernelEventMap,
+  KernelEventName,
+} from "./kernel-events.ts";
 export { ReplyCode } from "./reply-codes.ts";
 export type { ReplyCodeValue } from "./reply-codes.ts";

@@ -53,7 +53,8 @@ export class KernelEvents {
   emit<K extends KernelEventName>(event: K, payload: KernelEventMap[K]): void {
     const set = this.#listeners.get(event);
     if (set === undefined || set.size === 0) return;
-    for (const listener of [...set]) {
+    // A snapshot, so a listener that unsubscribes (or subscribes) during the emit does not change this round.
+    for (const listener of Array.from(set)) {
       try {
         (listener as KernelEventListener<K>)(payload);
       } catch (error) {

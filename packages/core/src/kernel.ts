@@ -1,0 +1,206 @@
+import { createLogger, type Logger } from "@mk/logger";
+import { Cascade, type StopOptions } from "./cascade.ts";
+import { Checkpoints } from "./checkpoints.ts";
+import { KernelClosedError, SwapFailedError } from "./errors.ts";
+import { KernelEvents, type KernelEventListener, type KernelEventName } from "./kernel-events.ts";
+import { KeyedMutex } from "./keyed-mutex.ts";
+import { Lifecycle } from "./lifecycle.ts";
+import { MessageBus } from "./message-bus.ts";
+import { assertOptions } from "./options.ts";
+import { Persistence } from "./persistence.ts";
+import { Registration } from "./registration.ts";
+import { Registry } from "./registry.ts";
+import { installShutdownHooks } from "./shutdown-hooks.ts";
+import type { CallOptions, Event, KernelOptions, Reply, Service, ServiceInfo, ServiceStatus } from "./types.ts";
+
+export interface CloseOptions {
+  /** Run `stopAll` before closing (and reject with its error if it fails, after closing anyway). @default false */
+  stopAll?: boolean;
+}
+
+/**
+ * The microkernel: registers services, starts and stops them in dependency
+ * order, carries messages between them, persists their state, and hot-swaps
+ * them. It composes small parts (registry, lifecycle, cascade, message bus,
+ * persistence, checkpoints, hot swap) and holds no logic of its own beyond
+ * the "closed" guard.
+ *
+ * @example
+ * const kernel = new Kernel();
+ * await kernel.register({ name: "echo", handle: (e) => ({ code: 0, message: "ok", data: e.content }) });
+ * await kernel.startAll();
+ * await kernel.send({ to: "echo", from: "main", type: "say", content: "hi" });
+ * await kernel.close({ stopAll: true });
+ */
+export class Kernel {
+  readonly #logger: Logger;
+  readonly #events: KernelEvents;
+  readonly #registry = new Registry();
+  readonly #mutex = new KeyedMutex();
+  readonly #persistence: Persistence;
+  readonly #bus: MessageBus;
+  readonly #lifecycle: Lifecycle;
+  readonly #cascade: Cascade;
+  readonly #registration: Registration;
+  readonly #checkpoints: Checkpoints;
+  #closing: Promise<void> | undefined;
+  #removeShutdownHooks: (() => void) | undefined;
+
+  /** @throws {TypeError} / {RangeError} for an option of the wrong type or out of range. */
+  constructor(options: KernelOptions = {}) {
+    assertOptions(options);
+    const root = options.logger ?? createLogger();
+    this.#logger = root.child("kernel");
+    this.#events = new KernelEvents(this.#logger);
+    this.#persistence = new Persistence(options.store);
+    this.#bus = new MessageBus({
+      lookup: (name: string) => this.#registry.get(name),
+      defaultTimeoutMs: options.defaultTimeoutMs ?? 5000,
+      queueCapacity: options.queueCapacity ?? 1024,
+      logger: this.#logger,
+    });
+    this.#lifecycle = new Lifecycle({
+      bus: this.#bus,
+      events: this.#events,
+      logger: this.#logger,
+      startTimeoutMs: options.startTimeoutMs ?? 30_000,
+      stopTimeoutMs: options.stopTimeoutMs ?? 30_000,
+    });
+    const parts = { registry: this.#registry, lifecycle: this.#lifecycle, persistence: this.#persistence, mutex: this.#mutex, logger: this.#logger };
+    this.#cascade = new Cascade(parts);
+    this.#registration = new Registration({ ...parts, root, events: this.#events, bus: this.#bus });
+    this.#checkpoints = new Checkpoints({ ...parts, events: this.#events, intervalMs: options.checkpointIntervalMs ?? 2000 });
+    this.#checkpoints.start();
+  }
+
+  /**
+   * Adds a service (status `created`). With a store, its saved state is loaded
+   * and imported first (if it has `importState`).
+   * @throws {InvalidNameError} for an invalid name or dependency name.
+   * @throws {AlreadyRegisteredError} when the name is taken (nothing is loaded).
+   * @throws {StateLoadFailedError} when the saved state cannot be loaded or imported (nothing is registered).
+   */
+  register(service: Service): Promise<void> {
+    return this.#guard("register", () => this.#registration.register(service));
+  }
+
+  /**
+   * Removes a service that is not running. Its saved state stays in the store.
+   * @throws {ServiceNotFoundError}
+   * @throws {InvalidStateError} while the service is running (stop it first).
+   */
+  unregister(name: string): Promise<void> {
+    return this.#guard("unregister", () => this.#registration.unregister(name), name);
+  }
+
+  /** Starts `name` and, first, its dependencies that are not running. No-op when it runs already. See {@link Cascade.start}. */
+  start(name: string): Promise<void> {
+    return this.#guard("start", () => this.#cascade.start(name), name);
+  }
+
+  /** Saves and stops `name` after its running dependents. No-op when it is not running. See {@link Cascade.stop}. */
+  stop(name: string, options?: StopOptions): Promise<void> {
+    return this.#guard("stop", () => this.#cascade.stop(name, options), name);
+  }
+
+  /** Starts every service in dependency order. See {@link Cascade.startAll}. */
+  startAll(): Promise<void> {
+    return this.#guard("startAll", () => this.#cascade.startAll());
+  }
+
+  /** Saves and stops every running service, dependents first. See {@link Cascade.stopAll}. */
+  stopAll(options?: StopOptions): Promise<void> {
+    return this.#guard("stopAll", () => this.#cascade.stopAll(options));
+  }
+
+  /**
+   * Hot-swaps the service registered under `service.name` for `service`,
+   * carrying its state across; rolls back on failure.
+   * @throws {SwapFailedError}
+   */
+  replace(service: Service): Promise<void> {
+    return this.#guard("replace", () => Promise.reject(new SwapFailedError(service.name, "validation", new Error("hot swap is not available yet"))), service?.name);
+  }
+
+  /** Delivers `event` to its target's handler and resolves with the reply (never rejects for a delivery problem: see the reply codes). */
+  send(event: Event, options?: CallOptions): Promise<Reply> {
+    return this.#guard("send", () => this.#bus.send(event, options));
+  }
+
+  /** Like {@link Kernel.send}, through the kernel's bounded queue. */
+  push(event: Event, options?: CallOptions): Promise<Reply> {
+    return this.#guard("push", () => this.#bus.push(event, options));
+  }
+
+  /** @throws {ServiceNotFoundError} */
+  status(name: string): ServiceStatus {
+    return this.#registry.require(name).status;
+  }
+
+  /** Every registered service in registration order, with a copy of its counters. */
+  services(): ServiceInfo[] {
+    return Array.from(this.#registry.records(), (r) => r.info());
+  }
+
+  /**
+   * Saves every running exportable service now (changed or not).
+   * @throws {CheckpointFailedError} naming each service that could not be saved.
+   */
+  checkpoint(): Promise<void> {
+    return this.#guard("checkpoint", () => this.#checkpoints.saveAll());
+  }
+
+  /** Subscribes to kernel events (`status`, `checkpoint`, `checkpoint-failed`); returns the unsubscribe function. */
+  on<K extends KernelEventName>(event: K, listener: KernelEventListener<K>): () => void {
+    return this.#events.on(event, listener);
+  }
+
+  /**
+   * Opt-in graceful shutdown: on the first of `signals`, `close({ stopAll: true })`,
+   * then re-raise the signal (a second signal kills at once). Calling it again
+   * replaces the previous hooks. Returns a function that removes them.
+   * @default signals ["SIGINT", "SIGTERM"]
+   */
+  enableShutdownHooks(signals: readonly NodeJS.Signals[] = ["SIGINT", "SIGTERM"]): () => void {
+    this.#removeShutdownHooks?.();
+    const remove = installShutdownHooks(this, signals, this.#logger);
+    this.#removeShutdownHooks = remove;
+    return remove;
+  }
+
+  /**
+   * Stops the checkpoint timer and the message bus (pending calls are
+   * answered), after `stopAll` when asked. Idempotent. Afterwards every
+   * operation but `status`, `services` and `on` rejects with `KernelClosedError`.
+   * @throws {LifecycleAggregateError} when `stopAll` was asked and failed (the kernel is closed anyway).
+   */
+  close(options: CloseOptions = {}): Promise<void> {
+    this.#closing ??= this.#close(options);
+    return this.#closing;
+  }
+
+  async #close(options: CloseOptions): Promise<void> {
+    let failure: unknown;
+    if (options.stopAll === true) {
+      try {
+        await this.#cascade.stopAll();
+      } catch (error) {
+        failure = error;
+      }
+    }
+    await this.#checkpoints.stop();
+    this.#bus.close();
+    this.#removeShutdownHooks?.();
+    this.#logger.info("kernel closed");
+    if (failure !== undefined) throw failure;
+  }
+
+  #guard<T>(operation: string, run: () => Promise<T>, service?: string): Promise<T> {
+    if (this.#closing !== undefined) return Promise.reject(new KernelClosedError(operation, typeof service === "string" ? service : ""));
+    try {
+      return run();
+    } catch (error) {
+      return Promise.reject(error as Error);
+    }
+  }
+}
