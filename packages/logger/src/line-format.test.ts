@@ -1,0 +1,128 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { jsonLine, textLine } from "./line-format.ts";
+import { formatRecordTime, formatTimestamp } from "./timestamp.ts";
+import type { Level } from "./types.ts";
+
+const levels: Level[] = ["debug", "info", "warn", "error"];
+
+function pad(n: number, width = 2): string {
+  return String(n).padStart(width, "0");
+}
+
+// The slow, obvious way: what the per-second cache must agree with.
+function reference(t: number): string {
+  const d = new Date(t);
+  return `${pad(d.getFullYear(), 4)}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}.${pad(d.getMilliseconds(), 3)}`;
+}
+
+// Years 0..9999 in local time, whatever the machine's zone.
+const anyTime = fc.integer({ min: -62_135_596_800_000 + 86_400_000, max: 253_402_300_799_999 - 86_400_000 });
+
+describe("timestamps", () => {
+  it("formats local time as YYYY-MM-DD HH:mm:ss.SSS", () => {
+    const t = new Date(2025, 3, 26, 19, 47, 0, 801).getTime();
+    expect(formatTimestamp(t)).toBe("2025-04-26 19:47:00.801");
+    expect(formatTimestamp(t + 199)).toBe("2025-04-26 19:47:01.000");
+    expect(formatTimestamp(t - 801)).toBe("2025-04-26 19:47:00.000");
+  });
+
+  it("agrees with Date getters and is always 23 characters (property)", () => {
+    fc.assert(
+      fc.property(anyTime, fc.integer({ min: 0, max: 2500 }), (t, step) => {
+        // Consecutive calls exercise the per-second cache (hits and misses).
+        for (const time of [t, t + step, t + step + 1]) {
+          const s = formatTimestamp(time);
+          expect(s).toHaveLength(23);
+          expect(s).toBe(reference(time));
+        }
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  it("accepts a Date and keeps 23 characters for an invalid time", () => {
+    const d = new Date(2024, 0, 2, 3, 4, 5, 6);
+    expect(formatRecordTime(d)).toBe("2024-01-02 03:04:05.006");
+    expect(formatRecordTime(Number.NaN)).toHaveLength(23);
+    expect(formatRecordTime(new Date(Number.NaN))).toHaveLength(23);
+    expect(formatRecordTime(1e300)).toHaveLength(23);
+    expect(formatRecordTime(1.7)).toBe(reference(1));
+  });
+});
+
+describe("text line", () => {
+  it("is the reference layout", () => {
+    const time = new Date(2025, 3, 26, 19, 47, 0, 801).getTime();
+    expect(textLine({ time, level: "info", service: "echo", message: "count is 10" })).toBe(
+      "[2025-04-26 19:47:00.801] [INFO] [echo] count is 10\n",
+    );
+    expect(textLine({ time, level: "warn", service: "k", message: "m", fields: { a: 1, b: "x" } })).toBe(
+      '[2025-04-26 19:47:00.801] [WARN] [k] m {"a":1,"b":"x"}\n',
+    );
+    expect(textLine({ time, level: "error", service: "k", message: "m", fields: {} })).toBe("[2025-04-26 19:47:00.801] [ERROR] [k] m\n");
+  });
+
+  it("round-trips any message, service, level and time into the layout (property)", () => {
+    const layout = /^\[(.{23})\] \[(DEBUG|INFO|WARN|ERROR)\] \[/s;
+    fc.assert(
+      fc.property(anyTime, fc.constantFrom(...levels), fc.string({ minLength: 1 }), fc.string({ unit: "grapheme" }), (time, level, service, message) => {
+        const line = textLine({ time, level, service, message });
+        const head = layout.exec(line);
+        expect(head).not.toBeNull();
+        expect(head?.[1]).toBe(reference(time));
+        expect(head?.[2]).toBe(level.toUpperCase());
+        const rest = line.slice(head?.[0].length);
+        expect(rest).toBe(`${service}] ${message}\n`);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+});
+
+describe("JSON line", () => {
+  it("uses pino's field names and numbers", () => {
+    const line = jsonLine({ time: 1745689620801, level: "warn", service: "api", message: 'say "hi"', fields: { reqId: 7 } });
+    expect(line.endsWith("\n")).toBe(true);
+    expect(JSON.parse(line)).toEqual({ level: 40, time: 1745689620801, service: "api", reqId: 7, msg: 'say "hi"' });
+    expect(Object.keys(JSON.parse(line) as object)).toEqual(["level", "time", "service", "reqId", "msg"]);
+  });
+
+  it("maps every level like pino", () => {
+    const numbers = levels.map((level) => (JSON.parse(jsonLine({ time: 0, level, service: "s", message: "" })) as { level: number }).level);
+    expect(numbers).toEqual([20, 30, 40, 50]);
+  });
+
+  it("keeps reserved names, serializes errors and bigints, survives circular fields", () => {
+    const circular: Record<string, unknown> = { x: 1 };
+    circular["self"] = circular;
+    const err = Object.assign(new Error("bad"), { code: "E_BAD" });
+    const parsed = JSON.parse(
+      jsonLine({
+        time: new Date(5),
+        level: "error",
+        service: "s",
+        message: "m",
+        fields: { level: 99, msg: "no", time: -1, service: "evil", err, n: 12n, gone: undefined },
+      }),
+    ) as Record<string, unknown>;
+    expect(parsed).toMatchObject({ level: 50, time: 5, service: "s", msg: "m", n: "12" });
+    expect(parsed["err"]).toMatchObject({ type: "Error", message: "bad", code: "E_BAD" });
+    expect("gone" in parsed).toBe(false);
+    const withCycle = JSON.parse(jsonLine({ time: 0, level: "info", service: "s", message: "m", fields: { c: circular } })) as { c: string };
+    expect(withCycle.c).toMatch(/^\[unserializable: /);
+  });
+
+  it("always gives one parseable line for any message, service and fields (property)", () => {
+    fc.assert(
+      fc.property(fc.string(), fc.string(), fc.dictionary(fc.string(), fc.jsonValue()), (service, message, fields) => {
+        const line = jsonLine({ time: 1, level: "info", service, message, fields });
+        expect(line.indexOf("\n")).toBe(line.length - 1);
+        const parsed = JSON.parse(line) as Record<string, unknown>;
+        expect(parsed["msg"]).toBe(message);
+        expect(parsed["service"]).toBe(service);
+      }),
+      { numRuns: 1000 },
+    );
+  });
+});

@@ -1,0 +1,326 @@
+import { format } from "node:util";
+import { describe, expect, it } from "vitest";
+import { InvalidLevelError, InvalidLoggerOptionError } from "./errors.ts";
+import { jsonSink } from "./json-sink.ts";
+import { createLogger } from "./logger.ts";
+import { textSink } from "./text-sink.ts";
+import type { LogRecord, Sink } from "./types.ts";
+
+function collect(): { sink: Sink; records: LogRecord[] } {
+  const records: LogRecord[] = [];
+  return { sink: (r) => records.push(r), records };
+}
+
+function lines(): { stream: { write(s: string): void }; out: string[] } {
+  const out: string[] = [];
+  return { stream: { write: (s: string) => out.push(s) }, out };
+}
+
+const LINE = /^\[\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}\] \[(DEBUG|INFO|WARN|ERROR)\] \[([^\]]*)\] (.*)\n$/s;
+
+describe("createLogger", () => {
+  it("writes the reference text line through textSink", () => {
+    const { stream, out } = lines();
+    const log = createLogger({ service: "echo", sinks: [textSink(stream)] });
+    log.info("count is %d", 10);
+    expect(out).toHaveLength(1);
+    expect(out[0]).toMatch(LINE);
+    expect(out[0]?.slice(25)).toBe(" [INFO] [echo] count is 10\n");
+  });
+
+  it("defaults: service mk, level info", () => {
+    const { sink, records } = collect();
+    const log = createLogger({ sinks: [sink] });
+    expect(log.service).toBe("mk");
+    expect(log.level).toBe("info");
+    log.debug("no");
+    log.info("yes");
+    expect(records.map((r) => [r.service, r.level, r.message])).toEqual([["mk", "info", "yes"]]);
+    expect(typeof records[0]?.time).toBe("number");
+  });
+
+  it("filters below the level and passes at and above it", () => {
+    const { sink, records } = collect();
+    const log = createLogger({ level: "warn", sinks: [sink] });
+    log.debug("d");
+    log.info("i");
+    log.warn("w");
+    log.error("e");
+    expect(records.map((r) => r.level)).toEqual(["warn", "error"]);
+    expect(log.isLevelEnabled("info")).toBe(false);
+    expect(log.isLevelEnabled("error")).toBe(true);
+  });
+
+  it("does not format a filtered-out call", () => {
+    const { sink } = collect();
+    const log = createLogger({ level: "info", sinks: [sink] });
+    let touched = 0;
+    const costly = { [Symbol.for("nodejs.util.inspect.custom")]: () => (touched++, "x"), toString: () => (touched++, "x") };
+    log.debug("%s %o", costly, costly);
+    expect(touched).toBe(0);
+  });
+
+  it("changes level at run time", () => {
+    const { sink, records } = collect();
+    const log = createLogger({ sinks: [sink] });
+    log.debug("1");
+    log.level = "debug";
+    log.debug("2");
+    log.level = "error";
+    log.warn("3");
+    log.error("4");
+    expect(records.map((r) => r.message)).toEqual(["2", "4"]);
+  });
+
+  it("rejects a bad level with a typed error and keeps the old one", () => {
+    const log = createLogger({ sinks: [] });
+    expect(() => {
+      (log as { level: unknown }).level = "verbose";
+    }).toThrow(InvalidLevelError);
+    expect(() => {
+      (log as { level: unknown }).level = undefined;
+    }).toThrow(/invalid log level undefined: expected "debug" \| "info" \| "warn" \| "error"/);
+    expect(log.level).toBe("info");
+    expect(() => createLogger({ level: "INFO" as never })).toThrow(InvalidLevelError);
+    expect(() => log.isLevelEnabled("x" as never)).toThrow(InvalidLevelError);
+  });
+
+  it("rejects bad options with typed errors", () => {
+    for (const bad of [
+      () => createLogger("x" as never),
+      () => createLogger({ service: "" }),
+      () => createLogger({ service: 3 as never }),
+      () => createLogger({ sinks: "stdout" as never }),
+      () => createLogger({ sinks: [{} as never] }),
+      () => createLogger({ onError: 1 as never }),
+      () => createLogger({ sinks: [] }).child(""),
+      () => createLogger({ sinks: [] }).child(undefined as never),
+    ]) {
+      expect(bad).toThrow(InvalidLoggerOptionError);
+    }
+    try {
+      createLogger({ service: "" });
+    } catch (error) {
+      expect((error as InvalidLoggerOptionError).code).toBe("MK_LOGGER_INVALID_OPTION");
+    }
+  });
+});
+
+describe("children", () => {
+  it("carry their service name and share the sinks", () => {
+    const { sink, records } = collect();
+    const root = createLogger({ service: "kernel", sinks: [sink] });
+    root.child("echo").info("a");
+    root.child("echo").child("deep").warn("b");
+    root.info("c");
+    expect(records.map((r) => `${r.service}:${r.message}`)).toEqual(["echo:a", "deep:b", "kernel:c"]);
+  });
+
+  it("follow the parent's level until their own is set, then again after resetLevel()", () => {
+    const { sink, records } = collect();
+    const root = createLogger({ service: "kernel", sinks: [sink] });
+    const echo = root.child("echo");
+    const grandchild = echo.child("echo.sub");
+    const other = root.child("other");
+    expect(echo.hasOwnLevel).toBe(false);
+
+    root.level = "debug"; // global: every follower moves
+    expect([echo.level, grandchild.level, other.level]).toEqual(["debug", "debug", "debug"]);
+
+    echo.level = "error"; // one service: the grandchild follows echo, not the root
+    expect(echo.hasOwnLevel).toBe(true);
+    expect([root.level, echo.level, grandchild.level, other.level]).toEqual(["debug", "error", "error", "debug"]);
+
+    root.level = "warn"; // echo is independent now
+    expect([echo.level, grandchild.level, other.level]).toEqual(["error", "error", "warn"]);
+    echo.warn("dropped");
+    grandchild.warn("dropped");
+    other.warn("kept");
+
+    echo.resetLevel();
+    expect(echo.hasOwnLevel).toBe(false);
+    expect([echo.level, grandchild.level]).toEqual(["warn", "warn"]);
+    echo.warn("kept again");
+    expect(records.map((r) => r.message)).toEqual(["kept", "kept again"]);
+
+    root.resetLevel(); // a root has no parent: no-op
+    expect(root.level).toBe("warn");
+  });
+
+  it("do not affect the parent or siblings when their level changes", () => {
+    const root = createLogger({ sinks: [] });
+    const a = root.child("a");
+    const b = root.child("b");
+    a.level = "debug";
+    expect([root.level, a.level, b.level]).toEqual(["info", "debug", "info"]);
+  });
+});
+
+describe("message and fields", () => {
+  it("applies printf arguments like util.format", () => {
+    const { sink, records } = collect();
+    const log = createLogger({ sinks: [sink] });
+    const calls: [string, ...unknown[]][] = [
+      ["%s is %d years", "Bob", 42],
+      ["%i %f %j %%", 3.9, 1.5, [1]],
+      ["%o", [1, { a: 2 }]],
+      ["no specifiers", "extra", 1],
+      ["50%"],
+    ];
+    for (const [msg, ...args] of calls) log.info(msg, ...args);
+    expect(records.map((r) => r.message)).toEqual(calls.map(([msg, ...args]) => format(msg, ...args)));
+    expect(records.every((r) => r.fields === undefined)).toBe(true);
+  });
+
+  it("takes a trailing plain object that no specifier consumes as fields", () => {
+    const { sink, records } = collect();
+    const log = createLogger({ sinks: [sink] });
+    log.info("user %s logged in", "bob", { reqId: 7 });
+    log.info("no args", { a: 1 });
+    log.info("consumed %o", { a: 1 }); // the specifier takes it: not fields
+    log.info("%j", { a: 1 }, { b: 2 }); // the second one is left over: fields
+    log.info("array is not fields", [1]);
+    log.info("class instance is not fields", new Date(0));
+    expect(records.map((r) => [r.message, r.fields])).toEqual([
+      ["user bob logged in", { reqId: 7 }],
+      ["no args", { a: 1 }],
+      ["consumed { a: 1 }", undefined],
+      ['{"a":1}', { b: 2 }],
+      ["array is not fields [ 1 ]", undefined],
+      [format("class instance is not fields", new Date(0)), undefined],
+    ]);
+  });
+
+  it("never throws for garbage messages and arguments", () => {
+    const { sink, records } = collect();
+    const log = createLogger({ sinks: [sink] });
+    const hostile = {
+      [Symbol.for("nodejs.util.inspect.custom")]: () => {
+        throw new Error("inspect bomb");
+      },
+    };
+    expect(() => {
+      log.info(undefined as never);
+      log.info({ a: 1 } as never);
+      log.info(42 as never, "x");
+      log.info("%i", Object.create(null));
+      log.info("%o", hostile);
+      log.info(null as never, hostile);
+    }).not.toThrow();
+    expect(records.map((r) => typeof r.message)).toEqual(Array(6).fill("string"));
+    expect(records[0]?.message).toBe("undefined");
+    expect(records[3]?.message).toMatch(/^\[unformattable message: /);
+  });
+});
+
+describe("failing sinks", () => {
+  it("a throwing sink does not reach the caller, does not stop the others, and is counted", () => {
+    const { sink, records } = collect();
+    const seen: unknown[] = [];
+    const bad: Sink = () => {
+      throw new Error("sink down");
+    };
+    const log = createLogger({ sinks: [bad, sink, bad], onError: (error, s) => seen.push([(error as Error).message, s === bad]) });
+    const child = log.child("svc");
+    expect(() => {
+      log.info("one");
+      child.warn("two");
+    }).not.toThrow();
+    expect(records.map((r) => r.message)).toEqual(["one", "two"]);
+    expect(log.stats()).toEqual({ records: 2, sinkErrors: 4, dropped: 0 });
+    expect(child.stats()).toEqual(log.stats());
+    expect(seen).toEqual([
+      ["sink down", true],
+      ["sink down", true],
+      ["sink down", true],
+      ["sink down", true],
+    ]);
+  });
+
+  it("a throwing onError is ignored", () => {
+    const log = createLogger({
+      sinks: [
+        () => {
+          throw new Error("x");
+        },
+      ],
+      onError: () => {
+        throw new Error("y");
+      },
+    });
+    expect(() => log.info("m")).not.toThrow();
+    expect(log.stats().sinkErrors).toBe(1);
+  });
+
+  it("a stream whose write throws is counted by the sink and reported", () => {
+    const errors: Error[] = [];
+    const stream = {
+      write(): void {
+        throw new Error("EPIPE-ish");
+      },
+    };
+    const log = createLogger({ sinks: [textSink(stream, { onError: (e) => errors.push(e) }), jsonSink(stream)] });
+    expect(() => log.error("m")).not.toThrow();
+    expect(log.stats()).toEqual({ records: 1, sinkErrors: 2, dropped: 2 });
+    expect(errors).toHaveLength(1);
+    expect((errors[0] as Error & { code: string }).code).toBe("MK_LOGGER_SINK_WRITE");
+  });
+
+  it("flush and close call every sink, never reject, and count failures", async () => {
+    const calls: string[] = [];
+    const good: Sink = Object.assign(() => undefined, {
+      flush: () => {
+        calls.push("flush");
+      },
+      close: async () => {
+        calls.push("close");
+      },
+    });
+    const bad: Sink = Object.assign(() => undefined, {
+      flush: () => {
+        throw new Error("f");
+      },
+      close: () => Promise.reject(new Error("c")),
+    });
+    const { sink, records } = collect();
+    const log = createLogger({ sinks: [bad, good, sink] });
+    await expect(log.flush()).resolves.toBeUndefined();
+    await expect(log.close()).resolves.toBeUndefined();
+    await expect(log.close()).resolves.toBeUndefined(); // idempotent
+    expect(calls).toEqual(["flush", "close"]);
+    expect(log.stats().sinkErrors).toBe(2);
+    log.info("after close");
+    expect(records).toHaveLength(0);
+    expect(log.stats().dropped).toBe(1);
+  });
+});
+
+describe("buffered stream sinks", () => {
+  it("write one chunk per tick with buffered: true, and on flush()", async () => {
+    const { stream, out } = lines();
+    const log = createLogger({ service: "s", sinks: [jsonSink(stream, { buffered: true })] });
+    log.info("a");
+    log.info("b");
+    expect(out).toHaveLength(0);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(out).toHaveLength(1);
+    expect(out[0]?.split("\n").filter(Boolean).map((l) => (JSON.parse(l) as { msg: string }).msg)).toEqual(["a", "b"]);
+    log.info("c");
+    await log.flush();
+    expect(out).toHaveLength(2);
+  });
+
+  it("rejects bad sink arguments with typed errors", () => {
+    expect(() => textSink({} as never)).toThrow(InvalidLoggerOptionError);
+    expect(() => textSink(-1)).toThrow(InvalidLoggerOptionError);
+    expect(() => jsonSink(undefined, { buffered: "yes" as never })).toThrow(InvalidLoggerOptionError);
+    expect(() => jsonSink(undefined, { onError: 1 as never })).toThrow(InvalidLoggerOptionError);
+  });
+
+  it("a sink called directly with garbage does not throw and counts it", () => {
+    const { stream } = lines();
+    const sink = textSink(stream);
+    expect(() => sink(null as never)).not.toThrow();
+    expect(sink.stats?.()).toEqual({ errors: 1, dropped: 1 });
+  });
+});
