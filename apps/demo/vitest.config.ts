@@ -1,3 +1,5 @@
+import type { ViteUserConfig } from "vitest/config";
 import { mkVitestConfig } from "../../vitest.shared.ts";
 
-export default mkVitestConfig();
+const config: ViteUserConfig = mkVitestConfig();
+export default config;

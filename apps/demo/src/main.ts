@@ -1,14 +1,15 @@
 #!/usr/bin/env node
 // mk-demo: the reference scenario, end to end. See README.md.
-import { createLogger, textSink } from "@mk/logger";
+import { createLogger } from "@mk/logger";
 import type { Logger } from "@mk/logger";
 import { DemoError, describeError } from "./errors.ts";
 import { parseOptions, USAGE, userDirectory } from "./options.ts";
+import { demoSink } from "./output.ts";
 import { runScenario } from "./scenario.ts";
 
 async function main(): Promise<number> {
   // The level is only known after parsing, and a parse error is logged too.
-  const root = createLogger({ service: "demo", level: "info", sinks: [textSink(process.stdout)] });
+  const root = createLogger({ service: "demo", level: "info", sinks: [demoSink()] });
   try {
     const options = parseOptions(process.argv.slice(2), process.env, userDirectory(process.env, process.cwd()));
     if (options.help) {

@@ -1,9 +1,9 @@
 import { Kernel, StateLoadFailedError } from "@mk/core";
 import type { Event } from "@mk/core";
-import { AesGcmCrypter } from "@mk/crypto";
+import { AesGcmCrypter, CryptoError } from "@mk/crypto";
 import type { Logger } from "@mk/logger";
-import { FileStateStore } from "@mk/state";
-import { DemoError, describeError } from "./errors.ts";
+import { FileStateStore, StateError } from "@mk/state";
+import { DemoError, describeError, findCause } from "./errors.ts";
 import { narrateKernel, nextCheckpoint } from "./narration.ts";
 import type { DemoOptions } from "./options.ts";
 import { replyText } from "./reply-text.ts";
@@ -74,7 +74,6 @@ export async function runScenario(options: DemoOptions, root: Logger): Promise<S
     log.info("starting all services (dependencies first)...");
     started = true;
     await kernel.startAll();
-    log.info("started: %s", startedOrder(kernel));
 
     // 3. The logger logs two lines, pushing them through the kernel's queue.
     await logger.done();
@@ -132,22 +131,14 @@ async function register(kernel: Kernel, service: EchoV1 | LoggerService, stateDi
     if (error instanceof StateLoadFailedError) {
       // The store refuses the file and the kernel does not register the
       // service, so nothing will overwrite the file: it stays for the user to decide.
-      throw new DemoError(`cannot load the saved state of ${service.name} from ${stateFile(stateDir, service.name)}: ${rootCause(error)}`, {
+      const file = findCause(error, StateError)?.path ?? stateFile(stateDir, service.name);
+      throw new DemoError(`cannot load the saved state of ${service.name} from ${file}: ${loadFailureReason(error)}`, {
         hint: "wrong MK_STATE_KEY? or run with --reset to start over; the file was left in place",
         cause: error,
       });
     }
     throw error;
   }
-}
-
-/** The services in the order they are running, from the kernel's own view. */
-function startedOrder(kernel: Kernel): string {
-  return kernel
-    .services()
-    .filter((s) => s.status === "running")
-    .map((s) => `${s.name} ${s.version ?? ""}`.trim())
-    .join(", ");
 }
 
 async function checkpointOnce(
@@ -175,11 +166,13 @@ async function stopAfterFailure(kernel: Kernel, log: Logger): Promise<void> {
   }
 }
 
-/** The innermost message, which says what was wrong with the file. */
-function rootCause(error: Error): string {
-  let current: unknown = error;
-  while (current instanceof Error && current.cause !== undefined) current = current.cause;
-  const text = current instanceof Error ? current.message : String(current);
-  const code = current instanceof Error && "code" in current && typeof current.code === "string" ? ` [${current.code}]` : "";
-  return text + code;
+/**
+ * The most telling reason: the crypter's ("authentication failed: wrong key
+ * ... or tampered ciphertext"), else the store's, else the import's.
+ */
+function loadFailureReason(error: StateLoadFailedError): string {
+  const reason = findCause(error, CryptoError) ?? findCause(error, StateError) ?? error.cause;
+  if (!(reason instanceof Error)) return String(reason);
+  const code = "code" in reason && typeof reason.code === "string" ? ` [${reason.code}]` : "";
+  return reason.message + code;
 }

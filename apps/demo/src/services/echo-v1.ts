@@ -35,11 +35,11 @@ export class EchoV1 implements Service {
 
   start(ctx: ServiceContext): void {
     this.#logger = ctx.logger;
-    ctx.logger.info("[echo v1] starting... (count %d)", this.#count);
+    ctx.logger.info("starting v1... (count %d)", this.#count);
   }
 
   stop(): void {
-    this.#logger?.info("[echo v1] stopping... (count %d)", this.#count);
+    this.#logger?.info("stopping v1... (count %d)", this.#count);
   }
 
   handle(event: Event): Reply {

@@ -27,11 +27,11 @@ export class EchoV2 implements Service {
 
   start(ctx: ServiceContext): void {
     this.#logger = ctx.logger;
-    ctx.logger.info("[echo v2] starting... (count %d)", this.#count);
+    ctx.logger.info("starting v2... (count %d)", this.#count);
   }
 
   stop(): void {
-    this.#logger?.info("[echo v2] stopping... (count %d)", this.#count);
+    this.#logger?.info("stopping v2... (count %d)", this.#count);
   }
 
   handle(event: Event, ctx: ServiceContext): Reply {

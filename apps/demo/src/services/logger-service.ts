@@ -41,7 +41,7 @@ export class LoggerService implements Service {
 
   start(ctx: ServiceContext): void {
     this.#logger = ctx.logger;
-    ctx.logger.info("[logger] starting... (%d lines logged so far)", this.#logged);
+    ctx.logger.info("starting... (%d lines logged so far)", this.#logged);
     // Runs after start returns, as the reference's goroutine did: a start that
     // waited for replies would hold up the rest of startAll.
     this.#run = this.#logAll(ctx).then(
@@ -51,7 +51,7 @@ export class LoggerService implements Service {
   }
 
   stop(): void {
-    this.#logger?.info("[logger] stopping... (%d lines logged so far)", this.#logged);
+    this.#logger?.info("stopping... (%d lines logged so far)", this.#logged);
   }
 
   /** Resolves when every line has been logged and answered; rejects with what went wrong. */
@@ -74,6 +74,9 @@ export class LoggerService implements Service {
   }
 
   async #logAll(ctx: ServiceContext): Promise<void> {
+    // Wait one turn of the event loop so the kernel has marked this service
+    // running (and said so) before the first line goes out.
+    await new Promise<void>((resolve) => setImmediate(resolve));
     for (const [index, line] of this.#lines.entries()) {
       if (ctx.signal.aborted) return;
       this.#logged += 1;
