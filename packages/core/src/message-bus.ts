@@ -171,6 +171,12 @@ export class MessageBus {
     this.#holds.delete(name);
   }
 
+  /** Calls the bus still tracks (queued, held, or waiting for a handler): 0 when idle, so tests can prove nothing leaks. */
+  get pending(): number {
+    // Held calls sit in the wheel (their deadlines run); queued ones only until the loop's microtask.
+    return this.#wheel.size + this.#queue.length;
+  }
+
   /** Handler calls to `name` not yet settled whose callers still wait (or gave up by abort). */
   inFlight(name: string): number {
     let count = 0;
@@ -277,9 +283,7 @@ export class MessageBus {
       try {
         result = endpoint.service.handle(event, endpoint.context);
       } catch (error) {
-        result = undefined;
-        reply = this.#failed(endpoint, to, event, error);
-        this.#finish(call, reply);
+        this.#finish(call, this.#failed(endpoint, to, event, error));
         return;
       }
       if (isThenable(result)) {
