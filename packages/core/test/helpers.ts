@@ -3,7 +3,7 @@
 import { createLogger, type Level, type Logger, type LogRecord } from "@mk/logger";
 import type { LoadedState, SaveMeta, StateStore } from "@mk/state";
 import { Kernel } from "../src/kernel.ts";
-import type { KernelOptions, Service, ServiceContext, StatusChange } from "../src/types.ts";
+import type { KernelOptions, Reply, Service, ServiceContext, StatusChange } from "../src/types.ts";
 
 export interface CapturedLogger {
   logger: Logger;
@@ -113,8 +113,17 @@ export function testKernel(options: KernelOptions = {}): { kernel: Kernel; log: 
 }
 
 /** A counter service: handles "inc", exports/imports its count. */
-export function counter(name: string, version = "1", initial = 0): Service & { count: number } {
-  const svc = {
+export interface Counter {
+  name: string;
+  version: string;
+  count: number;
+  handle(): Reply;
+  exportState(): { count: number };
+  importState(state: unknown, info?: { fromVersion?: string }): void;
+}
+
+export function counter(name: string, version = "1", initial = 0): Counter {
+  const svc: Counter = {
     name,
     version,
     count: initial,
