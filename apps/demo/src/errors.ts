@@ -20,7 +20,8 @@ export function describeError(error: unknown): string {
   let current: unknown = error;
   for (let depth = 0; current !== undefined && depth < 5; depth += 1) {
     const text = current instanceof Error ? current.message : nonError(current);
-    const code = current instanceof Error && "code" in current && typeof current.code === "string" ? current.code : undefined;
+    const code =
+      current instanceof Error && "code" in current && typeof current.code === "string" ? current.code : undefined;
     const last = parts.at(-1);
     if (last === undefined || !last.includes(text)) parts.push(code === undefined ? text : `${text} [${code}]`);
     current = current instanceof Error ? current.cause : undefined;

@@ -32,7 +32,8 @@ export function parseKey(text: string, source: string): Uint8Array {
     bytes = new Uint8Array(Buffer.from(digits, "hex"));
   } else if (text.startsWith("base64:")) {
     const encoded = text.slice(7);
-    if (!/^[A-Za-z0-9+/_-]*={0,2}$/.test(encoded)) throw keyError(source, `"base64:" is followed by characters outside base64`);
+    if (!/^[A-Za-z0-9+/_-]*={0,2}$/.test(encoded))
+      throw keyError(source, `"base64:" is followed by characters outside base64`);
     bytes = new Uint8Array(Buffer.from(encoded, "base64"));
   } else {
     bytes = new TextEncoder().encode(text);

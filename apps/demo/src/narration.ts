@@ -12,7 +12,11 @@ export function narrateKernel(kernel: Kernel, log: Logger): () => void {
       log.debug("status: %s %s -> %s", change.name, change.from ?? "(new)", change.to);
     }),
     kernel.on("checkpoint", (saved) => {
-      log.info("checkpoint: saved the state of %s%s", saved.name, saved.version === undefined ? "" : ` ${saved.version}`);
+      log.info(
+        "checkpoint: saved the state of %s%s",
+        saved.name,
+        saved.version === undefined ? "" : ` ${saved.version}`,
+      );
     }),
     kernel.on("checkpoint-failed", (failed) => {
       log.warn("checkpoint of %s failed, retried at the next tick: %s", failed.name, failed.error.message);

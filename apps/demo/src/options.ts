@@ -61,7 +61,8 @@ export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv, ba
   let values;
   try {
     ({ values } = parseArgs({
-      args: [...argv],
+      // `pnpm demo -- --reset` hands the "--" on to the script: it separates nothing here.
+      args: argv[0] === "--" ? argv.slice(1) : [...argv],
       strict: true,
       allowPositionals: false,
       options: {
@@ -76,7 +77,10 @@ export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv, ba
       },
     }));
   } catch (error) {
-    throw new DemoError(error instanceof Error ? error.message : String(error), { hint: "see mk-demo --help", exitCode: 2 });
+    throw new DemoError(error instanceof Error ? error.message : String(error), {
+      hint: "see mk-demo --help",
+      exitCode: 2,
+    });
   }
 
   const level = values.level ?? "info";

@@ -52,9 +52,12 @@ export async function importLegacyState(
     const source = stateFile(legacyDir, name);
     if (!(await exists(source))) continue;
     if (await store.exists(name)) {
-      throw new DemoError(`--import-legacy: ${stateFile(stateDir, name)} already exists, not replacing it with ${source}`, {
-        hint: "add --reset to replace the demo's saved state with the legacy one",
-      });
+      throw new DemoError(
+        `--import-legacy: ${stateFile(stateDir, name)} already exists, not replacing it with ${source}`,
+        {
+          hint: "add --reset to replace the demo's saved state with the legacy one",
+        },
+      );
     }
     const state = await readLegacyFile(source, crypter);
     await store.save(name, state);
@@ -87,7 +90,9 @@ async function readLegacyFile(file: string, crypter: LegacyAesGcmCrypter): Promi
   try {
     return JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(plaintext)) as unknown;
   } catch (error) {
-    throw new DemoError(`--import-legacy: ${file} decrypted but does not hold JSON: ${describeError(error)}`, { cause: error });
+    throw new DemoError(`--import-legacy: ${file} decrypted but does not hold JSON: ${describeError(error)}`, {
+      cause: error,
+    });
   }
 }
 

@@ -64,7 +64,10 @@ function expectStory(run: DemoRun): void {
     /^\[kernel\] stopped echo/,
     "[demo] state persisted in",
   ]);
-  expect(story(run).some((l) => l.startsWith("[demo] checkpoint: saved the state of")), "a checkpoint in the log").toBe(true);
+  expect(
+    story(run).some((l) => l.startsWith("[demo] checkpoint: saved the state of")),
+    "a checkpoint in the log",
+  ).toBe(true);
 }
 
 describe("mk-demo, run as a user would", () => {
@@ -117,7 +120,9 @@ describe("mk-demo, run as a user would", () => {
     expect(errors).toHaveLength(1);
     expect(errors[0]?.service).toBe("demo");
     expect(errors[0]?.message).toContain(`cannot load the saved state of echo from ${file}`);
-    expect(errors[0]?.message).toMatch(/wrong MK_STATE_KEY\? or run with --reset to start over; the file was left in place/);
+    expect(errors[0]?.message).toMatch(
+      /wrong MK_STATE_KEY\? or run with --reset to start over; the file was left in place/,
+    );
     // Nothing ran: no service started, no state was overwritten.
     expect(story(run).some((l) => l.includes("started echo"))).toBe(false);
     expect(await readFile(file)).toEqual(tampered);
@@ -137,7 +142,9 @@ describe("mk-demo, run as a user would", () => {
     expectCleanOutput(wrong);
     const errors = wrong.lines.filter((l) => l.level === "ERROR");
     expect(errors).toHaveLength(1);
-    expect(errors[0]?.message).toMatch(/cannot load the saved state of (echo|logger) from .*\.state: .*wrong MK_STATE_KEY\?/);
+    expect(errors[0]?.message).toMatch(
+      /cannot load the saved state of (echo|logger) from .*\.state: .*wrong MK_STATE_KEY\?/,
+    );
     expect(await readFile(join(dir, "echo.state"))).toEqual(echoBytes);
     expect(await readFile(join(dir, "logger.state"))).toEqual(loggerBytes);
 
@@ -205,7 +212,14 @@ describe("mk-demo, run as a user would", () => {
     ]);
     expect(await readFile(join(dir, "echo.state"))).toEqual(before);
 
-    const wrongKey = await runDemo(["--state-dir", await tempDir(), "--import-legacy", LEGACY_DIR, "--legacy-key", "6543210987654321"]);
+    const wrongKey = await runDemo([
+      "--state-dir",
+      await tempDir(),
+      "--import-legacy",
+      LEGACY_DIR,
+      "--legacy-key",
+      "6543210987654321",
+    ]);
     expect(wrongKey.code).toBe(1);
     expect(wrongKey.lines.filter((l) => l.level === "ERROR").map((l) => l.message)).toEqual([
       expect.stringMatching(/cannot decrypt .*echo\.state: .*wrong --legacy-key\?/),
@@ -236,7 +250,10 @@ describe("mk-demo, run as a user would", () => {
       const run = await runDemo(args);
       expect(run.code, args.join(" ")).toBe(2);
       expectCleanOutput(run);
-      expect(run.lines.filter((l) => l.level === "ERROR"), args.join(" ")).toHaveLength(1);
+      expect(
+        run.lines.filter((l) => l.level === "ERROR"),
+        args.join(" "),
+      ).toHaveLength(1);
     }
     const bad = await runDemo([], { env: { MK_STATE_KEY: "hex:abc" } });
     expect(bad.code).toBe(2);
@@ -248,7 +265,16 @@ describe("mk-demo, run as a user would", () => {
     const run = await runDemo(["--help"], { cwd });
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(/^Usage: mk-demo \[options\]/);
-    for (const flag of ["--state-dir", "--reset", "--key", "--import-legacy", "--legacy-key", "--checkpoint-ms", "--level", "MK_STATE_KEY"]) {
+    for (const flag of [
+      "--state-dir",
+      "--reset",
+      "--key",
+      "--import-legacy",
+      "--legacy-key",
+      "--checkpoint-ms",
+      "--level",
+      "MK_STATE_KEY",
+    ]) {
       expect(run.stdout).toContain(flag);
     }
     await expect(readFile(join(cwd, "state", "echo.state"))).rejects.toThrow();

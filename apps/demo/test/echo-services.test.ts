@@ -41,7 +41,14 @@ function context(lines: string[], route: (event: Event) => Reply): ServiceContex
     sent.push(full);
     return Promise.resolve(route(full));
   };
-  return { name: "test", logger: memoryLogger(lines), signal: new AbortController().signal, send: deliver, push: deliver, sent };
+  return {
+    name: "test",
+    logger: memoryLogger(lines),
+    signal: new AbortController().signal,
+    send: deliver,
+    push: deliver,
+    sent,
+  };
 }
 
 const event = (content: string): Event => ({ to: "echo", from: "kernel", type: "log", content });
@@ -74,7 +81,18 @@ describe("EchoV1", () => {
   it("refuses state that is not a count, and keeps its own", () => {
     const echo = new EchoV1();
     echo.importState(5, {});
-    for (const bad of [-1, 1.5, "3", null, undefined, {}, { count: "3" }, [3], Number.MAX_SAFE_INTEGER + 1, Number.NaN]) {
+    for (const bad of [
+      -1,
+      1.5,
+      "3",
+      null,
+      undefined,
+      {},
+      { count: "3" },
+      [3],
+      Number.MAX_SAFE_INTEGER + 1,
+      Number.NaN,
+    ]) {
       expect(() => echo.importState(bad, {}), JSON.stringify(bad)).toThrow(/echo state: expected/);
     }
     expect(echo.count).toBe(5);
@@ -90,7 +108,10 @@ describe("EchoV2", () => {
     v2.importState(v1.exportState(), { fromVersion: v1.version });
     expect(v2.imported).toEqual({ count: 2, fromVersion: "1.0.0" });
     const lines: string[] = [];
-    const reply = v2.handle(event("Hello, Log!"), context(lines, () => ({ code: 0, message: "" })));
+    const reply = v2.handle(
+      event("Hello, Log!"),
+      context(lines, () => ({ code: 0, message: "" })),
+    );
     expect(reply).toEqual({ code: 0, message: "echo v2 service handled", data: "from kernel: Hello, Log!" });
     expect(v2.count).toBe(2 + ECHO_V2_STEP);
     expect(lines).toEqual(["[info] [test] count is 10"]);
@@ -159,7 +180,8 @@ describe("LoggerService", () => {
     service.importState({ lines: 4 });
     expect(service.imported).toBe(4);
     expect(service.logged).toBe(4);
-    for (const bad of [4, { lines: -1 }, { lines: "4" }, null]) expect(() => service.importState(bad)).toThrow(/logger state/);
+    for (const bad of [4, { lines: -1 }, { lines: "4" }, null])
+      expect(() => service.importState(bad)).toThrow(/logger state/);
     expect(service.logged).toBe(4);
   });
 

@@ -39,7 +39,10 @@ const LINE = /^\[(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3})\] \[(DEBUG|INFO|WARN|ER
  * Runs the built demo with `args`, in `cwd`, with a clean environment (PATH
  * and `env` only: no MK_STATE_KEY or INIT_CWD leaks in from the test runner).
  */
-export function runDemo(args: readonly string[], options: { env?: Record<string, string>; cwd?: string } = {}): Promise<DemoRun> {
+export function runDemo(
+  args: readonly string[],
+  options: { env?: Record<string, string>; cwd?: string } = {},
+): Promise<DemoRun> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [DEMO_MAIN, ...args], {
       cwd: options.cwd ?? process.cwd(),
@@ -64,7 +67,14 @@ export function runDemo(args: readonly string[], options: { env?: Record<string,
         if (text === "") continue;
         const match = LINE.exec(text);
         if (match === null) stray.push(text);
-        else lines.push({ time: match[1] ?? "", level: match[2] ?? "", service: match[3] ?? "", message: match[4] ?? "", text });
+        else
+          lines.push({
+            time: match[1] ?? "",
+            level: match[2] ?? "",
+            service: match[3] ?? "",
+            message: match[4] ?? "",
+            text,
+          });
       }
       resolve({ code, stdout, stderr, lines, stray });
     });
@@ -84,9 +94,13 @@ export function expectInOrder(lines: readonly string[], patterns: readonly (stri
   const found: number[] = [];
   let from = 0;
   for (const pattern of patterns) {
-    const index = lines.findIndex((line, i) => i >= from && (typeof pattern === "string" ? line.includes(pattern) : pattern.test(line)));
+    const index = lines.findIndex(
+      (line, i) => i >= from && (typeof pattern === "string" ? line.includes(pattern) : pattern.test(line)),
+    );
     if (index === -1) {
-      throw new Error(`expected ${String(pattern)} after line ${from} of the story:\n${lines.map((l, i) => `${i}: ${l}`).join("\n")}`);
+      throw new Error(
+        `expected ${String(pattern)} after line ${from} of the story:\n${lines.map((l, i) => `${i}: ${l}`).join("\n")}`,
+      );
     }
     found.push(index);
     from = index + 1;

@@ -7,7 +7,9 @@
 export function readEchoCount(state: unknown): number {
   const count = typeof state === "object" && state !== null && "count" in state ? state.count : state;
   if (typeof count !== "number" || !Number.isSafeInteger(count) || count < 0) {
-    throw new TypeError(`echo state: expected a non-negative integer or { "count": <integer> }, got ${describe(state)}`);
+    throw new TypeError(
+      `echo state: expected a non-negative integer or { "count": <integer> }, got ${describe(state)}`,
+    );
   }
   return count;
 }

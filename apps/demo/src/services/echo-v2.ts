@@ -47,6 +47,7 @@ export class EchoV2 implements Service {
 
   importState(state: unknown, info: ImportInfo): void {
     this.#count = readEchoCount(state);
-    this.#imported = info.fromVersion === undefined ? { count: this.#count } : { count: this.#count, fromVersion: info.fromVersion };
+    this.#imported =
+      info.fromVersion === undefined ? { count: this.#count } : { count: this.#count, fromVersion: info.fromVersion };
   }
 }

@@ -83,7 +83,9 @@ export class LoggerService implements Service {
       ctx.logger.info("LOG: %s", line);
       // Even lines go to the kernel itself (no `to`), odd ones to echo.
       const forEcho = index % 2 === 1;
-      const event: OutgoingEvent = forEcho ? { to: "echo", type: "log", content: line } : { type: "log", content: line };
+      const event: OutgoingEvent = forEcho
+        ? { to: "echo", type: "log", content: line }
+        : { type: "log", content: line };
       const reply: Reply = await ctx.push(event);
       ctx.logger.info("got reply from %s: %s", forEcho ? "echo" : "kernel", replyText(reply));
     }
