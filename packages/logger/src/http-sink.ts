@@ -286,6 +286,7 @@ class HttpSinkImpl {
       report(this.#onError, new HttpSinkError(`closed with ${left} log records undelivered`));
     }
     this.#queue = [];
+    this.#inFlight = 0;
     this.#retryBatch = undefined;
     live.delete(this);
     this.#agent.destroy();

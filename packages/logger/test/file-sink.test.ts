@@ -1,0 +1,151 @@
+import { spawn } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createLogger, fileSink, InvalidLoggerOptionError, SinkOpenError } from "@mk/logger";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const dist = join(here, "..", "dist", "index.js");
+const fixture = join(here, "fixtures", "log-and-exit.mjs");
+let dir: string;
+
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), "mk-logger-file-"));
+});
+afterAll(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function run(file: string, lines: number, how: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [fixture, pathToFileURL(dist).href, file, String(lines), how], {
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d));
+    child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
+    child.on("error", reject);
+    child.on("close", (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+function expectAllLines(text: string, n: number): void {
+  const got = text.split("\n").filter(Boolean);
+  expect(got).toHaveLength(n);
+  got.forEach((line, i) => {
+    expect(line).toMatch(new RegExp(`^\\[[^\\]]{23}\\] \\[INFO\\] \\[child\\] line ${i} of ${n}$`));
+  });
+}
+
+describe("fileSink flushes at process exit (real child process, built package)", () => {
+  it("has a build to test", () => {
+    // The child imports packages/logger/dist: without a build this suite cannot say anything.
+    expect(existsSync(dist), `${dist} is missing: run \`pnpm build\` in packages/logger first`).toBe(true);
+  });
+
+  it.each([
+    ["natural", 0],
+    ["exit", 0],
+    ["exit-later", 0],
+    ["exit-code", 3],
+    ["throw", 1],
+  ] as const)("every line is in the file and on stdout after a %s exit", async (how, code) => {
+    if (!existsSync(dist)) throw new Error(`${dist} is missing: run \`pnpm build\` in packages/logger first`);
+    for (const n of [1, 2000, 50_000]) {
+      const file = join(dir, `${how}-${n}.log`);
+      const result = await run(file, n, how);
+      expect(result.code, result.stderr).toBe(code);
+      if (how === "throw") expect(result.stderr).toContain("crash after logging");
+      expectAllLines(readFileSync(file, "utf8"), n);
+      expectAllLines(result.stdout, n);
+    }
+  });
+});
+
+describe("fileSink in process", () => {
+  it("appends to an existing file, creates the directory and uses mode 0640", async () => {
+    const file = join(dir, "nested", "deeper", "app.log");
+    const log = createLogger({ service: "svc", sinks: [fileSink(file)] });
+    log.info("first");
+    await log.close();
+    expect((statSync(file).mode & 0o777).toString(8)).toBe((0o640 & ~process.umask()).toString(8));
+    const again = createLogger({ service: "svc", sinks: [fileSink(file, { format: "json" })] });
+    again.warn("second %d", 2, { k: "v" });
+    await again.flush();
+    const lines = readFileSync(file, "utf8").split("\n").filter(Boolean);
+    expect(lines[0]).toMatch(/\] \[INFO\] \[svc\] first$/);
+    expect(JSON.parse(lines[1] as string)).toMatchObject({ level: 40, service: "svc", msg: "second 2", k: "v" });
+    await again.close();
+  });
+
+  it("writes nothing before the end of the tick or flush(), everything after", async () => {
+    const file = join(dir, "tick.log");
+    const log = createLogger({ sinks: [fileSink(file)] });
+    log.info("a");
+    expect(readFileSync(file, "utf8")).toBe("");
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(readFileSync(file, "utf8")).toMatch(/ a\n$/);
+    log.info("b");
+    await log.flush();
+    expect(readFileSync(file, "utf8").split("\n").filter(Boolean)).toHaveLength(2);
+    await log.close();
+    log.info("after close");
+    expect(log.stats().dropped).toBe(1);
+  });
+
+  it("rotates by size, keeps maxFiles, and loses no line", async () => {
+    const file = join(dir, "rot", "app.log");
+    const log = createLogger({ service: "r", sinks: [fileSink(file, { maxSize: 2000, maxFiles: 3, bufferSize: 300, format: (r) => `${r.message}\n` })] });
+    const total = 1000;
+    for (let i = 0; i < total; i++) {
+      log.info("line %d", i);
+      if (i % 7 === 0) await log.flush();
+    }
+    await log.close();
+    const names = readdirSync(join(dir, "rot")).sort();
+    expect(names).toEqual(["app.log", "app.log.1", "app.log.2", "app.log.3"]);
+    for (const name of names) expect(statSync(join(dir, "rot", name)).size).toBeLessThanOrEqual(2000);
+    // Oldest first: .3, .2, .1, then the live file; together they are the newest lines in order.
+    const kept = ["app.log.3", "app.log.2", "app.log.1", "app.log"]
+      .flatMap((name) => readFileSync(join(dir, "rot", name), "utf8").split("\n").filter(Boolean))
+      .map((line) => Number(line.replace("line ", "")));
+    expect(kept.length).toBeGreaterThan(100);
+    const first = kept[0] as number;
+    expect(kept).toEqual(Array.from({ length: total - first }, (_, i) => first + i));
+    expect(log.stats()).toEqual({ records: total, sinkErrors: 0, dropped: 0 });
+  });
+
+  it("maxFiles 0 truncates instead of keeping old files", async () => {
+    const file = join(dir, "rot0", "app.log");
+    const log = createLogger({ sinks: [fileSink(file, { maxSize: 500, maxFiles: 0, bufferSize: 100 })] });
+    for (let i = 0; i < 200; i++) {
+      log.info("line %d", i);
+      await log.flush();
+    }
+    await log.close();
+    expect(readdirSync(join(dir, "rot0"))).toEqual(["app.log"]);
+    expect(readFileSync(file, "utf8")).toMatch(/line 199\n$/);
+  });
+
+  it("rejects bad paths and options with typed errors", () => {
+    const aFile = join(dir, "plain-file");
+    writeFileSync(aFile, "");
+    expect(() => fileSink(dir)).toThrow(SinkOpenError); // a directory
+    expect(() => fileSink(join(aFile, "below.log"))).toThrow(SinkOpenError); // parent is a file
+    for (const bad of [
+      () => fileSink(""),
+      () => fileSink(1 as never),
+      () => fileSink("a\0b"),
+      () => fileSink(join(dir, "x.log"), { maxSize: 0 }),
+      () => fileSink(join(dir, "x.log"), { maxSize: 1.5 }),
+      () => fileSink(join(dir, "x.log"), { format: "xml" as never }),
+      () => fileSink(join(dir, "x.log"), { onError: "no" as never }),
+      () => fileSink(join(dir, "x.log"), "opts" as never),
+    ]) {
+      expect(bad).toThrow(InvalidLoggerOptionError);
+    }
+  });
+});
