@@ -1,0 +1,55 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { decodeState, encodeState, inspectParsed } from "./encoding.ts";
+import { StateEncodeError, StateError } from "./errors.ts";
+
+describe("encodeState / decodeState", () => {
+  it("property: JSON values without -0 or __proto__ round-trip exactly", () => {
+    const storable = (v: unknown): boolean =>
+      !Object.is(v, -0) &&
+      (typeof v !== "object" ||
+        v === null ||
+        (Array.isArray(v) ? v.every(storable) : Object.keys(v).every((k) => k !== "__proto__" && storable((v as Record<string, unknown>)[k]))));
+    fc.assert(
+      fc.property(fc.jsonValue().filter(storable), (value) => {
+        expect(decodeState(encodeState(value))).toStrictEqual(value);
+        expect(encodeState(value)).toBe(JSON.stringify(value));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it("property: anything either round-trips exactly or throws StateEncodeError", () => {
+    fc.assert(
+      fc.property(fc.anything({ withBigInt: true, withDate: true, withMap: true, withSet: true, withTypedArray: true, withSparseArray: true, withBoxedValues: true, withObjectString: true }), (value) => {
+        let text: string;
+        try {
+          text = encodeState(value);
+        } catch (error) {
+          expect(error).toBeInstanceOf(StateEncodeError);
+          return;
+        }
+        expect(decodeState(text)).toEqual(value);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it("names the path with identifiers, indexes and quoted keys", () => {
+    expect(() => encodeState({ a: [{ "b c": { d: new Date() } }] }, 256, "svc")).toThrow(
+      'state of "svc": state.a[0]["b c"].d: Date is not supported',
+    );
+  });
+
+  it("accepts null-prototype objects (they load as plain objects)", () => {
+    const dict = Object.assign(Object.create(null) as object, { a: 1 });
+    expect(decodeState(encodeState(dict))).toEqual({ a: 1 });
+  });
+
+  it("decode refuses bad JSON, __proto__ keys (escaped too) and deep nesting without overflowing", () => {
+    for (const text of ["", "{", '{"__proto__":1}', '[{"\\u005f_proto__":1}]', "[".repeat(1e6) + "]".repeat(1e6)]) {
+      expect(() => decodeState(text)).toThrow(StateError);
+    }
+    expect(inspectParsed({ constructor: 1, prototype: 2 }, 10)).toBeUndefined();
+  });
+});
