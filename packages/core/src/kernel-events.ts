@@ -1,4 +1,5 @@
 import type { Logger } from "@mk/logger";
+import type { SwapEvent } from "./hot-swap.ts";
 import type { StatusChange } from "./types.ts";
 
 /** A checkpoint saved a service's state. */
@@ -19,6 +20,7 @@ export interface KernelEventMap {
   status: StatusChange;
   checkpoint: CheckpointEvent;
   "checkpoint-failed": CheckpointFailedEvent;
+  swap: SwapEvent;
 }
 
 export type KernelEventName = keyof KernelEventMap;

@@ -1,7 +1,8 @@
 import { createLogger, type Logger } from "@mk/logger";
 import { Cascade, type StopOptions } from "./cascade.ts";
 import { Checkpoints } from "./checkpoints.ts";
-import { KernelClosedError, SwapFailedError } from "./errors.ts";
+import { KernelClosedError } from "./errors.ts";
+import { HotSwap } from "./hot-swap.ts";
 import { KernelEvents, type KernelEventListener, type KernelEventName } from "./kernel-events.ts";
 import { KeyedMutex } from "./keyed-mutex.ts";
 import { Lifecycle } from "./lifecycle.ts";
@@ -43,6 +44,7 @@ export class Kernel {
   readonly #cascade: Cascade;
   readonly #registration: Registration;
   readonly #checkpoints: Checkpoints;
+  readonly #swap: HotSwap;
   #closing: Promise<void> | undefined;
   #removeShutdownHooks: (() => void) | undefined;
 
@@ -70,6 +72,13 @@ export class Kernel {
     this.#cascade = new Cascade(parts);
     this.#registration = new Registration({ ...parts, root, events: this.#events, bus: this.#bus });
     this.#checkpoints = new Checkpoints({ ...parts, events: this.#events, intervalMs: options.checkpointIntervalMs ?? 2000 });
+    this.#swap = new HotSwap({
+      ...parts,
+      bus: this.#bus,
+      events: this.#events,
+      store: options.store,
+      drainTimeoutMs: options.stopTimeoutMs ?? 30_000,
+    });
     this.#checkpoints.start();
   }
 
@@ -119,7 +128,7 @@ export class Kernel {
    * @throws {SwapFailedError}
    */
   replace(service: Service): Promise<void> {
-    return this.#guard("replace", () => Promise.reject(new SwapFailedError(service.name, "validation", new Error("hot swap is not available yet"))), service?.name);
+    return this.#guard("replace", () => this.#swap.replace(service), service?.name);
   }
 
   /** Delivers `event` to its target's handler and resolves with the reply (never rejects for a delivery problem: see the reply codes). */

@@ -224,6 +224,19 @@ describe.each(["send", "push"] as const)("MessageBus.%s", (method) => {
     expect(bus.pending).toBe(0);
   });
 
+  it("keeps call order across a hold: pushes queued before the hold are held too, ahead of later sends", async () => {
+    const seen: unknown[] = [];
+    const { bus } = setup([{ name: "svc", handle: (e) => (seen.push(e.content), ok()) }]);
+    const first = bus.push(evt("svc", "push-before-hold"));
+    bus.hold("svc");
+    const rest = [bus.send(evt("svc", "send")), bus.push(evt("svc", "push")), bus.send(evt("svc", "send2"))];
+    await sleep(1);
+    expect(seen).toEqual([]);
+    expect(bus.release("svc")).toBe(4);
+    await Promise.all([first, ...rest]);
+    expect(seen).toEqual(["push-before-hold", "send", "push", "send2"]);
+  });
+
   it("answers 408 for a held call whose deadline passes, and never delivers it later", async () => {
     let calls = 0;
     const { bus } = setup([{ name: "a", handle: () => (calls++, ok()) }]);

@@ -143,6 +143,13 @@ export class MessageBus {
     const call = new PendingCall(event, to, true, ticks);
     this.#waitingPushes++;
     if (signal !== undefined) this.#watch(call, signal);
+    if (this.#holds.size !== 0) {
+      const hold = this.#holds.get(to);
+      if (hold !== undefined) {
+        this.#park(call, hold);
+        return call.promise;
+      }
+    }
     this.#queue.push(call);
     if (!this.#loopScheduled) {
       this.#loopScheduled = true;
@@ -151,24 +158,38 @@ export class MessageBus {
     return call.promise;
   }
 
-  /** New deliveries to `name` (send and push) wait, in arrival order, until {@link MessageBus.release}. */
+  /**
+   * New deliveries to `name` wait until {@link MessageBus.release}, in call
+   * order: pushes already queued for `name` move into the hold first, and
+   * later pushes are parked at once instead of going through the queue.
+   */
   hold(name: string): void {
-    if (!this.#holds.has(name)) this.#holds.set(name, { calls: [] });
+    if (this.#holds.has(name)) return;
+    const hold: Hold = { calls: [] };
+    this.#holds.set(name, hold);
+    this.#queue.forEach((call) => {
+      if (call.phase === QUEUED && call.target === name) this.#park(call, hold);
+    });
   }
 
   /**
    * Delivers the held calls to whatever `lookup(name)` returns now, in
    * arrival order. Calls arriving while they are delivered queue behind them.
+   * Returns how many were delivered (held calls that expired or were aborted are not).
    */
-  release(name: string): void {
+  release(name: string): number {
     const hold = this.#holds.get(name);
-    if (hold === undefined) return;
+    if (hold === undefined) return 0;
     const calls = hold.calls;
+    let delivered = 0;
     for (let i = 0; i < calls.length; i++) {
       const call = calls[i] as PendingCall;
-      if (call.phase === HELD) this.#deliver(call, true);
+      if (call.phase !== HELD) continue;
+      delivered++;
+      this.#deliver(call, true);
     }
     this.#holds.delete(name);
+    return delivered;
   }
 
   /** Calls the bus still tracks (queued, held, or waiting for a handler): 0 when idle, so tests can prove nothing leaks. */
@@ -265,9 +286,7 @@ export class MessageBus {
     if (!released && this.#holds.size !== 0) {
       const hold = this.#holds.get(to);
       if (hold !== undefined) {
-        call.phase = HELD;
-        hold.calls.push(call);
-        if (call.wheelSlot < 0) this.#wheel.add(call, call.ticks);
+        this.#park(call, hold);
         return;
       }
     }
@@ -293,6 +312,13 @@ export class MessageBus {
       reply = this.#replied(endpoint, to, event, result);
     }
     this.#finish(call, reply);
+  }
+
+  /** Parks a call in a hold; its deadline keeps running. */
+  #park(call: PendingCall, hold: Hold): void {
+    call.phase = HELD;
+    hold.calls.push(call);
+    if (call.wheelSlot < 0) this.#wheel.add(call, call.ticks);
   }
 
   /** Tracks a handler's pending result until it settles or the deadline passes. */

@@ -33,6 +33,11 @@ export class PushQueue<T> {
     return item;
   }
 
+  /** Visits the items oldest first, without removing them. */
+  forEach(visit: (item: T) => void): void {
+    for (let i = 0; i < this.#length; i++) visit(this.#items[(this.#head + i) & (this.#items.length - 1)] as T);
+  }
+
   #grow(): void {
     const old = this.#items;
     const next = new Array<T | undefined>(old.length * 2).fill(undefined);
