@@ -83,8 +83,8 @@ export class AesGcmCrypter implements Crypter {
     assertBytes(ciphertext, "ciphertext");
     if (associatedData !== undefined) assertBytes(associatedData, "associatedData");
     const envelope = parseEnvelope(ciphertext);
-    const master = this.#keyring.get(envelope.keyId);
-    return openEnvelope(this.#backend.pick(ciphertext.length), master, envelope, associatedData);
+    const deriver = this.#keyring.get(envelope.keyId);
+    return openEnvelope(this.#backend.pick(ciphertext.length), deriver, envelope, associatedData);
   }
 
   /**

@@ -1,5 +1,4 @@
-import { randomBytes } from "@noble/ciphers/utils.js";
-import { clean } from "@noble/ciphers/utils.js";
+import { clean, randomBytes } from "@noble/ciphers/utils.js";
 import { gcmOpen, gcmSeal, type CipherBackend } from "./cipher-backend.ts";
 import {
   HEADER_LENGTH,
@@ -14,15 +13,18 @@ import {
   type ParsedEnvelope,
 } from "./envelope-format.ts";
 import { AuthenticationError, InvalidInputError } from "./errors.ts";
-import { constantTimeEqual, deriveSubkey } from "./subkey.ts";
+import { constantTimeEqual, type SubkeyDeriver } from "./subkey.ts";
 
-/** Source of salt and nonce bytes; tests inject a fixed one to compare backends byte for byte. */
+/**
+ * Source of the salt and nonce (one call for salt || nonce, 44 bytes: one CSPRNG call costs
+ * about as much as HKDF here). Tests inject a fixed one to compare backends byte for byte.
+ */
 export type RandomSource = (length: number) => Uint8Array;
 
-/** Seals one message into a v1 envelope under `master` (whose id is `keyId`). */
+/** Seals one message into a v1 envelope under the master key behind `deriver` (whose id is `keyId`). */
 export async function sealEnvelope(
   backend: CipherBackend,
-  master: Uint8Array,
+  deriver: SubkeyDeriver,
   keyId: number,
   plaintext: Uint8Array,
   associatedData: Uint8Array | undefined,
@@ -30,15 +32,16 @@ export async function sealEnvelope(
 ): Promise<Uint8Array> {
   const header = new Uint8Array(HEADER_LENGTH);
   writePrefix(header, keyId);
-  const salt = random(SALT_LENGTH);
-  const nonce = random(NONCE_LENGTH);
+  const fresh = random(SALT_LENGTH + NONCE_LENGTH);
   // A short read from the random source would leave zeros in the header: refuse instead.
-  if (salt.length !== SALT_LENGTH || nonce.length !== NONCE_LENGTH) {
-    throw new InvalidInputError(`random source returned ${salt.length}/${nonce.length} bytes, expected ${SALT_LENGTH}/${NONCE_LENGTH}`);
+  if (fresh.length !== SALT_LENGTH + NONCE_LENGTH) {
+    throw new InvalidInputError(`random source returned ${fresh.length} bytes, expected ${SALT_LENGTH + NONCE_LENGTH}`);
   }
-  header.set(salt, OFFSET_SALT);
-  header.set(nonce, OFFSET_NONCE);
-  const subkey = deriveSubkey(master, salt, header.subarray(0, PREFIX_LENGTH));
+  // Salt and nonce are adjacent in the header (offsets 12 and 44).
+  header.set(fresh, OFFSET_SALT);
+  const salt = header.subarray(OFFSET_SALT, OFFSET_SALT + SALT_LENGTH);
+  const nonce = header.subarray(OFFSET_NONCE, OFFSET_NONCE + NONCE_LENGTH);
+  const subkey = deriver.derive(header.subarray(0, PREFIX_LENGTH), salt);
   header.set(subkey.commitment, OFFSET_COMMITMENT);
   try {
     const sealed = await gcmSeal(backend, subkey.key, nonce, buildAad(header, associatedData), plaintext);
@@ -59,11 +62,11 @@ export async function sealEnvelope(
  */
 export async function openEnvelope(
   backend: CipherBackend,
-  master: Uint8Array,
+  deriver: SubkeyDeriver,
   envelope: ParsedEnvelope,
   associatedData: Uint8Array | undefined,
 ): Promise<Uint8Array> {
-  const subkey = deriveSubkey(master, envelope.salt, envelope.prefix);
+  const subkey = deriver.derive(envelope.prefix, envelope.salt);
   try {
     if (!constantTimeEqual(subkey.commitment, envelope.commitment)) {
       throw new AuthenticationError(

@@ -1,5 +1,6 @@
 import { InvalidInputError, UnknownKeyError } from "./errors.ts";
 import { keyBytes, type KeyInput } from "./key-material.ts";
+import { SubkeyDeriver } from "./subkey.ts";
 
 /** A key and the uint32 id written into every envelope it seals. */
 export interface KeyEntry {
@@ -14,7 +15,7 @@ export interface KeyEntry {
  * envelope header. Never tries keys in turn: a missing id is an {@link UnknownKeyError}.
  */
 export class Keyring {
-  readonly #keys = new Map<number, Uint8Array>();
+  readonly #keys = new Map<number, SubkeyDeriver>();
   readonly #primaryId: number;
   #destroyed = false;
 
@@ -27,7 +28,10 @@ export class Keyring {
         throw new InvalidInputError(`duplicate key id ${entry.id}: every key in a keyring needs its own id`);
       }
       const what = entry === primary ? "aes key" : `aes key (previous key id ${entry.id})`;
-      this.#keys.set(entry.id, keyBytes(entry.key, what));
+      const bytes = keyBytes(entry.key, what);
+      // Only the HKDF state is kept: the raw master key copy is wiped right away.
+      this.#keys.set(entry.id, new SubkeyDeriver(bytes));
+      bytes.fill(0);
     }
     this.#primaryId = primary.id;
   }
@@ -40,21 +44,21 @@ export class Keyring {
     return [...this.#keys.keys()];
   }
 
-  primary(): Uint8Array {
+  primary(): SubkeyDeriver {
     return this.get(this.#primaryId);
   }
 
   /** @throws UnknownKeyError when no key has this id. */
-  get(id: number): Uint8Array {
+  get(id: number): SubkeyDeriver {
     if (this.#destroyed) throw new InvalidInputError("crypter was destroyed: its keys are zeroed");
     const key = this.#keys.get(id);
     if (key === undefined) throw new UnknownKeyError(id, this.ids);
     return key;
   }
 
-  /** Zeroes every key this keyring copied; later use throws. */
+  /** Wipes every key's HKDF state; later use throws. */
   destroy(): void {
-    for (const key of this.#keys.values()) key.fill(0);
+    for (const deriver of this.#keys.values()) deriver.destroy();
     this.#destroyed = true;
   }
 }

@@ -42,7 +42,8 @@ export function nodeOpenEnvelope(master: Uint8Array, envelope: Uint8Array, ad: U
   const nonce = e.subarray(44, 56);
   const header = e.subarray(0, 88);
   const label = Buffer.from("mk/crypto v1 hkdf-sha256 aes-256-gcm\0");
-  const okm = Buffer.from(hkdfSync("sha256", master, salt, Buffer.concat([label, prefix]), 64));
+  const extractSalt = Buffer.from("mk/crypto v1 hkdf-extract");
+  const okm = Buffer.from(hkdfSync("sha256", master, extractSalt, Buffer.concat([label, prefix, salt]), 64));
   if (!okm.subarray(32).equals(e.subarray(56, 88))) throw new Error("oracle: commitment mismatch");
   const adLength = Buffer.alloc(8);
   adLength.writeBigUInt64BE(BigInt(ad.length));
@@ -52,12 +53,10 @@ export function nodeOpenEnvelope(master: Uint8Array, envelope: Uint8Array, ad: U
   return Uint8Array.from(Buffer.concat([decipher.update(e.subarray(88, e.length - 16)), decipher.final()]));
 }
 
-/** A fixed random source for byte-for-byte comparisons: hands out `salt` then `nonce`. */
-export function fixedRandom(...chunks: Uint8Array[]): (length: number) => Uint8Array {
-  let i = 0;
+/** A fixed random source for byte-for-byte comparisons: always hands out salt || nonce. */
+export function fixedRandom(salt: Uint8Array, nonce: Uint8Array): (length: number) => Uint8Array {
   return (length: number) => {
-    const chunk = chunks[i++];
-    if (chunk === undefined || chunk.length !== length) throw new Error(`fixedRandom: no chunk of ${length} bytes at ${i - 1}`);
-    return Uint8Array.from(chunk);
+    if (length !== salt.length + nonce.length) throw new Error(`fixedRandom: asked for ${length} bytes`);
+    return Uint8Array.from([...salt, ...nonce]);
   };
 }

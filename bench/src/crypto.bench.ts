@@ -1,0 +1,143 @@
+// Sealing one state blob: mk's AesGcmCrypter on each AES-GCM backend (pure-JS noble,
+// noble's WebCrypto wrapper, and the size-picked default) beside node:crypto
+// AES-256-GCM (createCipheriv, random nonce, nonce || ct || tag: the floor), at
+// 1 KiB, 4 KiB, 64 KiB and 1 MiB. Also: the longest event-loop block per
+// encryption, and what the envelope (header, HKDF-SHA256 subkey, commitment,
+// AAD) costs over the bare cipher at 4 KiB (LegacyAesGcmCrypter is the bare
+// cipher on the same backend). Medians over several interleaved rounds.
+//
+//   pnpm build && pnpm bench crypto
+import { createCipheriv, randomBytes } from "node:crypto";
+import { AesGcmCrypter, LegacyAesGcmCrypter, type CipherBackend } from "@mk/crypto";
+import { bench, group, run } from "mitata";
+
+const ROUNDS = Number(process.env.ROUNDS ?? 7);
+const BYTES_PER_SAMPLE = Number(process.env.BYTES_PER_SAMPLE ?? 4 * 1024 * 1024);
+const BLOCK_SAMPLES = Number(process.env.BLOCK_SAMPLES ?? 40);
+const SIZES = [1024, 4096, 64 * 1024, 1024 * 1024];
+
+type Seal = (plaintext: Uint8Array) => Promise<Uint8Array> | Uint8Array;
+
+const key = randomBytes(32);
+const ad = new TextEncoder().encode("echo");
+
+function nodeSeal(plaintext: Uint8Array): Uint8Array {
+  const nonce = randomBytes(12);
+  const cipher = createCipheriv("aes-256-gcm", key, nonce);
+  cipher.setAAD(ad);
+  const body = cipher.update(plaintext);
+  const final = cipher.final();
+  return Buffer.concat([nonce, body, final, cipher.getAuthTag()]);
+}
+
+const mk = (backend: CipherBackend | "auto"): AesGcmCrypter => new AesGcmCrypter(key, { backend });
+const legacy = (backend: CipherBackend): LegacyAesGcmCrypter => new LegacyAesGcmCrypter(key, { backend });
+const crypters = { js: mk("js"), webcrypto: mk("webcrypto"), auto: mk("auto"), legacyJs: legacy("js"), legacyWeb: legacy("webcrypto") };
+
+const subjects: [string, Seal][] = [
+  ["node:crypto AES-256-GCM (floor)", nodeSeal],
+  ["mk AesGcmCrypter, auto (default)", (p) => crypters.auto.encrypt(p, ad)],
+  ["mk AesGcmCrypter, js", (p) => crypters.js.encrypt(p, ad)],
+  ["mk AesGcmCrypter, webcrypto", (p) => crypters.webcrypto.encrypt(p, ad)],
+  ["bare cipher: Legacy, js", (p) => crypters.legacyJs.encrypt(p, ad)],
+  ["bare cipher: Legacy, webcrypto", (p) => crypters.legacyWeb.encrypt(p, ad)],
+];
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)] ?? 0;
+};
+
+/** MB/s (10^6 bytes) for back-to-back awaited encryptions, one at a time (how a store saves). */
+async function throughput(seal: Seal, plaintext: Uint8Array): Promise<number> {
+  const n = Math.max(20, Math.floor(BYTES_PER_SAMPLE / plaintext.length));
+  const t0 = process.hrtime.bigint();
+  for (let i = 0; i < n; i++) await seal(plaintext);
+  const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+  return (n * plaintext.length) / seconds / 1e6;
+}
+
+/**
+ * Longest stretch the event loop could not turn while encryptions ran: a setImmediate
+ * ticker records the gap between its turns, and each encryption starts from its own
+ * macrotask (so back-to-back pure-JS calls are not chained in one microtask run).
+ * Returns milliseconds; the ticker's own idle gap is a few µs.
+ */
+async function longestBlock(seal: Seal, plaintext: Uint8Array): Promise<number> {
+  let running = true;
+  let last = performance.now();
+  let worst = 0;
+  const tick = (): void => {
+    const now = performance.now();
+    worst = Math.max(worst, now - last);
+    last = now;
+    if (running) setImmediate(tick);
+  };
+  setImmediate(tick);
+  for (let i = 0; i < BLOCK_SAMPLES; i++) {
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    await seal(plaintext);
+  }
+  running = false;
+  await new Promise<void>((resolve) => setImmediate(resolve));
+  return worst;
+}
+
+const plaintexts = new Map(SIZES.map((size) => [size, Uint8Array.from(randomBytes(size))]));
+const rates = new Map<string, number[]>();
+const blocks = new Map<string, number[]>();
+const push = (map: Map<string, number[]>, k: string, v: number): void => {
+  (map.get(k) ?? map.set(k, []).get(k))?.push(v);
+};
+
+// Warm up every subject at every size.
+for (const [, seal] of subjects) for (const p of plaintexts.values()) await throughput(seal, p);
+for (let round = 0; round < ROUNDS; round++) {
+  for (const [size, plaintext] of plaintexts) {
+    for (const [name, seal] of subjects) {
+      globalThis.gc?.();
+      push(rates, `${name}@${size}`, await throughput(seal, plaintext));
+      push(blocks, `${name}@${size}`, await longestBlock(seal, plaintext));
+    }
+  }
+}
+
+const label = (size: number): string => (size >= 1 << 20 ? `${size >> 20} MiB` : `${size >> 10} KiB`);
+const floorName = subjects[0]?.[0] ?? "";
+process.stdout.write(`\nencrypt, medians of ${ROUNDS} rounds (~${BYTES_PER_SAMPLE >> 20} MiB per sample); block = longest event-loop stall over ${BLOCK_SAMPLES} encryptions (median of rounds)\n`);
+process.stdout.write(`${"subject".padEnd(34)} ${"size".padStart(7)} ${"MB/s".padStart(8)} ${"µs/op".padStart(9)} ${"x node".padStart(7)} ${"block ms".padStart(9)}\n`);
+for (const size of SIZES) {
+  const floor = median(rates.get(`${floorName}@${size}`) ?? []);
+  for (const [name] of subjects) {
+    const rate = median(rates.get(`${name}@${size}`) ?? []);
+    const block = median(blocks.get(`${name}@${size}`) ?? []);
+    process.stdout.write(
+      `${name.padEnd(34)} ${label(size).padStart(7)} ${rate.toFixed(1).padStart(8)} ${((size / rate)).toFixed(1).padStart(9)} ${(rate / floor).toFixed(2).padStart(7)} ${block.toFixed(3).padStart(9)}\n`,
+    );
+  }
+}
+
+// Envelope overhead at 4 KiB: (envelope time - bare cipher time) / bare cipher time, same backend.
+const at = (name: string, size: number): number => size / median(rates.get(`${name}@${size}`) ?? []);
+const overhead = (mkName: string, bareName: string): number => (at(mkName, 4096) - at(bareName, 4096)) / at(bareName, 4096);
+const ohJs = overhead("mk AesGcmCrypter, js", "bare cipher: Legacy, js");
+const ohWeb = overhead("mk AesGcmCrypter, webcrypto", "bare cipher: Legacy, webcrypto");
+const autoVsNode = (size: number): string =>
+  (median(rates.get(`mk AesGcmCrypter, auto (default)@${size}`) ?? []) / median(rates.get(`${floorName}@${size}`) ?? [])).toFixed(2);
+const worstAutoBlock = Math.max(...SIZES.map((s) => median(blocks.get(`mk AesGcmCrypter, auto (default)@${s}`) ?? [])));
+process.stdout.write(
+  `\nenvelope overhead at 4 KiB (header + HKDF-SHA256 + commitment + AAD, vs the bare cipher on the same backend): js ${(ohJs * 100).toFixed(1)}%, webcrypto ${(ohWeb * 100).toFixed(1)}%\n` +
+    `goals: auto >= 0.4x node at 64 KiB (${autoVsNode(65536)}x) and 1 MiB (${autoVsNode(1 << 20)}x); ` +
+    `longest auto block <= 1 ms (${worstAutoBlock.toFixed(3)} ms); envelope overhead < 20% at 4 KiB (js ${(ohJs * 100).toFixed(1)}%, webcrypto ${(ohWeb * 100).toFixed(1)}%)\n`,
+);
+
+// mitata cross-check (its own per-iteration cost included).
+if (process.env.MITATA !== "0") {
+  for (const size of SIZES) {
+    const plaintext = plaintexts.get(size) ?? new Uint8Array(size);
+    group(label(size), () => {
+      for (const [name, seal] of subjects.slice(0, 4)) bench(`${name} ${label(size)}`, () => seal(plaintext));
+    });
+  }
+  await run({ format: "mitata" });
+}
