@@ -15,7 +15,7 @@ export function checkEvent(event: unknown): InvalidEventError | undefined {
   if (to !== undefined && typeof to !== "string") return new InvalidEventError(event, `expected "to" to be a string, got ${typeof to}`);
   if (typeof type !== "string") return new InvalidEventError(event, `expected "type" to be a string, got ${typeof type}`);
   if (timeoutMs !== undefined && !(typeof timeoutMs === "number" && timeoutMs > 0 && timeoutMs <= MAX_TIMEOUT_MS)) {
-    return new InvalidEventError(event, `expected "timeoutMs" to be a number in (0, ${MAX_TIMEOUT_MS}], got ${String(timeoutMs)}`);
+    return new InvalidEventError(event, `expected "timeoutMs" to be a number in (0, ${MAX_TIMEOUT_MS}], got ${typeof timeoutMs === "number" ? String(timeoutMs) : typeof timeoutMs}`);
   }
   return undefined;
 }

@@ -28,7 +28,7 @@ const MASK = SLOTS - 1;
  * after the node was added (plus event-loop lag).
  */
 export class DeadlineWheel<N extends WheelNode> {
-  readonly #slots: (WheelNode | undefined)[] = new Array<WheelNode | undefined>(SLOTS).fill(undefined);
+  readonly #slots: (WheelNode | undefined)[] = Array.from<WheelNode | undefined>({ length: SLOTS });
   readonly #tickMs: number;
   readonly #onExpire: (node: N) => void;
   #tick = 0;

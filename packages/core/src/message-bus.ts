@@ -31,7 +31,7 @@ export interface Endpoint {
 }
 
 export interface MessageBusOptions {
-  lookup(name: string): Endpoint | undefined;
+  lookup: (name: string) => Endpoint | undefined;
   /** Deadline of events without `timeoutMs`. */
   defaultTimeoutMs: number;
   /** Most pushed events waiting for replies; past it `push` answers 503 at once. */
@@ -254,7 +254,7 @@ export class MessageBus {
       call.phase = DONE;
       this.#answer(call, closed(call.target));
     }
-    for (const drain of this.#drains.values()) for (const waiter of [...drain.waiters]) waiter(true);
+    for (const drain of this.#drains.values()) for (const waiter of drain.waiters) waiter(true);
     this.#drains.clear();
   }
 
@@ -370,7 +370,7 @@ export class MessageBus {
     const drain = this.#drains.get(call.target);
     if (drain === undefined || --drain.count > 0) return;
     this.#drains.delete(call.target);
-    for (const waiter of [...drain.waiters]) waiter(true);
+    for (const waiter of drain.waiters) waiter(true);
   }
 
   #finish(call: PendingCall, reply: Reply): void {

@@ -10,7 +10,7 @@ export class PushQueue<T> {
   constructor(initialCapacity = 64) {
     let capacity = 16;
     while (capacity < initialCapacity) capacity *= 2;
-    this.#items = new Array<T | undefined>(capacity).fill(undefined);
+    this.#items = Array.from<T | undefined>({ length: capacity });
   }
 
   get length(): number {
@@ -40,7 +40,7 @@ export class PushQueue<T> {
 
   #grow(): void {
     const old = this.#items;
-    const next = new Array<T | undefined>(old.length * 2).fill(undefined);
+    const next = Array.from<T | undefined>({ length: old.length * 2 });
     for (let i = 0; i < this.#length; i++) next[i] = old[(this.#head + i) & (old.length - 1)];
     this.#items = next;
     this.#head = 0;
