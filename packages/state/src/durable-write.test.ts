@@ -40,7 +40,8 @@ describe("writeFileDurably", () => {
     const dir = await dirWithOldFile();
     const { ops, calls } = faulty("unlink", "NEVER", 99);
     await writeFileDurably(dir, "echo.state", new TextEncoder().encode("new"), "echo", ops);
-    expect(calls).toEqual(["open", "write", "fsync", "close", "rename", "open", "fsync", "close"]);
+    // Both opens are issued up front (they overlap the encryption); the rest is strictly ordered.
+    expect(calls).toEqual(["open", "open", "write", "fsync", "close", "rename", "fsync", "close"]);
     expect(await readFile(join(dir, "echo.state"), "utf8")).toBe("new");
     expect(await readdir(dir)).toEqual(["echo.state"]);
     expect(tempFilesInFlight.size).toBe(0);
@@ -75,10 +76,27 @@ describe("writeFileDurably", () => {
       expect((error as StateError).message).toMatch(/previous file is intact/);
       expect(((error as StateError).cause as { code: string }).code).toBe(errno);
       if (step !== "rename") expect(calls).not.toContain("rename");
+      // Every descriptor opened was closed.
+      expect(calls.filter((c) => c === "close").length).toBe(calls.filter((c) => c === "open").length - (step === "open" ? 1 : 0));
       expect(await readFile(join(dir, "echo.state"), "utf8")).toBe("old");
       expect(await readdir(dir)).toEqual(["echo.state"]);
     });
   }
+
+  it("a failing producer (the crypter) leaves no temp file, closes every fd, and its error passes through unchanged", async () => {
+    const dir = await dirWithOldFile();
+    const { ops, calls } = faulty("unlink", "NEVER", 99);
+    const boom = new Error("encrypt failed");
+    const error = await writeFileDurably(dir, "echo.state", () => Promise.reject(boom), "echo", ops).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).toBe(boom);
+    expect(calls.filter((c) => c === "close").length).toBe(2);
+    expect(calls).not.toContain("rename");
+    expect(await readdir(dir)).toEqual(["echo.state"]);
+    expect(tempFilesInFlight.size).toBe(0);
+  });
 
   it("a failed directory fsync after the rename is reported, saying the new file may not be durable", async () => {
     const dir = await dirWithOldFile();

@@ -19,33 +19,60 @@ export async function fsyncDir(dir: string, ops: FsOps = nodeFs): Promise<void> 
   }
 }
 
+type Settled<T> = { ok: true; value: T } | { ok: false; error: unknown };
+
+/** Starts an operation now and remembers its outcome, so it can run in parallel and never go unhandled. */
+function start<T>(promise: Promise<T>): Promise<Settled<T>> {
+  return promise.then(
+    (value) => ({ ok: true, value }),
+    (error: unknown) => ({ ok: false, error }),
+  );
+}
+
 /**
- * Replaces `<dir>/<fileName>` with `data` so that after a crash at any moment the
- * file is either the old or the new complete version, and the new one is durable
- * when the promise resolves: PostgreSQL's `durable_rename`, RocksDB's `SetCurrentFile`.
+ * Replaces `<dir>/<fileName>` with the bytes `produce` returns, so that after a crash
+ * at any moment the file is either the old or the new complete version, and the new
+ * one is durable when the promise resolves: PostgreSQL's `durable_rename`, RocksDB's
+ * `SetCurrentFile`.
  *
  * Temp file in the same directory (so rename never crosses file systems), created
  * `O_CREAT|O_EXCL|O_NOFOLLOW` mode 0600 (never follows or reuses a planted path),
  * write-all, fsync, close, rename, fsync(dir). Any failure unlinks the temp file and
  * rejects; a failed fsync is terminal for this attempt and is never followed by a
  * rename (fsyncgate: a retried fsync can "succeed" on pages the kernel dropped).
- * @throws StateError `STATE_IO` naming the step that failed, with the errno error as `cause`.
+ *
+ * The temp file and the directory are opened before `produce` runs, so both opens
+ * proceed on libuv's thread pool while the bytes are encrypted on this thread.
+ *
+ * @throws whatever `produce` throws, unchanged; otherwise StateError `STATE_IO` naming
+ * the step that failed, with the errno error as `cause`.
  */
 export async function writeFileDurably(
   dir: string,
   fileName: string,
-  data: Uint8Array,
+  produce: Uint8Array | (() => Promise<Uint8Array>),
   service: string,
   ops: FsOps = nodeFs,
 ): Promise<void> {
   const finalPath = join(dir, fileName);
   const tempPath = join(dir, `.${fileName}.${process.pid}.${randomBytes(8).toString("hex")}.tmp`);
   tempFilesInFlight.add(tempPath);
+  const tempOpen = start(ops.open(tempPath, TEMP_FLAGS, 0o600));
+  const dirOpen = start(ops.open(dir, DIR_FLAGS));
   let step = "create temp file";
-  let fd: number | undefined;
+  let tempClosed = false;
   let renamed = false;
+  let data: Uint8Array;
   try {
-    fd = await ops.open(tempPath, TEMP_FLAGS, 0o600);
+    data = typeof produce === "function" ? await produce() : produce;
+  } catch (error) {
+    await cleanUp();
+    throw error;
+  }
+  try {
+    const opened = await tempOpen;
+    if (!opened.ok) throw opened.error;
+    const fd = opened.value;
     step = "write temp file";
     for (let offset = 0; offset < data.length; ) {
       offset += await ops.write(fd, data, offset, data.length - offset);
@@ -53,21 +80,21 @@ export async function writeFileDurably(
     step = "fsync temp file";
     await ops.fsync(fd);
     step = "close temp file";
-    const closing = fd;
-    fd = undefined;
-    await ops.close(closing);
+    tempClosed = true; // even if close fails: a second close could hit a reused fd
+    await ops.close(fd);
     step = "rename temp file over the state file";
     await ops.rename(tempPath, finalPath);
     renamed = true;
     step = "fsync the state directory";
-    await fsyncDir(dir, ops);
-  } catch (cause) {
-    if (fd !== undefined) {
-      await ops.close(fd).catch(() => {
-        // The write already failed; that error is the one to report, and the fd is gone either way.
-      });
+    const dirOpened = await dirOpen;
+    if (!dirOpened.ok) throw dirOpened.error;
+    try {
+      await ops.fsync(dirOpened.value);
+    } finally {
+      await ops.close(dirOpened.value);
     }
-    if (!renamed) await ops.unlink(tempPath).catch(() => undefined);
+  } catch (cause) {
+    await cleanUp();
     throw new StateError(
       "STATE_IO",
       `saving state of "${service}" failed: ${step}: ${errnoOf(cause) ?? String(cause)}` +
@@ -75,6 +102,21 @@ export async function writeFileDurably(
       { service, path: finalPath, cause },
     );
   } finally {
+    tempFilesInFlight.delete(tempPath);
+  }
+
+  async function cleanUp(): Promise<void> {
+    const opened = await tempOpen;
+    if (opened.ok && !tempClosed) {
+      tempClosed = true;
+      await ops.close(opened.value).catch(() => {
+        // The save already failed; that error is the one to report, and the fd is gone either way.
+      });
+    }
+    // Only remove what we created: after EEXIST the path belongs to someone else.
+    if (opened.ok && !renamed) await ops.unlink(tempPath).catch(() => undefined);
+    const dirOpened = await dirOpen;
+    if (dirOpened.ok && !renamed) await ops.close(dirOpened.value).catch(() => undefined);
     tempFilesInFlight.delete(tempPath);
   }
 }

@@ -128,13 +128,46 @@ class Checker {
   }
 }
 
+/** Exactly the Checker's rules, as a yes/no: about half the cost of JSON.stringify on typical state. */
+function isPlainData(value: unknown, depth: number, maxDepth: number): boolean {
+  switch (typeof value) {
+    case "string":
+    case "boolean":
+      return true;
+    case "number":
+      return Number.isFinite(value) && !Object.is(value, -0);
+    case "object": {
+      if (value === null) return true;
+      if (depth >= maxDepth || Object.getOwnPropertySymbols(value).length > 0) return false;
+      if (Array.isArray(value)) {
+        if (Object.getPrototypeOf(value) !== Array.prototype) return false;
+        const length = value.length;
+        for (let i = 0; i < length; i++) {
+          if (!(i in value) || !isPlainData(value[i], depth + 1, maxDepth)) return false;
+        }
+        return Object.keys(value).length === length;
+      }
+      const proto: unknown = Object.getPrototypeOf(value);
+      if (proto !== Object.prototype && proto !== null) return false;
+      for (const key of Object.keys(value)) {
+        if (key === "__proto__" || !isPlainData((value as Record<string, unknown>)[key], depth + 1, maxDepth)) return false;
+      }
+      return true;
+    }
+    default:
+      return false;
+  }
+}
+
 /**
  * Serializes `state` to JSON text after checking it holds only values that survive
  * a round trip unchanged.
  * @throws StateEncodeError (`STATE_ENCODE_FAILED`) naming the path of the first offending value.
  */
 export function encodeState(state: unknown, maxDepth: number = DEFAULT_MAX_DEPTH, service?: string): string {
-  new Checker(maxDepth, service).check(state, 0);
+  // The fast check keeps no path and no cycle set (a cycle trips the depth cap); only
+  // when it fails does the Checker walk again to say where and why.
+  if (!isPlainData(state, 0, maxDepth)) new Checker(maxDepth, service).check(state, 0);
   // The check above guarantees plain data, so stringify cannot throw or return undefined.
   return JSON.stringify(state);
 }

@@ -125,26 +125,30 @@ export class FileStateStore implements StateStore {
     await this.#prepare();
     return this.#queue.run(name, async () => {
       const generation = Math.max((this.#generations.get(name) ?? 0) + 1, Date.now());
-      const plaintext = encoder.encode(encodeDocument(name, stateJson, generation, version));
-      let sealed: Uint8Array;
-      try {
-        sealed = await this.#crypter.encrypt(plaintext, encoder.encode(name));
-      } catch (cause) {
-        throw new StateError("STATE_ENCRYPT_FAILED", `sealing state of "${name}" failed: ${messageOf(cause)}`, {
-          service: name,
-          cause,
-        });
-      }
-      if (sealed.length > this.#maxBytes) {
-        throw new StateError(
-          "STATE_TOO_LARGE",
-          `state of "${name}" is too large: ${sealed.length} sealed bytes, over the ${this.#maxBytes}-byte cap (option maxBytes)`,
-          { service: name },
-        );
-      }
-      await writeFileDurably(this.dir, name + STATE_SUFFIX, sealed, name);
+      await writeFileDurably(this.dir, name + STATE_SUFFIX, () => this.#seal(name, stateJson, generation, version), name);
       this.#generations.set(name, generation);
     });
+  }
+
+  async #seal(name: string, stateJson: string, generation: number, version: string | undefined): Promise<Uint8Array> {
+    const plaintext = encoder.encode(encodeDocument(name, stateJson, generation, version));
+    let sealed: Uint8Array;
+    try {
+      sealed = await this.#crypter.encrypt(plaintext, encoder.encode(name));
+    } catch (cause) {
+      throw new StateError("STATE_ENCRYPT_FAILED", `sealing state of "${name}" failed: ${messageOf(cause)}`, {
+        service: name,
+        cause,
+      });
+    }
+    if (sealed.length > this.#maxBytes) {
+      throw new StateError(
+        "STATE_TOO_LARGE",
+        `state of "${name}" is too large: ${sealed.length} sealed bytes, over the ${this.#maxBytes}-byte cap (option maxBytes)`,
+        { service: name },
+      );
+    }
+    return sealed;
   }
 
   /**

@@ -415,6 +415,17 @@ describe("FileStateStore: failed writes", () => {
     expect((await readdir(dir)).sort()).toEqual(["echo.state", "other.state"]);
   });
 
+  it("a crypter that fails to seal gives STATE_ENCRYPT_FAILED and leaves the old file", async () => {
+    const dir = join(await tempDir(), "state");
+    await new FileStateStore(dir, crypter).save("echo", 1);
+    const failing = { encrypt: () => Promise.reject(new Error("no key")), decrypt: crypter.decrypt.bind(crypter) };
+    const error = await rejection(new FileStateStore(dir, failing).save("echo", 2));
+    expect(error.code).toBe("STATE_ENCRYPT_FAILED");
+    expect(error.message).toMatch(/no key/);
+    expect(await readdir(dir)).toEqual(["echo.state"]);
+    expect((await new FileStateStore(dir, crypter).load("echo"))?.state).toBe(1);
+  });
+
   it("many concurrent saves over several names leave exactly the last state of each and no temp file", async () => {
     const { store, dir } = await newStore();
     const names = ["a", "b", "c"];
