@@ -11,6 +11,69 @@ const PERCENT = 37; // "%"
 export function formatMessage(msg: string, args: readonly unknown[]): string {
   const n = args.length;
   if (n === 0) return msg; // util.format with one argument returns it untouched ("%%" stays "%%")
+  const template = templateOf(msg);
+  if (template !== undefined && template.specs.length === n) {
+    const { parts, specs } = template;
+    let out = parts[0] as string;
+    for (let k = 0; k < n; k++) {
+      const piece = fastPiece(specs[k] as number, args[k]);
+      if (piece === undefined) return format(msg, ...args);
+      out += piece + (parts[k + 1] as string);
+    }
+    return out;
+  }
+  return scanFormat(msg, args);
+}
+
+// Messages are mostly string literals, so each is parsed once: its literal parts
+// (with "%%" already turned into "%") around its %s/%d/%i/%f specifiers.
+// A message with %j %o %O %c is not cached (util.format handles it).
+interface Template {
+  readonly parts: readonly string[];
+  readonly specs: readonly number[];
+}
+
+const templates = new Map<string, Template | null>();
+const MAX_TEMPLATES = 2048; // messages built at run time must not grow the cache without bound
+
+function templateOf(msg: string): Template | undefined {
+  const cached = templates.get(msg);
+  if (cached !== undefined) return cached ?? undefined;
+  const template = compile(msg);
+  if (templates.size < MAX_TEMPLATES) templates.set(msg, template);
+  return template ?? undefined;
+}
+
+function compile(msg: string): Template | null {
+  const parts: string[] = [];
+  const specs: number[] = [];
+  let part = "";
+  let last = 0;
+  const len = msg.length;
+  for (let i = 0; i < len - 1; i++) {
+    if (msg.charCodeAt(i) !== PERCENT) continue;
+    const c = msg.charCodeAt(i + 1);
+    if (c === PERCENT) {
+      part += msg.slice(last, i) + "%";
+    } else if (c === 115 || c === 100 || c === 105 || c === 102) {
+      parts.push(part + msg.slice(last, i));
+      specs.push(c);
+      part = "";
+    } else if (c === 106 || c === 111 || c === 79 || c === 99) {
+      return null;
+    } else {
+      continue;
+    }
+    last = i + 2;
+    i++;
+  }
+  parts.push(part + msg.slice(last));
+  return { parts, specs };
+}
+
+// The general case (fewer arguments than specifiers, or an uncacheable message).
+function scanFormat(msg: string, args: readonly unknown[]): string {
+  const n = args.length;
   let out = "";
   let last = 0;
   let a = 0;

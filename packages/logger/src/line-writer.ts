@@ -40,6 +40,8 @@ function installExitHook(): void {
 
 const EAGAIN_RETRIES = 200;
 const sleeper: Int32Array = new Int32Array(new SharedArrayBuffer(4));
+// Writes are synchronous and never re-entered, so one encode buffer serves every writer.
+const scratch: Buffer = Buffer.allocUnsafe(3 * 64 * 1024);
 
 /** Buffers lines in a string and writes them to `fd` with writeSync at the end of the tick or when the buffer is full. */
 export class FdWriter implements LineWriter {
@@ -95,22 +97,24 @@ export class FdWriter implements LineWriter {
   }
 
   #writeAll(chunk: string): void {
-    let data: string | Buffer = chunk;
+    // Encode once into a reused buffer (a string passed to writeSync would be
+    // encoded again for every length check); only huge chunks get their own.
+    let bytes: Buffer;
+    if (chunk.length * 3 <= scratch.length) {
+      bytes = scratch.subarray(0, scratch.write(chunk, 0, "utf8"));
+    } else {
+      bytes = Buffer.from(chunk, "utf8");
+    }
     if (this.beforeChunk !== undefined) {
-      const fd = this.beforeChunk(Buffer.byteLength(chunk));
+      const fd = this.beforeChunk(bytes.length);
       if (fd !== undefined) this.#fd = fd;
     }
+    let offset = 0;
     let retries = 0;
-    for (;;) {
+    while (offset < bytes.length) {
       try {
-        const written = typeof data === "string" ? writeSync(this.#fd, data) : writeSync(this.#fd, data);
-        const total = typeof data === "string" ? Buffer.byteLength(data) : data.length;
-        if (written >= total) {
-          this.afterChunk?.(Buffer.byteLength(chunk));
-          return;
-        }
-        // A short write (a pipe or a full disk): go on with the rest as bytes.
-        data = (typeof data === "string" ? Buffer.from(data) : data).subarray(written);
+        // A short write (a pipe, a full disk) goes on with the rest.
+        offset += writeSync(this.#fd, bytes, offset, bytes.length - offset);
       } catch (error) {
         // A non-blocking stdout pipe whose reader is slow: wait a little and retry, as sonic-boom does.
         if ((error as NodeJS.ErrnoException).code === "EAGAIN" && retries++ < EAGAIN_RETRIES) {
@@ -121,6 +125,7 @@ export class FdWriter implements LineWriter {
         return;
       }
     }
+    this.afterChunk?.(bytes.length);
   }
 
   #fail(error: unknown, chunk: string): void {
