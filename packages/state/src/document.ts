@@ -29,8 +29,8 @@ export function decodeDocument(text: string, name: string, maxDepth: number, pat
   const fail = (reason: string, cause?: unknown): StateError =>
     new StateError("STATE_CORRUPT", `state of "${name}" is corrupt: ${reason}`, {
       service: name,
-      ...(path === undefined ? {} : { path }),
-      ...(cause === undefined ? {} : { cause }),
+      path,
+      cause,
     });
   let doc: unknown;
   try {
@@ -45,7 +45,7 @@ export function decodeDocument(text: string, name: string, maxDepth: number, pat
     throw new StateError(
       "STATE_UNSUPPORTED_VERSION",
       `state of "${name}" was written in format ${format} by a newer mk; this build reads format ${DOCUMENT_FORMAT}`,
-      { service: name, ...(path === undefined ? {} : { path }) },
+      { service: name, path },
     );
   }
   if (format !== DOCUMENT_FORMAT) throw fail(`expected "mk": ${DOCUMENT_FORMAT}, got ${JSON.stringify(format)}`);

@@ -213,7 +213,7 @@ export function decodeState(text: string, maxDepth: number = DEFAULT_MAX_DEPTH, 
 
 function corrupt(reason: string, service: string | undefined, cause?: unknown): StateError {
   return new StateError("STATE_CORRUPT", `${service === undefined ? "state" : `state of "${service}"`}: ${reason}`, {
-    ...(service === undefined ? {} : { service }),
-    ...(cause === undefined ? {} : { cause }),
+    service,
+    cause,
   });
 }

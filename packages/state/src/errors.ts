@@ -35,9 +35,9 @@ export type StateErrorCode =
 /** Options of every {@link StateError}. */
 export interface StateErrorOptions {
   /** The service the error is about. */
-  service?: string;
+  service?: string | undefined;
   /** The file the error is about. */
-  path?: string;
+  path?: string | undefined;
   cause?: unknown;
 }
 
@@ -75,9 +75,7 @@ export class StateEncodeError extends StateError {
   readonly valuePath: string;
 
   constructor(valuePath: string, reason: string, service?: string) {
-    super("STATE_ENCODE_FAILED", `${service === undefined ? "" : `state of "${service}": `}${valuePath}: ${reason}`, {
-      ...(service === undefined ? {} : { service }),
-    });
+    super("STATE_ENCODE_FAILED", `${service === undefined ? "" : `state of "${service}": `}${valuePath}: ${reason}`, { service });
     this.valuePath = valuePath;
   }
 }

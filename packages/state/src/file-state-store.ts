@@ -392,7 +392,7 @@ function withPath<T>(fn: () => T, path: string): T {
   } catch (error) {
     if (error instanceof StateError) {
       throw new StateError(error.code, `${error.message} (${path})`, {
-        ...(error.service === undefined ? {} : { service: error.service }),
+        service: error.service,
         path,
         cause: error,
       });

@@ -14,7 +14,7 @@ export function assertValidName(name: unknown): asserts name is string {
   if (typeof name !== "string" || !STATE_NAME_PATTERN.test(name)) {
     const shown = typeof name === "string" ? JSON.stringify(name) : `${typeof name} ${safeString(name)}`;
     throw new StateError("INVALID_NAME", `invalid service name ${shown}: expected ${STATE_NAME_PATTERN.source}`, {
-      ...(typeof name === "string" ? { service: name } : {}),
+      service: typeof name === "string" ? name : undefined,
     });
   }
 }

@@ -8,7 +8,7 @@ export const DEFAULT_MAX_BYTES: number = 64 * 1024 * 1024;
 export function positiveInteger(value: unknown, what: string, fallback: number): number {
   if (value === undefined) return fallback;
   if (typeof value !== "number" || !Number.isSafeInteger(value) || value < 1) {
-    throw new StateError("INVALID_ARGUMENT", `option ${what}: expected a positive integer, got ${String(value)}`);
+    throw new StateError("INVALID_ARGUMENT", `option ${what}: expected a positive integer, got ${show(value)}`);
   }
   return value;
 }
@@ -17,7 +17,7 @@ export function positiveInteger(value: unknown, what: string, fallback: number):
 export function checkMeta(meta: unknown, service: string): string | undefined {
   if (meta === undefined) return undefined;
   if (typeof meta !== "object" || meta === null) {
-    throw new StateError("INVALID_ARGUMENT", `save of "${service}": meta must be an object, got ${String(meta)}`, {
+    throw new StateError("INVALID_ARGUMENT", `save of "${service}": meta must be an object, got ${show(meta)}`, {
       service,
     });
   }
@@ -30,4 +30,9 @@ export function checkMeta(meta: unknown, service: string): string | undefined {
     );
   }
   return version;
+}
+
+function show(value: unknown): string {
+  if (typeof value === "number" || typeof value === "boolean" || value === null || value === undefined) return String(value);
+  return typeof value === "string" ? JSON.stringify(value) : typeof value;
 }

@@ -76,7 +76,7 @@ function notAFile(path: string, service: string, what: string, cause?: unknown):
   return new StateError(
     "NOT_A_FILE",
     `state of "${service}" at ${path} is ${what}, not a regular file; refusing to read it`,
-    { service, path, ...(cause === undefined ? {} : { cause }) },
+    { service, path, cause },
   );
 }
 
