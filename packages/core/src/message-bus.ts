@@ -39,6 +39,8 @@ export interface MessageBusOptions {
   logger: Logger;
 }
 
+const RESOLVED: Promise<void> = Promise.resolve();
+
 /** Granularity of deadlines: a 408 comes 0 to 2 ticks after `timeoutMs`. */
 const TICK_MS = 5;
 
@@ -153,7 +155,8 @@ export class MessageBus {
     this.#queue.push(call);
     if (!this.#loopScheduled) {
       this.#loopScheduled = true;
-      queueMicrotask(this.#loop);
+      // A native promise reaction: Node's queueMicrotask wraps every callback in an async resource (~3x the cost).
+      void RESOLVED.then(this.#loop);
     }
     return call.promise;
   }

@@ -39,9 +39,18 @@ export class PendingCall extends WheelNode {
     this.target = target;
     this.isPush = isPush;
     this.ticks = ticks;
-    this.promise = new Promise<Reply>((resolve, reject) => {
-      this.resolve = resolve;
-      this.reject = reject;
-    });
+    // One shared executor instead of a closure per call: calls are the bus's hot path.
+    this.promise = new Promise<Reply>(capture);
+    this.resolve = captured.resolve;
+    this.reject = captured.reject;
   }
+}
+
+const captured: { resolve: (reply: Reply) => void; reject: (reason: unknown) => void } = {
+  resolve: () => undefined,
+  reject: () => undefined,
+};
+function capture(resolve: (reply: Reply) => void, reject: (reason: unknown) => void): void {
+  captured.resolve = resolve;
+  captured.reject = reject;
 }
