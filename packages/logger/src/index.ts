@@ -7,7 +7,7 @@ export type { LineStream } from "./line-writer.ts";
 export { LEVELS, LEVEL_VALUES, isLevel, levelValue } from "./levels.ts";
 export { formatTimestamp } from "./timestamp.ts";
 export { LoggerError, InvalidLevelError, InvalidLoggerOptionError, HttpSinkError, SinkOpenError, SinkWriteError } from "./errors.ts";
-export type { Level, LogRecord, Logger, LoggerStats, Sink, SinkStats } from "./types.ts";
+export type { Level, LogRecord, Logger, LoggerStats, ManagedLogger, Sink, SinkStats } from "./types.ts";
 export { fileSink } from "./file-sink.ts";
 export type { FileSinkOptions } from "./file-sink.ts";
 export { httpSink } from "./http-sink.ts";

@@ -4,7 +4,7 @@ import { countSpecifiers, formatMessage, isPlainObject } from "./format.ts";
 import { assertLevel, LEVEL_VALUES } from "./levels.ts";
 import { checkOptionalFunction, checkOptionsObject } from "./sink-options.ts";
 import { textSink } from "./text-sink.ts";
-import type { Level, LogRecord, Logger, LoggerStats, Sink } from "./types.ts";
+import type { Level, LogRecord, LoggerStats, ManagedLogger, Sink } from "./types.ts";
 
 /** Options of `createLogger`. */
 export interface LoggerOptions {
@@ -37,7 +37,7 @@ const INFO = 30;
 const WARN = 40;
 const ERROR = 50;
 
-class MkLogger implements Logger {
+class MkLogger implements ManagedLogger {
   readonly service: string;
   readonly #shared: Shared;
   readonly #parent: MkLogger | undefined;
@@ -143,7 +143,7 @@ class MkLogger implements Logger {
     }
   }
 
-  child(service: string): Logger {
+  child(service: string): ManagedLogger {
     checkService(service);
     return new MkLogger(this.#shared, this, service, 0);
   }
@@ -225,7 +225,7 @@ function checkService(service: unknown): asserts service is string {
  * echo.level = "debug"; // only echo; log.level = "warn" would move every child that follows it
  * await log.close();    // flush and close the sinks before exit
  */
-export function createLogger(options?: LoggerOptions): Logger {
+export function createLogger(options?: LoggerOptions): ManagedLogger {
   checkOptionsObject("createLogger", options);
   const service = options?.service ?? "mk";
   checkService(service);

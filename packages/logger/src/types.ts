@@ -47,13 +47,33 @@ export interface LoggerStats {
   dropped: number;
 }
 
+/**
+ * The logging interface the kernel and services use. The first six members are the
+ * contract every logger must have (so you can hand the kernel your own adapter); the
+ * optional ones are what `createLogger`'s loggers add (see `ManagedLogger`).
+ */
 export interface Logger {
   debug(msg: string, ...args: unknown[]): void;
   info(msg: string, ...args: unknown[]): void;
   warn(msg: string, ...args: unknown[]): void;
   error(msg: string, ...args: unknown[]): void;
-  /** A logger for one service; follows this logger's level until its own is set. Shares the sinks. */
+  /** A logger for one service; follows this logger's level until its own is set. */
   child(service: string): Logger;
+  /** Settable at run time. */
+  level: Level;
+  readonly service?: string;
+  readonly hasOwnLevel?: boolean;
+  resetLevel?(): void;
+  isLevelEnabled?(level: Level): boolean;
+  flush?(): Promise<void>;
+  close?(): Promise<void>;
+  stats?(): LoggerStats;
+}
+
+/** What `createLogger` returns: a `Logger` that owns its sinks. Children share the parent's sinks and counters. */
+export interface ManagedLogger extends Logger {
+  /** A logger for one service; follows this logger's level until its own is set. Shares the sinks. */
+  child(service: string): ManagedLogger;
   /**
    * Settable at run time. Reading gives the effective level (own, or inherited from the parent).
    * Setting it makes this logger independent of its parent; `resetLevel()` makes it inherit again.
@@ -66,11 +86,14 @@ export interface Logger {
   readonly hasOwnLevel: boolean;
   /** Forget this logger's own level and follow the parent's again (no-op on a root logger). */
   resetLevel(): void;
-  /** Whether a call at `level` would currently reach the sinks. */
+  /**
+   * Whether a call at `level` would currently reach the sinks.
+   * @throws {InvalidLevelError} for a level that is not a level name.
+   */
   isLevelEnabled(level: Level): boolean;
   /** Flush every sink that buffers; resolves when they are done. Never rejects. */
   flush(): Promise<void>;
-  /** Flush and close every sink; later calls are dropped. Never rejects. */
+  /** Flush and close every sink (once; later calls return the same promise); later records are dropped and counted. Never rejects. */
   close(): Promise<void>;
   /** Counters shared by this logger, its parent and its children (they share the sinks). */
   stats(): LoggerStats;

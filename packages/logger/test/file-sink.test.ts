@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createLogger, fileSink, InvalidLoggerOptionError, SinkOpenError } from "@mk/logger";
+import { createLogger, fileSink, InvalidLoggerOptionError, SinkOpenError } from "../src/index.ts";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const dist = join(here, "..", "dist", "index.js");

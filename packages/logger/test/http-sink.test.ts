@@ -5,7 +5,7 @@ import type { AddressInfo } from "node:net";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { afterEach, describe, expect, it } from "vitest";
-import { createLogger, httpSink, HttpSinkError, InvalidLoggerOptionError } from "@mk/logger";
+import { createLogger, httpSink, HttpSinkError, InvalidLoggerOptionError } from "../src/index.ts";
 
 interface Received {
   body: string;
