@@ -14,4 +14,10 @@ export interface Crypter {
    * @throws CryptoError on a wrong key, tampered or truncated input, or other associated data.
    */
   decrypt(ciphertext: Uint8Array, associatedData?: Uint8Array): Promise<Uint8Array>;
+  /**
+   * Optional: true when `ciphertext` (already opened by {@link Crypter.decrypt}) was sealed
+   * under a key other than the one that seals now, so a store should seal it again at its
+   * next save. `AesGcmCrypter` implements it from the key id in the envelope header.
+   */
+  needsRewrap?(ciphertext: Uint8Array): boolean;
 }

@@ -1,5 +1,5 @@
 import { extract } from "@noble/hashes/hkdf.js";
-import { hmac } from "@noble/hashes/hmac.js";
+import { _HMAC } from "@noble/hashes/hmac.js";
 import { sha256 } from "@noble/hashes/sha2.js";
 import { COMMITMENT_LENGTH, PREFIX_LENGTH, SALT_LENGTH } from "./envelope-format.ts";
 
@@ -11,6 +11,8 @@ export const INFO_LABEL: Uint8Array = encoder.encode("mk/crypto v1 hkdf-sha256 a
 const SUBKEY_LENGTH = 32;
 const HASH_LENGTH = 32;
 const INFO_LENGTH = INFO_LABEL.length + PREFIX_LENGTH + SALT_LENGTH;
+const COUNTER_1 = Uint8Array.of(1);
+const COUNTER_2 = Uint8Array.of(2);
 
 /** A one-message AES-256 key and the commitment that proves which master key made it. */
 export interface Subkey {
@@ -18,7 +20,7 @@ export interface Subkey {
   commitment: Uint8Array;
 }
 
-type Hmac = ReturnType<typeof hmac.create>;
+type Hmac = _HMAC<ReturnType<typeof sha256.create>>;
 
 /**
  * Per-message keys from one master key, by HKDF-SHA256 (RFC 5869):
@@ -34,10 +36,14 @@ type Hmac = ReturnType<typeof hmac.create>;
  */
 export class SubkeyDeriver {
   readonly #base: Hmac;
+  // Reused for every derivation (derive() is synchronous, so never shared by two calls):
+  // saves allocating two SHA-256 states per HMAC.
+  readonly #scratch: Hmac;
 
   constructor(master: Uint8Array) {
     const prk = extract(sha256, master, EXTRACT_SALT);
-    this.#base = hmac.create(sha256, prk);
+    this.#base = new _HMAC(sha256, prk);
+    this.#scratch = this.#base.clone();
     prk.fill(0);
   }
 
@@ -49,14 +55,16 @@ export class SubkeyDeriver {
     const okm = new Uint8Array(SUBKEY_LENGTH + COMMITMENT_LENGTH);
     // RFC 5869 §2.3: T(1) = HMAC(PRK, info || 0x01), T(2) = HMAC(PRK, T(1) || info || 0x02).
     const t1 = okm.subarray(0, HASH_LENGTH);
-    this.#base.clone().update(info).update(Uint8Array.of(1)).digestInto(t1);
-    this.#base.clone().update(t1).update(info).update(Uint8Array.of(2)).digestInto(okm.subarray(HASH_LENGTH));
+    this.#base._cloneInto(this.#scratch).update(info).update(COUNTER_1).digestInto(t1);
+    this.#base._cloneInto(this.#scratch).update(t1).update(info).update(COUNTER_2).digestInto(okm.subarray(HASH_LENGTH));
+    info.fill(0);
     return { key: okm.subarray(0, SUBKEY_LENGTH), commitment: okm.subarray(SUBKEY_LENGTH) };
   }
 
   /** Wipes the keyed HMAC state (the PRK's pads); the deriver is unusable afterwards. */
   destroy(): void {
     this.#base.destroy();
+    this.#scratch.destroy();
   }
 }
 
