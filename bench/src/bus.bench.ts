@@ -32,14 +32,29 @@ async function subjects(): Promise<{ subjects: [string, Call][]; close: () => Pr
   emitter.on("echo", (e: Event, resolve: (r: Reply) => void) => resolve({ code: 0, message: "ok", data: e.content }));
 
   const broker = new ServiceBroker({ logger: false, metrics: false, tracing: false });
-  broker.createService({ name: "echo", actions: { echo: (ctx: { params: unknown }) => ({ code: 0, message: "ok", data: ctx.params }) } });
+  broker.createService({
+    name: "echo",
+    actions: { echo: (ctx: { params: unknown }) => ({ code: 0, message: "ok", data: ctx.params }) },
+  });
   await broker.start();
-  const brokerTimeout = new ServiceBroker({ logger: false, metrics: false, tracing: false, requestTimeout: 5000, nodeID: "t" });
-  brokerTimeout.createService({ name: "echo", actions: { echo: (ctx: { params: unknown }) => ({ code: 0, message: "ok", data: ctx.params }) } });
+  const brokerTimeout = new ServiceBroker({
+    logger: false,
+    metrics: false,
+    tracing: false,
+    requestTimeout: 5000,
+    nodeID: "t",
+  });
+  brokerTimeout.createService({
+    name: "echo",
+    actions: { echo: (ctx: { params: unknown }) => ({ code: 0, message: "ok", data: ctx.params }) },
+  });
   await brokerTimeout.start();
 
   // Logger level "warn" with a no-op sink: the kernel's info lines cost nothing in the loop.
-  const kernel = new Kernel({ logger: createLogger({ level: "warn", sinks: [() => undefined] }), checkpointIntervalMs: 0 });
+  const kernel = new Kernel({
+    logger: createLogger({ level: "warn", sinks: [() => undefined] }),
+    checkpointIntervalMs: 0,
+  });
   await kernel.register(echo);
   await kernel.register(echoAsync);
   await kernel.startAll();
@@ -107,7 +122,10 @@ const median = (xs: number[]): number => {
 };
 
 const { subjects: list, close } = await subjects();
-const results = new Map<string, { seq: number; c100: number; lat1: { p50: number; p99: number }; lat100: { p50: number; p99: number } }>();
+const results = new Map<
+  string,
+  { seq: number; c100: number; lat1: { p50: number; p99: number }; lat100: { p50: number; p99: number } }
+>();
 const loopsOf = new Map(list.map(([name]) => [name, loops()]));
 const throughputSeq = (name: string, call: Call, n: number): Promise<number> =>
   (loopsOf.get(name) as { seq: Loop }).seq(call, n, process as never);
@@ -141,7 +159,9 @@ for (const [name, call] of list) {
 const baseline = results.get("Moleculer broker.call");
 const floor = results.get("direct await svc.handle(evt) (floor)");
 const fmt = (n: number): string => (n >= 1e6 ? `${(n / 1e6).toFixed(2)} M/s` : `${(n / 1e3).toFixed(0)} k/s`);
-process.stdout.write(`\nrequest/reply, medians of ${ROUNDS} rounds (seq ${SEQ_CALLS} calls, c100 ${C100_CALLS} calls); latency in µs (hrtime per call adds ~0.1 µs)\n`);
+process.stdout.write(
+  `\nrequest/reply, medians of ${ROUNDS} rounds (seq ${SEQ_CALLS} calls, c100 ${C100_CALLS} calls); latency in µs (hrtime per call adds ~0.1 µs)\n`,
+);
 process.stdout.write(
   `${"subject".padEnd(44)} ${"mode".padEnd(5)} ${"calls/s".padStart(11)} ${"ns/call".padStart(8)} ${"p50".padStart(7)} ${"p99".padStart(7)} ${"x Moleculer".padStart(12)} ${"x direct".padStart(9)}\n`,
 );

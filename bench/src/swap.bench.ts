@@ -40,7 +40,10 @@ function echo(version: string, state: State): Service & { state: State } {
 }
 
 /** Runs CONCURRENCY callers for WINDOW_MS while `during` runs; returns every call's latency in µs. */
-async function underLoad(kernel: Kernel, during: (stop: () => boolean) => Promise<number[]>): Promise<{ lat: Float64Array; swaps: number[]; bad: number }> {
+async function underLoad(
+  kernel: Kernel,
+  during: (stop: () => boolean) => Promise<number[]>,
+): Promise<{ lat: Float64Array; swaps: number[]; bad: number }> {
   const lat: number[] = [];
   let bad = 0;
   let stopped = false;
@@ -72,7 +75,12 @@ const median = (xs: number[]): number => q(xs, 0.5);
 
 async function scenario(label: string, stateBytes: number, store: StateStore | undefined): Promise<void> {
   const blob = "x".repeat(stateBytes);
-  const kernel = new Kernel({ logger: createLogger({ level: "warn", sinks: [() => undefined] }), checkpointIntervalMs: 0, queueCapacity: 10_000, ...(store ? { store } : {}) });
+  const kernel = new Kernel({
+    logger: createLogger({ level: "warn", sinks: [() => undefined] }),
+    checkpointIntervalMs: 0,
+    queueCapacity: 10_000,
+    ...(store ? { store } : {}),
+  });
   await kernel.register(echo("1", { count: 0, blob }));
   await kernel.startAll();
   const base: number[][] = [[], [], []];
@@ -128,7 +136,9 @@ async function scenario(label: string, stateBytes: number, store: StateStore | u
 
 const dir = await mkdtemp(join(tmpdir(), "mk-swap-bench-"));
 try {
-  process.stdout.write(`hot swap under load: ${CONCURRENCY} callers (half send, half push), ${WINDOW_MS} ms windows, medians of ${ROUNDS} rounds\n`);
+  process.stdout.write(
+    `hot swap under load: ${CONCURRENCY} callers (half send, half push), ${WINDOW_MS} ms windows, medians of ${ROUNDS} rounds\n`,
+  );
   for (const size of [1024, 1024 * 1024]) {
     const kib = size >= 1024 * 1024 ? "1 MiB" : "1 KiB";
     await scenario(`${kib}, no store (structuredClone)`, size, undefined);

@@ -12,10 +12,15 @@ export const MAX_TIMEOUT_MS = 2_147_483_647;
 export function checkEvent(event: unknown): InvalidEventError | undefined {
   if (typeof event !== "object" || event === null) return new InvalidEventError(event, "expected an event object");
   const { to, type, timeoutMs } = event as Partial<Record<keyof Event, unknown>>;
-  if (to !== undefined && typeof to !== "string") return new InvalidEventError(event, `expected "to" to be a string, got ${typeof to}`);
-  if (typeof type !== "string") return new InvalidEventError(event, `expected "type" to be a string, got ${typeof type}`);
+  if (to !== undefined && typeof to !== "string")
+    return new InvalidEventError(event, `expected "to" to be a string, got ${typeof to}`);
+  if (typeof type !== "string")
+    return new InvalidEventError(event, `expected "type" to be a string, got ${typeof type}`);
   if (timeoutMs !== undefined && !(typeof timeoutMs === "number" && timeoutMs > 0 && timeoutMs <= MAX_TIMEOUT_MS)) {
-    return new InvalidEventError(event, `expected "timeoutMs" to be a number in (0, ${MAX_TIMEOUT_MS}], got ${typeof timeoutMs === "number" ? String(timeoutMs) : typeof timeoutMs}`);
+    return new InvalidEventError(
+      event,
+      `expected "timeoutMs" to be a number in (0, ${MAX_TIMEOUT_MS}], got ${typeof timeoutMs === "number" ? String(timeoutMs) : typeof timeoutMs}`,
+    );
   }
   return undefined;
 }
@@ -64,7 +69,10 @@ export function timedOut(to: string, type: string, timeoutMs: number): Reply {
 }
 
 export function queueFull(to: string, capacity: number): Reply {
-  return { code: ReplyCode.QUEUE_FULL, message: `push queue is full (${capacity} events waiting for replies): refused event for "${to}"` };
+  return {
+    code: ReplyCode.QUEUE_FULL,
+    message: `push queue is full (${capacity} events waiting for replies): refused event for "${to}"`,
+  };
 }
 
 export function closed(to: string): Reply {

@@ -84,7 +84,7 @@ export class DeadlineWheel<N extends WheelNode> {
   /** Calls `visit` for every node in the wheel (in no particular order). */
   forEach(visit: (node: N) => void): void {
     for (let i = 0; i < SLOTS; i++) {
-      for (let node = this.#slots[i]; node !== undefined; ) {
+      for (let node = this.#slots[i]; node !== undefined;) {
         const next = node.wheelNext;
         visit(node as N);
         node = next;

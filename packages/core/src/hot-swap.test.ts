@@ -68,7 +68,13 @@ function echo(version: string, hooks: Hooks = {}): Echo {
   return svc;
 }
 
-const say = (content: number, extra: Partial<Event> = {}): Event => ({ to: "echo", from: "test", type: "say", content, ...extra });
+const say = (content: number, extra: Partial<Event> = {}): Event => ({
+  to: "echo",
+  from: "test",
+  type: "say",
+  content,
+  ...extra,
+});
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 async function running(service: Service, options: Parameters<typeof testKernel>[0] = {}) {
@@ -116,7 +122,10 @@ describe("Kernel.replace (hot swap)", () => {
       for (let i = 0; i < 5; i++) await kernel.push(say(i));
       await kernel.replace(echo("2", { step: 8 }));
       // A second process reading the store right now (as after a crash) finds v1's final state, tagged with its version.
-      expect(await new FileStateStore(dir, new AesGcmCrypter("1234567890123456")).load("echo")).toMatchObject({ state: { count: 5 }, version: "1" });
+      expect(await new FileStateStore(dir, new AesGcmCrypter("1234567890123456")).load("echo")).toMatchObject({
+        state: { count: 5 },
+        version: "1",
+      });
       expect((await kernel.send(say(5))).data).toBe(13);
       await kernel.close({ stopAll: true });
     } finally {
@@ -187,7 +196,12 @@ describe("Kernel.replace (hot swap)", () => {
     statuses.length = 0;
     await kernel.replace(echo("2"));
     expect(statuses.filter((s) => s.name === "logger")).toEqual([]);
-    expect(statuses.map((s) => `${s.name}:${s.to}`)).toEqual(["echo:stopping", "echo:stopped", "echo:starting", "echo:running"]);
+    expect(statuses.map((s) => `${s.name}:${s.to}`)).toEqual([
+      "echo:stopping",
+      "echo:stopped",
+      "echo:starting",
+      "echo:running",
+    ]);
     expect(kernel.status("logger")).toBe("running");
     await kernel.close({ stopAll: true });
   });
@@ -232,46 +246,49 @@ describe("Kernel.replace rollback", () => {
     ["store load", (store: TestStore) => void (store.failLoad = new Error("bad tag")), "transfer"],
   ];
 
-  it.each(failures)("after a failure at %s, v1 serves again with its exact state and gets the held messages", async (_, setup, phase) => {
-    const store = new TestStore();
-    let failExport = false;
-    let failStop = false;
-    const v1 = echo("1", {
-      export: () => {
-        if (failExport) throw new Error("export boom");
-        return { count: v1.count };
-      },
-      stop: () => (failStop ? Promise.reject(new Error("stop boom")) : undefined),
-    });
-    const { kernel, swaps } = await running(v1, { store, startTimeoutMs: 50 });
-    for (let i = 0; i < 4; i++) await kernel.send(say(i));
-    if (typeof setup === "function") setup(store);
-    failExport = phase === "export";
-    failStop = phase === "stop";
-    const v2 = echo("2", { step: 8, ...(typeof setup === "function" ? {} : setup) });
-    const swap = swapError(kernel, v2);
-    const during = [kernel.send(say(100)), kernel.push(say(101))];
-    const error = await swap;
-    expect(error.phase).toBe(phase);
-    expect(error.code).toBe("SWAP_FAILED");
-    expect(error.message).toContain('"echo"');
-    expect(error.cause).toBeInstanceOf(Error);
-    expect((await Promise.all(during)).map((r) => [r.code, r.message])).toEqual([
-      [0, "v1"],
-      [0, "v1"],
-    ]);
-    expect(kernel.status("echo")).toBe("running");
-    expect(kernel.services()[0]?.version).toBe("1");
-    expect((await kernel.send(say(5))).data).toBe(7);
-    expect(v1.handled).toEqual([0, 1, 2, 3, 100, 101, 5]);
-    expect(v2.handled).toEqual([]);
-    expect(swaps.at(-1)).toMatchObject({ step: "rolled-back", error });
-    failExport = false;
-    failStop = false;
-    store.failSave = undefined;
-    store.failLoad = undefined;
-    await kernel.close({ stopAll: true });
-  });
+  it.each(failures)(
+    "after a failure at %s, v1 serves again with its exact state and gets the held messages",
+    async (_, setup, phase) => {
+      const store = new TestStore();
+      let failExport = false;
+      let failStop = false;
+      const v1 = echo("1", {
+        export: () => {
+          if (failExport) throw new Error("export boom");
+          return { count: v1.count };
+        },
+        stop: () => (failStop ? Promise.reject(new Error("stop boom")) : undefined),
+      });
+      const { kernel, swaps } = await running(v1, { store, startTimeoutMs: 50 });
+      for (let i = 0; i < 4; i++) await kernel.send(say(i));
+      if (typeof setup === "function") setup(store);
+      failExport = phase === "export";
+      failStop = phase === "stop";
+      const v2 = echo("2", { step: 8, ...(typeof setup === "function" ? {} : setup) });
+      const swap = swapError(kernel, v2);
+      const during = [kernel.send(say(100)), kernel.push(say(101))];
+      const error = await swap;
+      expect(error.phase).toBe(phase);
+      expect(error.code).toBe("SWAP_FAILED");
+      expect(error.message).toContain('"echo"');
+      expect(error.cause).toBeInstanceOf(Error);
+      expect((await Promise.all(during)).map((r) => [r.code, r.message])).toEqual([
+        [0, "v1"],
+        [0, "v1"],
+      ]);
+      expect(kernel.status("echo")).toBe("running");
+      expect(kernel.services()[0]?.version).toBe("1");
+      expect((await kernel.send(say(5))).data).toBe(7);
+      expect(v1.handled).toEqual([0, 1, 2, 3, 100, 101, 5]);
+      expect(v2.handled).toEqual([]);
+      expect(swaps.at(-1)).toMatchObject({ step: "rolled-back", error });
+      failExport = false;
+      failStop = false;
+      store.failSave = undefined;
+      store.failLoad = undefined;
+      await kernel.close({ stopAll: true });
+    },
+  );
 
   it("refuses invalid swaps before touching anything (phase validate)", async () => {
     const v1 = echo("1");
@@ -352,10 +369,15 @@ describe("hot swap under load", () => {
   });
 
   it("property: random interleavings of calls and swaps (some failing) never lose or duplicate a call", async () => {
-    type Op = { kind: "send" | "push" } | { kind: "swap"; fail: "none" | "import" | "stop" | "start" | "export" } | { kind: "pause" };
+    type Op =
+      | { kind: "send" | "push" }
+      | { kind: "swap"; fail: "none" | "import" | "stop" | "start" | "export" }
+      | { kind: "pause" };
     const op: fc.Arbitrary<Op> = fc.oneof(
       fc.constantFrom<Op>({ kind: "send" }, { kind: "push" }, { kind: "pause" }),
-      fc.constantFrom("none", "none", "import", "stop", "start", "export").map((fail) => ({ kind: "swap", fail }) as Op),
+      fc
+        .constantFrom("none", "none", "import", "stop", "start", "export")
+        .map((fail) => ({ kind: "swap", fail }) as Op),
     );
     await fc.assert(
       fc.asyncProperty(fc.array(op, { minLength: 1, maxLength: 40 }), async (ops) => {
@@ -399,11 +421,15 @@ describe("hot swap under load", () => {
           else if (o.kind === "swap") {
             version++;
             if (o.fail === "export") failNextExport = true;
-            pending.push(kernel.replace(make(version, o.fail)).catch((e: unknown) => expect(e).toBeInstanceOf(SwapFailedError)));
+            pending.push(
+              kernel.replace(make(version, o.fail)).catch((e: unknown) => expect(e).toBeInstanceOf(SwapFailedError)),
+            );
           } else {
             const n = calls++;
             pending.push(
-              (o.kind === "send" ? kernel.send(say(n)) : kernel.push(say(n))).then((r) => expect(r.code, r.message).toBe(0)),
+              (o.kind === "send" ? kernel.send(say(n)) : kernel.push(say(n))).then((r) =>
+                expect(r.code, r.message).toBe(0),
+              ),
             );
           }
         }

@@ -130,14 +130,21 @@ export class HotSwap {
       this.#emit(record, old, next, "rolled-back", error);
       throw error;
     }
-    logger.info("hot swap of %s %s done in %s ms; %d held message(s) went to the new version", name, versions, (performance.now() - started).toFixed(1), released);
+    logger.info(
+      "hot swap of %s %s done in %s ms; %d held message(s) went to the new version",
+      name,
+      versions,
+      (performance.now() - started).toFixed(1),
+      released,
+    );
     this.#emit(record, old, next, "done");
   }
 
   async #swapRunning(record: ServiceRecord, old: Service, next: Service, saved: Snapshot): Promise<void> {
     const { bus, lifecycle, logger, drainTimeoutMs } = this.#o;
     const drained = await step("drain", () => bus.drain(record.name, drainTimeoutMs));
-    if (!drained) logger.warn("hot swap of %s: handlers still running after %d ms; going on", record.name, drainTimeoutMs);
+    if (!drained)
+      logger.warn("hot swap of %s: handlers still running after %d ms; going on", record.name, drainTimeoutMs);
     this.#emit(record, old, next, "drained");
     await this.#migrate(record, old, next, saved);
     this.#emit(record, old, next, "migrated");
@@ -181,7 +188,11 @@ export class HotSwap {
    * the new version never shares objects with the old one (rollback needs
    * the old one's state untouched).
    */
-  async #transfer(record: ServiceRecord, old: Service, exported: unknown): Promise<{ state: unknown; info: ImportInfo }> {
+  async #transfer(
+    record: ServiceRecord,
+    old: Service,
+    exported: unknown,
+  ): Promise<{ state: unknown; info: ImportInfo }> {
     const { store } = this.#o;
     const info: ImportInfo = {};
     if (old.version !== undefined) info.fromVersion = old.version;
@@ -195,7 +206,13 @@ export class HotSwap {
   }
 
   /** Puts the old version back in service; returns the error to reject the swap with. */
-  async #rollBack(record: ServiceRecord, old: Service, next: Service, failure: PhaseError, saved: Snapshot): Promise<SwapFailedError> {
+  async #rollBack(
+    record: ServiceRecord,
+    old: Service,
+    next: Service,
+    failure: PhaseError,
+    saved: Snapshot,
+  ): Promise<SwapFailedError> {
     const { lifecycle, logger } = this.#o;
     const error = new SwapFailedError(record.name, failure.phase, failure.cause);
     logger.error("%s; rolling back to %s", error.message, label(old));
@@ -204,7 +221,13 @@ export class HotSwap {
       // The new version may have half started (or time out and start later): ask it to stop, without waiting on it.
       void Promise.resolve()
         .then(() => next.stop?.())
-        .catch((stopError: unknown) => logger.warn("hot swap of %s: stopping the failed new version failed too: %s", record.name, describe(stopError)));
+        .catch((stopError: unknown) =>
+          logger.warn(
+            "hot swap of %s: stopping the failed new version failed too: %s",
+            record.name,
+            describe(stopError),
+          ),
+        );
     }
     record.setService(old);
     try {
@@ -218,8 +241,17 @@ export class HotSwap {
       logger.info("hot swap of %s rolled back: %s serves again", record.name, label(old));
       return error;
     } catch (restartError) {
-      logger.error("hot swap of %s: %s could not be restarted either: %s", record.name, label(old), describe(restartError));
-      return new SwapFailedError(record.name, failure.phase, new AggregateError([failure.cause, restartError], "swap and rollback both failed"));
+      logger.error(
+        "hot swap of %s: %s could not be restarted either: %s",
+        record.name,
+        label(old),
+        describe(restartError),
+      );
+      return new SwapFailedError(
+        record.name,
+        failure.phase,
+        new AggregateError([failure.cause, restartError], "swap and rollback both failed"),
+      );
     }
   }
 
@@ -239,11 +271,21 @@ export class HotSwap {
     if (record.status !== "running") return;
     for (const dependency of next.dependencies ?? []) {
       const status = registry.get(dependency)?.status;
-      if (status !== "running") throw new InvalidStateError(name, `the new version depends on "${dependency}", which is ${status ?? "not registered"}`);
+      if (status !== "running")
+        throw new InvalidStateError(
+          name,
+          `the new version depends on "${dependency}", which is ${status ?? "not registered"}`,
+        );
     }
   }
 
-  #emit(record: ServiceRecord, old: Service, next: Service, stepName: SwapEvent["step"], error?: SwapFailedError): void {
+  #emit(
+    record: ServiceRecord,
+    old: Service,
+    next: Service,
+    stepName: SwapEvent["step"],
+    error?: SwapFailedError,
+  ): void {
     const { events } = this.#o;
     if (!events.has("swap")) return;
     const event: SwapEvent = { name: record.name, step: stepName };

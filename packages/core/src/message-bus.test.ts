@@ -76,10 +76,16 @@ describe.each(["send", "push"] as const)("MessageBus.%s", (method) => {
 
   it("answers 404 for unknown targets, services not running, and services without handle", async () => {
     const { bus, ep } = setup([echoSync, { name: "mute" }]);
-    expect(await bus[method](evt("nope"))).toMatchObject({ code: 404, message: expect.stringContaining('"nope" is not registered') });
+    expect(await bus[method](evt("nope"))).toMatchObject({
+      code: 404,
+      message: expect.stringContaining('"nope" is not registered'),
+    });
     for (const status of ["created", "starting", "stopping", "stopped", "failed"] as const) {
       ep("echo").status = status;
-      expect(await bus[method](evt("echo"))).toMatchObject({ code: 404, message: expect.stringContaining(`status ${status}`) });
+      expect(await bus[method](evt("echo"))).toMatchObject({
+        code: 404,
+        message: expect.stringContaining(`status ${status}`),
+      });
     }
     expect(await bus[method](evt("mute"))).toMatchObject({ code: 404, message: expect.stringContaining("no handle") });
     expect(ep("echo").stats.refused).toBe(5);
@@ -96,19 +102,39 @@ describe.each(["send", "push"] as const)("MessageBus.%s", (method) => {
           if (e.type === "reject") return Promise.reject(new Error("async boom"));
           if (e.type === "garbage") return 42 as unknown as Reply;
           if (e.type === "null") return Promise.resolve(null as unknown as Reply);
+          if (e.type === "bad-thenable")
+            return {
+              then: () => {
+                throw new Error("then boom");
+              },
+            } as unknown as Reply;
           return ok("fine");
         },
       },
     ]);
-    expect(await bus[method](evt("bad", 0, { type: "throw" }))).toMatchObject({ code: 500, message: expect.stringContaining("boom") });
-    expect(await bus[method](evt("bad", 0, { type: "reject" }))).toMatchObject({ code: 500, message: expect.stringContaining("async boom") });
+    expect(await bus[method](evt("bad", 0, { type: "throw" }))).toMatchObject({
+      code: 500,
+      message: expect.stringContaining("boom"),
+    });
+    expect(await bus[method](evt("bad", 0, { type: "reject" }))).toMatchObject({
+      code: 500,
+      message: expect.stringContaining("async boom"),
+    });
     expect(await bus[method](evt("bad", 0, { type: "garbage" }))).toMatchObject({
       code: 500,
       message: expect.stringContaining("invalid reply"),
     });
-    expect(await bus[method](evt("bad", 0, { type: "null" }))).toMatchObject({ code: 500, message: expect.stringContaining("got null") });
+    expect(await bus[method](evt("bad", 0, { type: "null" }))).toMatchObject({
+      code: 500,
+      message: expect.stringContaining("got null"),
+    });
+    expect(await bus[method](evt("bad", 0, { type: "bad-thenable" }))).toMatchObject({
+      code: 500,
+      message: expect.stringContaining("then boom"),
+    });
     expect(await bus[method](evt("bad"))).toEqual(ok("fine"));
-    expect(ep("bad").stats).toEqual({ handled: 1, failed: 4, timedOut: 0, refused: 0 });
+    expect(ep("bad").stats).toEqual({ handled: 1, failed: 5, timedOut: 0, refused: 0 });
+    expect(bus.pending).toBe(0);
   });
 
   it("answers 408 when the handler never settles, and leaves no timer or pending call behind", async () => {
@@ -139,7 +165,9 @@ describe.each(["send", "push"] as const)("MessageBus.%s", (method) => {
   });
 
   it("uses the default deadline when the event has none", async () => {
-    const { bus } = setup([{ name: "hang", handle: () => new Promise<Reply>(() => undefined) }], { defaultTimeoutMs: 15 });
+    const { bus } = setup([{ name: "hang", handle: () => new Promise<Reply>(() => undefined) }], {
+      defaultTimeoutMs: 15,
+    });
     expect((await bus[method](evt("hang"))).code).toBe(408);
   });
 
@@ -260,7 +288,9 @@ describe.each(["send", "push"] as const)("MessageBus.%s", (method) => {
 
 describe("MessageBus.push", () => {
   it("gives each of 10,000 concurrent pushes its own reply", async () => {
-    const { bus, ep } = setup([{ name: "slow", handle: async (e) => ok((e.content as number) * 2) }], { queueCapacity: 10_000 });
+    const { bus, ep } = setup([{ name: "slow", handle: async (e) => ok((e.content as number) * 2) }], {
+      queueCapacity: 10_000,
+    });
     const replies = await Promise.all(Array.from({ length: 10_000 }, (_, i) => bus.push(evt("slow", i))));
     replies.forEach((r, i) => expect(r).toEqual(ok(i * 2)));
     expect(ep("slow").stats.handled).toBe(10_000);
@@ -269,7 +299,9 @@ describe("MessageBus.push", () => {
 
   it("answers 503 at once past queueCapacity while the others succeed, and takes pushes again once answered", async () => {
     const gates: ((r: Reply) => void)[] = [];
-    const { bus, ep } = setup([{ name: "gate", handle: () => new Promise<Reply>((r) => gates.push(r)) }], { queueCapacity: 10 });
+    const { bus, ep } = setup([{ name: "gate", handle: () => new Promise<Reply>((r) => gates.push(r)) }], {
+      queueCapacity: 10,
+    });
     const accepted = Array.from({ length: 10 }, (_, i) => bus.push(evt("gate", i)));
     const refused = await Promise.all(Array.from({ length: 5 }, (_, i) => bus.push(evt("gate", 10 + i))));
     for (const r of refused) expect(r).toMatchObject({ code: 503, message: expect.stringContaining("queue is full") });
@@ -298,9 +330,17 @@ describe("MessageBus.push", () => {
   it("lets a handler push to others from inside the loop", async () => {
     const { bus } = setup([]);
     const endpoints = new Map<string, TestEndpoint>();
-    const relay = new MessageBus({ lookup: (n) => endpoints.get(n), defaultTimeoutMs: 1000, queueCapacity: 8, logger: quiet });
+    const relay = new MessageBus({
+      lookup: (n) => endpoints.get(n),
+      defaultTimeoutMs: 1000,
+      queueCapacity: 8,
+      logger: quiet,
+    });
     endpoints.set("b", new TestEndpoint({ name: "b", handle: (e) => ok(`b:${String(e.content)}`) }));
-    endpoints.set("a", new TestEndpoint({ name: "a", handle: (e) => relay.push({ to: "b", from: "a", type: "t", content: e.content }) }));
+    endpoints.set(
+      "a",
+      new TestEndpoint({ name: "a", handle: (e) => relay.push({ to: "b", from: "a", type: "t", content: e.content }) }),
+    );
     expect(await relay.push(evt("a", "hi"))).toEqual(ok("b:hi"));
     bus.close();
   });

@@ -333,10 +333,15 @@ export class MessageBus {
       const drain = this.#drains.get(call.target);
       if (drain !== undefined) drain.count++;
     }
-    result.then(
-      (value) => this.#settled(call, endpoint, value),
-      (error: unknown) => this.#rejected(call, endpoint, error),
-    );
+    try {
+      result.then(
+        (value) => this.#settled(call, endpoint, value),
+        (error: unknown) => this.#rejected(call, endpoint, error),
+      );
+    } catch (error) {
+      // A hand-made thenable whose then() throws: the handler failed.
+      this.#rejected(call, endpoint, error);
+    }
   }
 
   #settled(call: PendingCall, endpoint: Endpoint, value: unknown): void {
@@ -361,7 +366,13 @@ export class MessageBus {
     const endpoint = call.endpoint ?? this.#lookup(call.target);
     if (endpoint !== undefined) endpoint.stats.timedOut++;
     const timeoutMs = call.event.timeoutMs ?? this.#defaultTimeoutMs;
-    this.#logger.warn("service %s did not reply to %s from %s within %d ms", call.target, call.event.type, call.event.from, timeoutMs);
+    this.#logger.warn(
+      "service %s did not reply to %s from %s within %d ms",
+      call.target,
+      call.event.type,
+      call.event.from,
+      timeoutMs,
+    );
     this.#answer(call, timedOut(call.target, call.event.type, timeoutMs));
   }
 
