@@ -25,18 +25,20 @@ export const DEFAULT_BUFFER_SIZE: number = 16 * 1024;
 
 // Every buffered fd writer alive; flushed with writeSync on `exit` so that
 // `process.exit()` right after a log call loses nothing.
-const live = new Set<FdWriter>();
+const live = new Set<LineWriter>();
 let exitHookInstalled = false;
 
 function flushAllSync(): void {
   for (const writer of live) writer.flush();
 }
 
-function installExitHook(): void {
+function track(writer: LineWriter): void {
+  live.add(writer);
   if (exitHookInstalled) return;
   exitHookInstalled = true;
   process.on("exit", flushAllSync);
 }
+
 
 const EAGAIN_RETRIES = 200;
 const sleeper: Int32Array = new Int32Array(new SharedArrayBuffer(4));
@@ -67,8 +69,7 @@ export class FdWriter implements LineWriter {
     this.#ownsFd = options.ownsFd;
     this.#limit = options.bufferSize ?? DEFAULT_BUFFER_SIZE;
     if (options.onError !== undefined) this.#listeners.add(options.onError);
-    live.add(this);
-    installExitHook();
+    track(this);
   }
 
   write(line: string): void {
@@ -187,6 +188,8 @@ export class StreamWriter implements LineWriter {
     this.#stream = stream;
     this.#buffered = options.buffered ?? false;
     this.#onError = options.onError;
+    // A buffered stream gets its last lines at exit too (a synchronous stream keeps them).
+    if (this.#buffered) track(this);
   }
 
   write(line: string): void {
@@ -231,6 +234,7 @@ export class StreamWriter implements LineWriter {
   close(): void {
     this.flush();
     this.#closed = true;
+    live.delete(this);
   }
 }
 
