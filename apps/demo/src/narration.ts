@@ -2,9 +2,11 @@ import type { Kernel } from "@mk/core";
 import type { Logger } from "@mk/logger";
 
 /**
- * Tells the parts of the story the kernel's own log keeps at debug level:
- * every checkpoint, and each status change (at debug: the kernel already
- * says "started"/"stopped"). Returns a function that unsubscribes.
+ * Tells the parts of the story the kernel's own log does not: every
+ * checkpoint, the state migration inside a hot swap, a rolled-back swap; and,
+ * at debug, each status change and swap step (the kernel already says
+ * "started"/"stopped" and when a swap begins and ends). Returns a function
+ * that unsubscribes.
  */
 export function narrateKernel(kernel: Kernel, log: Logger): () => void {
   const offs = [
@@ -18,6 +20,25 @@ export function narrateKernel(kernel: Kernel, log: Logger): () => void {
         saved.version === undefined ? "" : ` ${saved.version}`,
       );
     }),
+    kernel.on("swap", (swap) => {
+      const versions = `${swap.fromVersion ?? "?"} -> ${swap.toVersion ?? "?"}`;
+      if (swap.step === "migrated") {
+        log.info(
+          "swap of %s %s: state exported by the old version, saved, imported by the new one",
+          swap.name,
+          versions,
+        );
+      } else if (swap.step === "rolled-back") {
+        log.warn(
+          "swap of %s %s rolled back, the old version serves again: %s",
+          swap.name,
+          versions,
+          swap.error?.message ?? "",
+        );
+      } else {
+        log.debug("swap of %s %s: %s", swap.name, versions, swap.step);
+      }
+    }),
     kernel.on("checkpoint-failed", (failed) => {
       log.warn("checkpoint of %s failed, retried at the next tick: %s", failed.name, failed.error.message);
     }),
@@ -28,19 +49,19 @@ export function narrateKernel(kernel: Kernel, log: Logger): () => void {
 }
 
 /**
- * Resolves with the name of the next service a checkpoint saves, or
- * `undefined` after `timeoutMs`.
+ * Resolves with `true` when a checkpoint next saves `name`, or `false` after `timeoutMs`.
  */
-export function nextCheckpoint(kernel: Kernel, timeoutMs: number): Promise<string | undefined> {
+export function nextCheckpoint(kernel: Kernel, name: string, timeoutMs: number): Promise<boolean> {
   return new Promise((resolve) => {
     const timer = setTimeout(() => {
       off();
-      resolve(undefined);
+      resolve(false);
     }, timeoutMs);
     const off = kernel.on("checkpoint", (saved) => {
+      if (saved.name !== name) return;
       clearTimeout(timer);
       off();
-      resolve(saved.name);
+      resolve(true);
     });
   });
 }

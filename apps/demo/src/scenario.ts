@@ -50,6 +50,7 @@ export async function runScenario(options: DemoOptions, root: Logger): Promise<S
   });
   const stopNarrating = narrateKernel(kernel, log);
   let started = false;
+  let result: ScenarioResult;
   try {
     // 1. Register: the kernel imports each service's saved state, if any.
     const logger = new LoggerService();
@@ -85,17 +86,23 @@ export async function runScenario(options: DemoOptions, root: Logger): Promise<S
 
     // 5. Hot swap: v1 exports its counter, v2 imports it and takes over.
     const echo2 = new EchoV2();
-    log.info("hot-swapping echo %s -> %s (count %d)...", echo.version, echo2.version, echo.count);
+    log.info(
+      "hot-swapping echo %s -> %s while it runs (v1 has counted %d)...",
+      echo.version,
+      echo2.version,
+      echo.count,
+    );
     await kernel.replace(echo2);
     log.info(
       "swapped: echo %s is %s, carrying the migrated state: count %d (exported by %s)",
       echo2.version,
       kernel.status("echo"),
       echo2.count,
-      echo2.imported?.fromVersion ?? echo.version,
+      echo2.imported?.fromVersion ?? "?",
     );
-    // Listen before the message: the checkpoint that saves its effect may come at any moment.
-    const checkpoint = nextCheckpoint(kernel, Math.max(2_000, options.checkpointMs * 5));
+    // Listen before the message: the checkpoint that saves its effect may come at any
+    // moment after it. (Checkpoints skip unchanged state, and the swap saved count N.)
+    const checkpoint = nextCheckpoint(kernel, "echo", Math.max(2_000, options.checkpointMs * 5));
     log.info("send to echo: %s", String(hello.content));
     log.info("reply from echo %s: %s", echo2.version, replyText(await kernel.send(hello)));
 
@@ -110,18 +117,19 @@ export async function runScenario(options: DemoOptions, root: Logger): Promise<S
     log.info("stopping all services (dependents first)...");
     await kernel.stopAll();
     started = false;
-    log.info(
-      "state persisted in %s: echo.state (count %d), logger.state (%d lines); run again to continue from there",
-      stateDir,
-      echo2.count,
-      logger.logged,
-    );
-    return { echoCount: echo2.count, loggerLines: logger.logged };
+    result = { echoCount: echo2.count, loggerLines: logger.logged };
   } finally {
     if (started) await stopAfterFailure(kernel, log);
     stopNarrating();
     await kernel.close();
   }
+  log.info(
+    "state persisted in %s: echo.state (count %d), logger.state (%d lines); run again to continue from there",
+    stateDir,
+    result.echoCount,
+    result.loggerLines,
+  );
+  return result;
 }
 
 async function register(kernel: Kernel, service: EchoV1 | LoggerService, stateDir: string): Promise<void> {
@@ -141,15 +149,10 @@ async function register(kernel: Kernel, service: EchoV1 | LoggerService, stateDi
   }
 }
 
-async function checkpointOnce(
-  kernel: Kernel,
-  intervalMs: number,
-  next: Promise<string | undefined>,
-  log: Logger,
-): Promise<void> {
+async function checkpointOnce(kernel: Kernel, intervalMs: number, next: Promise<boolean>, log: Logger): Promise<void> {
   if (intervalMs > 0) {
     log.info("waiting for the next periodic checkpoint (every %d ms)...", intervalMs);
-    if ((await next) !== undefined) return;
+    if (await next) return;
     log.info("no periodic checkpoint came; checkpointing explicitly");
   } else {
     log.info("periodic checkpoints are off (--checkpoint-ms 0): checkpointing explicitly with kernel.checkpoint()");

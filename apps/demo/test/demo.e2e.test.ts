@@ -70,7 +70,8 @@ function expectStory(run: DemoRun): void {
   ).toBe(true);
 }
 
-describe("mk-demo, run as a user would", () => {
+// Each test spawns node several times; generous bounds so a busy machine never fails them.
+describe("mk-demo, run as a user would", { timeout: 120_000 }, () => {
   it("tells the reference story, and a second run continues the counters", async () => {
     const dir = await tempDir();
     const first = await runDemo(["--state-dir", dir]);

@@ -166,7 +166,7 @@ describe("LoggerService", () => {
       ["echo", "logger", "Hello, Echo!"],
     ]);
     expect(lines).toEqual([
-      "[info] [test] [logger] starting... (0 lines logged so far)",
+      "[info] [test] starting... (0 lines logged so far)",
       "[info] [test] LOG: Hello, Microkernel!",
       "[info] [test] got reply from kernel: code 0, Handled by kernel (ok)",
       "[info] [test] LOG: Hello, Echo!",
