@@ -16,6 +16,7 @@ export {
   AlreadyRegisteredError,
   CheckpointFailedError,
   DependencyCycleError,
+  InvalidEventError,
   InvalidNameError,
   InvalidStateError,
   KernelClosedError,
@@ -42,5 +43,6 @@ export type {
   KernelEventMap,
   KernelEventName,
 } from "./kernel-events.ts";
+export type { SwapEvent, SwapPhase } from "./hot-swap.ts";
 export { ReplyCode } from "./reply-codes.ts";
 export type { ReplyCodeValue } from "./reply-codes.ts";
