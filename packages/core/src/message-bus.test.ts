@@ -104,6 +104,7 @@ describe.each(["send", "push"] as const)("MessageBus.%s", (method) => {
           if (e.type === "null") return Promise.resolve(null as unknown as Reply);
           if (e.type === "bad-thenable")
             return {
+              // oxlint-disable-next-line unicorn/no-thenable -- the case under test: a hand-made thenable whose then() throws
               then: () => {
                 throw new Error("then boom");
               },
