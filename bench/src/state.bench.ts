@@ -25,7 +25,13 @@ function stateOf(bytes: number): unknown {
   const items: { id: number; name: string; tags: string[]; score: number; active: boolean }[] = [];
   let size = 12;
   for (let id = 0; size < bytes; id++) {
-    const item = { id, name: `user-${id}-${"x".repeat(id % 17)}`, tags: ["a", "bb", "ccc"], score: id * 1.5, active: id % 2 === 0 };
+    const item = {
+      id,
+      name: `user-${id}-${"x".repeat(id % 17)}`,
+      tags: ["a", "bb", "ccc"],
+      score: id * 1.5,
+      active: id % 2 === 0,
+    };
     size += JSON.stringify(item).length + 1;
     items.push(item);
   }
@@ -35,7 +41,8 @@ function stateOf(bytes: number): unknown {
 const cb = {
   open: (p: string, flags: number, mode: number) =>
     new Promise<number>((res, rej) => fs.open(p, flags, mode, (e, fd) => (e ? rej(e) : res(fd)))),
-  write: (fd: number, b: Uint8Array) => new Promise<number>((res, rej) => fs.write(fd, b, 0, b.length, null, (e, n) => (e ? rej(e) : res(n)))),
+  write: (fd: number, b: Uint8Array) =>
+    new Promise<number>((res, rej) => fs.write(fd, b, 0, b.length, null, (e, n) => (e ? rej(e) : res(n)))),
   fsync: (fd: number) => new Promise<void>((res, rej) => fs.fsync(fd, (e) => (e ? rej(e) : res()))),
   close: (fd: number) => new Promise<void>((res, rej) => fs.close(fd, (e) => (e ? rej(e) : res()))),
   rename: (a: string, b: string) => new Promise<void>((res, rej) => fs.rename(a, b, (e) => (e ? rej(e) : res()))),
@@ -45,7 +52,7 @@ let seq = 0;
 async function floorAsync(dir: string, bytes: Uint8Array): Promise<void> {
   const tmp = join(dir, `.floor.${seq++}.tmp`);
   const fd = await cb.open(tmp, TEMP_FLAGS, 0o600);
-  for (let off = 0; off < bytes.length; ) off += await cb.write(fd, off === 0 ? bytes : bytes.subarray(off));
+  for (let off = 0; off < bytes.length;) off += await cb.write(fd, off === 0 ? bytes : bytes.subarray(off));
   await cb.fsync(fd);
   await cb.close(fd);
   await cb.rename(tmp, join(dir, "floor.state"));
@@ -57,7 +64,7 @@ async function floorAsync(dir: string, bytes: Uint8Array): Promise<void> {
 function floorSync(dir: string, bytes: Uint8Array): void {
   const tmp = join(dir, `.floor.${seq++}.tmp`);
   const fd = fs.openSync(tmp, TEMP_FLAGS, 0o600);
-  for (let off = 0; off < bytes.length; ) off += fs.writeSync(fd, bytes, off, bytes.length - off);
+  for (let off = 0; off < bytes.length;) off += fs.writeSync(fd, bytes, off, bytes.length - off);
   fs.fsyncSync(fd);
   fs.closeSync(fd);
   fs.renameSync(tmp, join(dir, "floor.state"));

@@ -49,7 +49,10 @@ describe("writeFileDurably", () => {
 
   it("completes short writes", async () => {
     const dir = await dirWithOldFile();
-    const ops: FsOps = { ...nodeFs, write: (fd, data, offset, length) => nodeFs.write(fd, data, offset, Math.min(length, 3)) };
+    const ops: FsOps = {
+      ...nodeFs,
+      write: (fd, data, offset, length) => nodeFs.write(fd, data, offset, Math.min(length, 3)),
+    };
     await writeFileDurably(dir, "echo.state", new TextEncoder().encode("0123456789"), "echo", ops);
     expect(await readFile(join(dir, "echo.state"), "utf8")).toBe("0123456789");
   });
@@ -77,7 +80,9 @@ describe("writeFileDurably", () => {
       expect(((error as StateError).cause as { code: string }).code).toBe(errno);
       if (step !== "rename") expect(calls).not.toContain("rename");
       // Every descriptor opened was closed.
-      expect(calls.filter((c) => c === "close").length).toBe(calls.filter((c) => c === "open").length - (step === "open" ? 1 : 0));
+      expect(calls.filter((c) => c === "close").length).toBe(
+        calls.filter((c) => c === "open").length - (step === "open" ? 1 : 0),
+      );
       expect(await readFile(join(dir, "echo.state"), "utf8")).toBe("old");
       expect(await readdir(dir)).toEqual(["echo.state"]);
     });

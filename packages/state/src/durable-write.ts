@@ -74,7 +74,7 @@ export async function writeFileDurably(
     if (!opened.ok) throw opened.error;
     const fd = opened.value;
     step = "write temp file";
-    for (let offset = 0; offset < data.length; ) {
+    for (let offset = 0; offset < data.length;) {
       offset += await ops.write(fd, data, offset, data.length - offset);
     }
     step = "fsync temp file";

@@ -9,7 +9,9 @@ describe("encodeState / decodeState", () => {
       !Object.is(v, -0) &&
       (typeof v !== "object" ||
         v === null ||
-        (Array.isArray(v) ? v.every(storable) : Object.keys(v).every((k) => k !== "__proto__" && storable((v as Record<string, unknown>)[k]))));
+        (Array.isArray(v)
+          ? v.every(storable)
+          : Object.keys(v).every((k) => k !== "__proto__" && storable((v as Record<string, unknown>)[k]))));
     fc.assert(
       fc.property(fc.jsonValue().filter(storable), (value) => {
         expect(decodeState(encodeState(value))).toStrictEqual(value);
@@ -21,16 +23,28 @@ describe("encodeState / decodeState", () => {
 
   it("property: anything either round-trips exactly or throws StateEncodeError", () => {
     fc.assert(
-      fc.property(fc.anything({ withBigInt: true, withDate: true, withMap: true, withSet: true, withTypedArray: true, withSparseArray: true, withBoxedValues: true, withObjectString: true }), (value) => {
-        let text: string;
-        try {
-          text = encodeState(value);
-        } catch (error) {
-          expect(error).toBeInstanceOf(StateEncodeError);
-          return;
-        }
-        expect(decodeState(text)).toEqual(value);
-      }),
+      fc.property(
+        fc.anything({
+          withBigInt: true,
+          withDate: true,
+          withMap: true,
+          withSet: true,
+          withTypedArray: true,
+          withSparseArray: true,
+          withBoxedValues: true,
+          withObjectString: true,
+        }),
+        (value) => {
+          let text: string;
+          try {
+            text = encodeState(value);
+          } catch (error) {
+            expect(error).toBeInstanceOf(StateEncodeError);
+            return;
+          }
+          expect(decodeState(text)).toEqual(value);
+        },
+      ),
       { numRuns: 300 },
     );
   });

@@ -26,7 +26,10 @@ function formatPath(segments: readonly Segment[]): string {
 }
 
 const HINTS: ReadonlyMap<unknown, string> = new Map<unknown, string>([
-  [Date.prototype, "Date is not supported (JSON would turn it into a string); store date.toISOString() or date.getTime()"],
+  [
+    Date.prototype,
+    "Date is not supported (JSON would turn it into a string); store date.toISOString() or date.getTime()",
+  ],
   [Map.prototype, "Map is not supported (JSON would turn it into {}); store Object.fromEntries(map) or [...map]"],
   [Set.prototype, "Set is not supported (JSON would turn it into {}); store [...set]"],
   [RegExp.prototype, "RegExp is not supported (JSON would turn it into {}); store its source and flags"],
@@ -150,7 +153,8 @@ function isPlainData(value: unknown, depth: number, maxDepth: number): boolean {
       const proto: unknown = Object.getPrototypeOf(value);
       if (proto !== Object.prototype && proto !== null) return false;
       for (const key of Object.keys(value)) {
-        if (key === "__proto__" || !isPlainData((value as Record<string, unknown>)[key], depth + 1, maxDepth)) return false;
+        if (key === "__proto__" || !isPlainData((value as Record<string, unknown>)[key], depth + 1, maxDepth))
+          return false;
       }
       return true;
     }

@@ -75,7 +75,9 @@ export class StateEncodeError extends StateError {
   readonly valuePath: string;
 
   constructor(valuePath: string, reason: string, service?: string) {
-    super("STATE_ENCODE_FAILED", `${service === undefined ? "" : `state of "${service}": `}${valuePath}: ${reason}`, { service });
+    super("STATE_ENCODE_FAILED", `${service === undefined ? "" : `state of "${service}": `}${valuePath}: ${reason}`, {
+      service,
+    });
     this.valuePath = valuePath;
   }
 }

@@ -93,7 +93,10 @@ export class FileStateStore implements StateStore {
 
   constructor(dir: string, crypter: Crypter, options: FileStateStoreOptions = {}) {
     if (typeof dir !== "string" || dir === "" || dir.includes("\0")) {
-      throw new StateError("INVALID_ARGUMENT", `state directory: expected a non-empty path, got ${JSON.stringify(dir)}`);
+      throw new StateError(
+        "INVALID_ARGUMENT",
+        `state directory: expected a non-empty path, got ${JSON.stringify(dir)}`,
+      );
     }
     if (!isCrypter(crypter)) {
       throw new StateError("INVALID_ARGUMENT", "crypter: expected an object with encrypt() and decrypt() (a Crypter)");
@@ -125,7 +128,12 @@ export class FileStateStore implements StateStore {
     await this.#prepare();
     return this.#queue.run(name, async () => {
       const generation = Math.max((this.#generations.get(name) ?? 0) + 1, Date.now());
-      await writeFileDurably(this.dir, name + STATE_SUFFIX, () => this.#seal(name, stateJson, generation, version), name);
+      await writeFileDurably(
+        this.dir,
+        name + STATE_SUFFIX,
+        () => this.#seal(name, stateJson, generation, version),
+        name,
+      );
       this.#generations.set(name, generation);
     });
   }

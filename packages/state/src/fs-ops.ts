@@ -32,7 +32,8 @@ export const nodeFs: FsOps = {
   fstat: (fd) => new Promise((resolve, reject) => fs.fstat(fd, settle(resolve, reject))),
   fsync: (fd) => new Promise((resolve, reject) => fs.fsync(fd, (error) => (error ? reject(error) : resolve()))),
   close: (fd) => new Promise((resolve, reject) => fs.close(fd, (error) => (error ? reject(error) : resolve()))),
-  rename: (from, to) => new Promise((resolve, reject) => fs.rename(from, to, (error) => (error ? reject(error) : resolve()))),
+  rename: (from, to) =>
+    new Promise((resolve, reject) => fs.rename(from, to, (error) => (error ? reject(error) : resolve()))),
   unlink: (path) => new Promise((resolve, reject) => fs.unlink(path, (error) => (error ? reject(error) : resolve()))),
 };
 

@@ -33,6 +33,7 @@ export function checkMeta(meta: unknown, service: string): string | undefined {
 }
 
 function show(value: unknown): string {
-  if (typeof value === "number" || typeof value === "boolean" || value === null || value === undefined) return String(value);
+  if (typeof value === "number" || typeof value === "boolean" || value === null || value === undefined)
+    return String(value);
   return typeof value === "string" ? JSON.stringify(value) : typeof value;
 }

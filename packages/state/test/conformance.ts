@@ -63,7 +63,12 @@ export function unsupportedCases(): { label: string; state: unknown; path: strin
   let deep: unknown = 1;
   for (let i = 0; i < 300; i++) deep = [deep];
   return [
-    { label: "Date", state: { users: { since: new Date(0) } }, path: "state.users.since", message: /Date is not supported/ },
+    {
+      label: "Date",
+      state: { users: { since: new Date(0) } },
+      path: "state.users.since",
+      message: /Date is not supported/,
+    },
     { label: "Map", state: { users: new Map([["a", 1]]) }, path: "state.users", message: /Map is not supported/ },
     { label: "Set", state: { tags: new Set(["a"]) }, path: "state.tags", message: /Set is not supported/ },
     { label: "BigInt", state: { n: 10n }, path: "state.n", message: /BigInt is not supported/ },
@@ -96,7 +101,9 @@ export function isStorableJson(value: unknown): boolean {
   if (Object.is(value, -0)) return false;
   if (typeof value !== "object" || value === null) return true;
   if (Array.isArray(value)) return value.every(isStorableJson);
-  return Object.keys(value).every((key) => key !== "__proto__" && isStorableJson((value as Record<string, unknown>)[key]));
+  return Object.keys(value).every(
+    (key) => key !== "__proto__" && isStorableJson((value as Record<string, unknown>)[key]),
+  );
 }
 
 async function rejection(promise: Promise<unknown>): Promise<StateError> {
@@ -324,17 +331,30 @@ export function describeStateStoreConformance(label: string, factory: StoreFacto
     it("property: any value either round-trips exactly or is refused with STATE_ENCODE_FAILED", async () => {
       const store = await factory();
       await fc.assert(
-        fc.asyncProperty(fc.anything({ withBigInt: true, withDate: true, withMap: true, withSet: true, withNullPrototype: false, withTypedArray: true, withSparseArray: true, withBoxedValues: true, maxDepth: 4 }), async (value) => {
-          let stored = true;
-          try {
-            await store.save("any", value);
-          } catch (error) {
-            stored = false;
-            expect(error).toBeInstanceOf(StateError);
-            expect((error as StateError).code).toBe("STATE_ENCODE_FAILED");
-          }
-          if (stored) expect((await store.load("any"))?.state).toStrictEqual(value);
-        }),
+        fc.asyncProperty(
+          fc.anything({
+            withBigInt: true,
+            withDate: true,
+            withMap: true,
+            withSet: true,
+            withNullPrototype: false,
+            withTypedArray: true,
+            withSparseArray: true,
+            withBoxedValues: true,
+            maxDepth: 4,
+          }),
+          async (value) => {
+            let stored = true;
+            try {
+              await store.save("any", value);
+            } catch (error) {
+              stored = false;
+              expect(error).toBeInstanceOf(StateError);
+              expect((error as StateError).code).toBe("STATE_ENCODE_FAILED");
+            }
+            if (stored) expect((await store.load("any"))?.state).toStrictEqual(value);
+          },
+        ),
         { numRuns: 80 },
       );
     });
@@ -351,13 +371,18 @@ export function describeStateStoreConformance(label: string, factory: StoreFacto
         fc.constant(new Set()),
       );
       await fc.assert(
-        fc.asyncProperty(fc.jsonValue({ maxDepth: 3 }), bad, fc.array(fc.string({ maxLength: 4 }), { minLength: 1, maxLength: 4 }), async (base, leaf, keys) => {
-          // Plant the leaf under a chain of keys.
-          let state: unknown = leaf;
-          for (const key of keys) state = key === "__proto__" ? [state, base] : { [key]: state, other: base };
-          const error = await rejection(store.save("bad", state));
-          expect(error.code).toBe("STATE_ENCODE_FAILED");
-        }),
+        fc.asyncProperty(
+          fc.jsonValue({ maxDepth: 3 }),
+          bad,
+          fc.array(fc.string({ maxLength: 4 }), { minLength: 1, maxLength: 4 }),
+          async (base, leaf, keys) => {
+            // Plant the leaf under a chain of keys.
+            let state: unknown = leaf;
+            for (const key of keys) state = key === "__proto__" ? [state, base] : { [key]: state, other: base };
+            const error = await rejection(store.save("bad", state));
+            expect(error.code).toBe("STATE_ENCODE_FAILED");
+          },
+        ),
         { numRuns: 60 },
       );
     });

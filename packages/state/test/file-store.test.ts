@@ -1,5 +1,17 @@
 import { execFileSync } from "node:child_process";
-import { chmod, copyFile, lstat, mkdir, readFile, readdir, readlink, stat, symlink, truncate, writeFile } from "node:fs/promises";
+import {
+  chmod,
+  copyFile,
+  lstat,
+  mkdir,
+  readFile,
+  readdir,
+  readlink,
+  stat,
+  symlink,
+  truncate,
+  writeFile,
+} from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
@@ -12,7 +24,9 @@ import { KEY, OTHER_KEY, rejection, tempDir } from "./helpers.ts";
 const fixtures = join(dirname(fileURLToPath(import.meta.url)), "fixtures");
 const crypter = new AesGcmCrypter(KEY);
 
-async function newStore(options: ConstructorParameters<typeof FileStateStore>[2] = {}): Promise<{ store: FileStateStore; dir: string }> {
+async function newStore(
+  options: ConstructorParameters<typeof FileStateStore>[2] = {},
+): Promise<{ store: FileStateStore; dir: string }> {
   const dir = join(await tempDir(), "state");
   return { store: new FileStateStore(dir, crypter, options), dir };
 }
