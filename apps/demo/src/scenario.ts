@@ -1,16 +1,17 @@
 import { Kernel, StateLoadFailedError } from "@mk/core";
 import type { Event } from "@mk/core";
-import { AesGcmCrypter, CryptoError } from "@mk/crypto";
+import { AesGcmCrypter } from "@mk/crypto";
 import type { Logger } from "@mk/logger";
-import { FileStateStore, StateError } from "@mk/state";
-import { DemoError, describeError, findCause } from "./errors.ts";
+import { FileStateStore } from "@mk/state";
+import { describeError } from "./errors.ts";
+import { explainLoadFailure } from "./load-failure.ts";
 import { narrateKernel, nextCheckpoint } from "./narration.ts";
 import type { DemoOptions } from "./options.ts";
 import { replyText } from "./reply-text.ts";
 import { EchoV1 } from "./services/echo-v1.ts";
 import { EchoV2 } from "./services/echo-v2.ts";
 import { LoggerService } from "./services/logger-service.ts";
-import { importLegacyState, resetState, stateFile } from "./state-files.ts";
+import { importLegacyState, resetState } from "./state-files.ts";
 
 /** What a run leaves behind, for tests and the closing line. */
 export interface ScenarioResult {
@@ -139,11 +140,7 @@ async function register(kernel: Kernel, service: EchoV1 | LoggerService, stateDi
     if (error instanceof StateLoadFailedError) {
       // The store refuses the file and the kernel does not register the
       // service, so nothing will overwrite the file: it stays for the user to decide.
-      const file = findCause(error, StateError)?.path ?? stateFile(stateDir, service.name);
-      throw new DemoError(`cannot load the saved state of ${service.name} from ${file}: ${loadFailureReason(error)}`, {
-        hint: "wrong MK_STATE_KEY? or run with --reset to start over; the file was left in place",
-        cause: error,
-      });
+      throw explainLoadFailure(error, service.name, stateDir);
     }
     throw error;
   }
@@ -167,15 +164,4 @@ async function stopAfterFailure(kernel: Kernel, log: Logger): Promise<void> {
   } catch (error) {
     log.error("could not stop every service: %s", describeError(error));
   }
-}
-
-/**
- * The most telling reason: the crypter's ("authentication failed: wrong key
- * ... or tampered ciphertext"), else the store's, else the import's.
- */
-function loadFailureReason(error: StateLoadFailedError): string {
-  const reason = findCause(error, CryptoError) ?? findCause(error, StateError) ?? error.cause;
-  if (!(reason instanceof Error)) return String(reason);
-  const code = "code" in reason && typeof reason.code === "string" ? ` [${reason.code}]` : "";
-  return reason.message + code;
 }

@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm, writeFile, mkdir } from "node:fs/promises";
+import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -122,11 +122,35 @@ describe("mk-demo, run as a user would", { timeout: 120_000 }, () => {
     expect(errors[0]?.service).toBe("demo");
     expect(errors[0]?.message).toContain(`cannot load the saved state of echo from ${file}`);
     expect(errors[0]?.message).toMatch(
-      /wrong MK_STATE_KEY\? or run with --reset to start over; the file was left in place/,
+      /\[AUTH_FAILED\] \(wrong MK_STATE_KEY\? if not, the file was damaged or changed; run with --reset to start over; the file was left in place\)$/,
     );
     // Nothing ran: no service started, no state was overwritten.
     expect(story(run).some((l) => l.includes("started echo"))).toBe(false);
     expect(await readFile(file)).toEqual(tampered);
+  });
+
+  it("points a reference-format file in the state dir to --import-legacy, and an open state dir to its permissions", async () => {
+    const dir = await tempDir();
+    const legacy = await readFile(join(LEGACY_DIR, "echo.state"));
+    await writeFile(join(dir, "echo.state"), legacy);
+    const run = await runDemo(["--state-dir", dir]);
+    expect(run.code).toBe(1);
+    expectCleanOutput(run);
+    expect(run.lines.filter((l) => l.level === "ERROR").map((l) => l.message)).toEqual([
+      expect.stringMatching(
+        /cannot load the saved state of echo from .*echo\.state: .*import it with --import-legacy DIR/,
+      ),
+    ]);
+    expect(await readFile(join(dir, "echo.state"))).toEqual(legacy);
+
+    const open = await tempDir();
+    await chmod(open, 0o777);
+    const unsafe = await runDemo(["--state-dir", open]);
+    expect(unsafe.code).toBe(1);
+    expectCleanOutput(unsafe);
+    expect(unsafe.lines.filter((l) => l.level === "ERROR").map((l) => l.message)).toEqual([
+      expect.stringMatching(/\[UNSAFE_DIR\] \(or choose another --state-dir; nothing was read or changed\)$/),
+    ]);
   });
 
   it("refuses a second run with another MK_STATE_KEY without destroying the state; the right key still works", async () => {
