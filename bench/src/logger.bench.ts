@@ -82,7 +82,9 @@ for (let r = 0; r < ROUNDS; r++) {
 
 const base = median(samples.get("pino 10, sync destination") ?? []);
 process.stdout.write(`\nLines/s to /dev/null, "${MSG}", median of ${ROUNDS} rounds × ${BURSTS}×${BURST} lines\n`);
-process.stdout.write(`${"logger".padEnd(34)}${"lines/s".padStart(10)}${"ns/line".padStart(10)}${"× pino sync".padStart(13)}\n`);
+process.stdout.write(
+  `${"logger".padEnd(34)}${"lines/s".padStart(10)}${"ns/line".padStart(10)}${"× pino sync".padStart(13)}\n`,
+);
 for (const s of subjects) {
   const m = median(samples.get(s.name) ?? []);
   process.stdout.write(

@@ -11,7 +11,10 @@ export class LoggerError extends Error {
 /** A level that is not one of "debug" | "info" | "warn" | "error". */
 export class InvalidLevelError extends LoggerError {
   constructor(got: unknown) {
-    super("MK_LOGGER_INVALID_LEVEL", `invalid log level ${describe(got)}: expected "debug" | "info" | "warn" | "error"`);
+    super(
+      "MK_LOGGER_INVALID_LEVEL",
+      `invalid log level ${describe(got)}: expected "debug" | "info" | "warn" | "error"`,
+    );
   }
 }
 

@@ -88,7 +88,13 @@ export function fileSink(path: string, options?: FileSinkOptions): Sink {
 
 // Shift app.log.(n-1) → app.log.n … app.log → app.log.1, then open a fresh app.log.
 // On failure the writer keeps its current file: losing rotation beats losing lines.
-function rotate(writer: FdWriter, path: string, maxFiles: number, open: () => number, reset: (fd: number) => void): number | undefined {
+function rotate(
+  writer: FdWriter,
+  path: string,
+  maxFiles: number,
+  open: () => number,
+  reset: (fd: number) => void,
+): number | undefined {
   try {
     closeSync(writer.fd);
     if (maxFiles === 0) {

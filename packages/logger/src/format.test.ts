@@ -31,7 +31,14 @@ const cases: [string, ...unknown[]][] = [
   ["%o", { a: [1, { b: 2 }] }],
   ["%O", { a: 1 }],
   ["%j", { a: 1 }],
-  ["%j", (() => { const o: Record<string, unknown> = {}; o["self"] = o; return o; })()],
+  [
+    "%j",
+    (() => {
+      const o: Record<string, unknown> = {};
+      o["self"] = o;
+      return o;
+    })(),
+  ],
   ["%c%s", "color: red", "x"],
   ["%s %s", 1],
   ["%s", "a", "b"],

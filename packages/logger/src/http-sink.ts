@@ -179,9 +179,13 @@ class HttpSinkImpl {
       this.#inFlight = 0;
       report(
         this.#onError,
-        new HttpSinkError(`dropped ${batch.length} log records after ${attempt + 1} attempt(s): ${error.message}`, status, {
-          cause: error,
-        }),
+        new HttpSinkError(
+          `dropped ${batch.length} log records after ${attempt + 1} attempt(s): ${error.message}`,
+          status,
+          {
+            cause: error,
+          },
+        ),
       );
       this.#afterBatch();
     });
@@ -219,22 +223,38 @@ class HttpSinkImpl {
         req.destroy(new Error(`no answer within ${this.#timeout} ms`));
       });
       req.on("error", (error) => {
-        finish(new HttpSinkError(`POST ${this.#url.origin}${this.#url.pathname} failed: ${error.message}`, undefined, { cause: error }));
+        finish(
+          new HttpSinkError(`POST ${this.#url.origin}${this.#url.pathname} failed: ${error.message}`, undefined, {
+            cause: error,
+          }),
+        );
       });
       req.on("response", (res: IncomingMessage) => {
         const status = res.statusCode ?? 0;
         res.resume(); // drain the body so the socket can be reused
         res.on("error", (error) => {
-          finish(new HttpSinkError(`POST ${this.#url.origin}${this.#url.pathname}: response failed: ${error.message}`, status, { cause: error }));
+          finish(
+            new HttpSinkError(
+              `POST ${this.#url.origin}${this.#url.pathname}: response failed: ${error.message}`,
+              status,
+              { cause: error },
+            ),
+          );
         });
         res.on("end", () => {
           if (status >= 200 && status < 300) finish(undefined, status);
-          else finish(new HttpSinkError(`POST ${this.#url.origin}${this.#url.pathname} answered ${status}`, status), status);
+          else
+            finish(
+              new HttpSinkError(`POST ${this.#url.origin}${this.#url.pathname} answered ${status}`, status),
+              status,
+            );
         });
       });
       req.end(body);
     } catch (error) {
-      finish(new HttpSinkError(`POST ${this.#url.origin}${this.#url.pathname} could not start`, undefined, { cause: error }));
+      finish(
+        new HttpSinkError(`POST ${this.#url.origin}${this.#url.pathname} could not start`, undefined, { cause: error }),
+      );
     }
   }
 
@@ -326,7 +346,15 @@ export function httpSink(url: string | URL, options?: HttpSinkOptions): HttpSink
     throw new InvalidLoggerOptionError("httpSink url", "an http: or https: URL", String(url));
   }
   checkOptionsObject("httpSink", options);
-  for (const key of ["batchSize", "maxBuffer", "flushInterval", "minBackoff", "maxBackoff", "timeout", "flushTimeout"] as const) {
+  for (const key of [
+    "batchSize",
+    "maxBuffer",
+    "flushInterval",
+    "minBackoff",
+    "maxBackoff",
+    "timeout",
+    "flushTimeout",
+  ] as const) {
     checkPositiveInt(`httpSink option ${key}`, options?.[key]);
   }
   checkPositiveInt("httpSink option retries", options?.retries, 0);
@@ -334,7 +362,10 @@ export function httpSink(url: string | URL, options?: HttpSinkOptions): HttpSink
     throw new InvalidLoggerOptionError("httpSink option format", '"json" or "ndjson"', options.format);
   }
   const headers = options?.headers;
-  if (headers !== undefined && (typeof headers !== "object" || headers === null || Object.values(headers).some((v) => typeof v !== "string"))) {
+  if (
+    headers !== undefined &&
+    (typeof headers !== "object" || headers === null || Object.values(headers).some((v) => typeof v !== "string"))
+  ) {
     throw new InvalidLoggerOptionError("httpSink option headers", "an object of strings", headers);
   }
   checkOptionalFunction("httpSink option onError", options?.onError);

@@ -6,7 +6,14 @@ export { jsonSink } from "./json-sink.ts";
 export type { LineStream } from "./line-writer.ts";
 export { LEVELS, LEVEL_VALUES, isLevel, levelValue } from "./levels.ts";
 export { formatTimestamp } from "./timestamp.ts";
-export { LoggerError, InvalidLevelError, InvalidLoggerOptionError, HttpSinkError, SinkOpenError, SinkWriteError } from "./errors.ts";
+export {
+  LoggerError,
+  InvalidLevelError,
+  InvalidLoggerOptionError,
+  HttpSinkError,
+  SinkOpenError,
+  SinkWriteError,
+} from "./errors.ts";
 export type { Level, LogRecord, Logger, LoggerStats, ManagedLogger, Sink, SinkStats } from "./types.ts";
 export { fileSink } from "./file-sink.ts";
 export type { FileSinkOptions } from "./file-sink.ts";

@@ -18,5 +18,9 @@ import type { Sink } from "./types.ts";
  */
 export function jsonSink(stream?: LineStream | number, options?: StreamSinkOptions): Sink {
   checkStreamSinkArgs("jsonSink", stream, options);
-  return lineSink(jsonLine, writerFor(stream, { buffered: options?.buffered, onError: options?.onError }), options?.onError);
+  return lineSink(
+    jsonLine,
+    writerFor(stream, { buffered: options?.buffered, onError: options?.onError }),
+    options?.onError,
+  );
 }

@@ -5,7 +5,12 @@ import type { Level } from "./types.ts";
 export const LEVELS: readonly Level[] = Object.freeze(["debug", "info", "warn", "error"] as const);
 
 /** pino's numeric levels, so JSON lines read the same in pino-pretty and log shippers. */
-export const LEVEL_VALUES: Readonly<Record<Level, number>> = Object.freeze({ debug: 20, info: 30, warn: 40, error: 50 });
+export const LEVEL_VALUES: Readonly<Record<Level, number>> = Object.freeze({
+  debug: 20,
+  info: 30,
+  warn: 40,
+  error: 50,
+});
 
 /** Whether `value` is a level name. */
 export function isLevel(value: unknown): value is Level {

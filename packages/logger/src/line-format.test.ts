@@ -60,21 +60,29 @@ describe("text line", () => {
     expect(textLine({ time, level: "warn", service: "k", message: "m", fields: { a: 1, b: "x" } })).toBe(
       '[2025-04-26 19:47:00.801] [WARN] [k] m {"a":1,"b":"x"}\n',
     );
-    expect(textLine({ time, level: "error", service: "k", message: "m", fields: {} })).toBe("[2025-04-26 19:47:00.801] [ERROR] [k] m\n");
+    expect(textLine({ time, level: "error", service: "k", message: "m", fields: {} })).toBe(
+      "[2025-04-26 19:47:00.801] [ERROR] [k] m\n",
+    );
   });
 
   it("round-trips any message, service, level and time into the layout (property)", () => {
     const layout = /^\[(.{23})\] \[(DEBUG|INFO|WARN|ERROR)\] \[/s;
     fc.assert(
-      fc.property(anyTime, fc.constantFrom(...levels), fc.string({ minLength: 1 }), fc.string({ unit: "grapheme" }), (time, level, service, message) => {
-        const line = textLine({ time, level, service, message });
-        const head = layout.exec(line);
-        expect(head).not.toBeNull();
-        expect(head?.[1]).toBe(reference(time));
-        expect(head?.[2]).toBe(level.toUpperCase());
-        const rest = line.slice(head?.[0].length);
-        expect(rest).toBe(`${service}] ${message}\n`);
-      }),
+      fc.property(
+        anyTime,
+        fc.constantFrom(...levels),
+        fc.string({ minLength: 1 }),
+        fc.string({ unit: "grapheme" }),
+        (time, level, service, message) => {
+          const line = textLine({ time, level, service, message });
+          const head = layout.exec(line);
+          expect(head).not.toBeNull();
+          expect(head?.[1]).toBe(reference(time));
+          expect(head?.[2]).toBe(level.toUpperCase());
+          const rest = line.slice(head?.[0].length);
+          expect(rest).toBe(`${service}] ${message}\n`);
+        },
+      ),
       { numRuns: 2000 },
     );
   });
@@ -82,14 +90,22 @@ describe("text line", () => {
 
 describe("JSON line", () => {
   it("uses pino's field names and numbers", () => {
-    const line = jsonLine({ time: 1745689620801, level: "warn", service: "api", message: 'say "hi"', fields: { reqId: 7 } });
+    const line = jsonLine({
+      time: 1745689620801,
+      level: "warn",
+      service: "api",
+      message: 'say "hi"',
+      fields: { reqId: 7 },
+    });
     expect(line.endsWith("\n")).toBe(true);
     expect(JSON.parse(line)).toEqual({ level: 40, time: 1745689620801, service: "api", reqId: 7, msg: 'say "hi"' });
     expect(Object.keys(JSON.parse(line) as object)).toEqual(["level", "time", "service", "reqId", "msg"]);
   });
 
   it("maps every level like pino", () => {
-    const numbers = levels.map((level) => (JSON.parse(jsonLine({ time: 0, level, service: "s", message: "" })) as { level: number }).level);
+    const numbers = levels.map(
+      (level) => (JSON.parse(jsonLine({ time: 0, level, service: "s", message: "" })) as { level: number }).level,
+    );
     expect(numbers).toEqual([20, 30, 40, 50]);
   });
 
@@ -109,7 +125,9 @@ describe("JSON line", () => {
     expect(parsed).toMatchObject({ level: 50, time: 5, service: "s", msg: "m", n: "12" });
     expect(parsed["err"]).toMatchObject({ type: "Error", message: "bad", code: "E_BAD" });
     expect("gone" in parsed).toBe(false);
-    const withCycle = JSON.parse(jsonLine({ time: 0, level: "info", service: "s", message: "m", fields: { c: circular } })) as { c: string };
+    const withCycle = JSON.parse(
+      jsonLine({ time: 0, level: "info", service: "s", message: "m", fields: { c: circular } }),
+    ) as { c: string };
     expect(withCycle.c).toMatch(/^\[unserializable: /);
   });
 

@@ -39,7 +39,6 @@ function track(writer: LineWriter): void {
   process.on("exit", flushAllSync);
 }
 
-
 const EAGAIN_RETRIES = 200;
 const sleeper: Int32Array = new Int32Array(new SharedArrayBuffer(4));
 // Writes are synchronous and never re-entered, so one encode buffer serves every writer.

@@ -55,7 +55,10 @@ describe("createLogger", () => {
     const { sink } = collect();
     const log = createLogger({ level: "info", sinks: [sink] });
     let touched = 0;
-    const costly = { [Symbol.for("nodejs.util.inspect.custom")]: () => (touched++, "x"), toString: () => (touched++, "x") };
+    const costly = {
+      [Symbol.for("nodejs.util.inspect.custom")]: () => (touched++, "x"),
+      toString: () => (touched++, "x"),
+    };
     log.debug("%s %o", costly, costly);
     expect(touched).toBe(0);
   });
@@ -220,7 +223,10 @@ describe("failing sinks", () => {
     const bad: Sink = () => {
       throw new Error("sink down");
     };
-    const log = createLogger({ sinks: [bad, sink, bad], onError: (error, s) => seen.push([(error as Error).message, s === bad]) });
+    const log = createLogger({
+      sinks: [bad, sink, bad],
+      onError: (error, s) => seen.push([(error as Error).message, s === bad]),
+    });
     const child = log.child("svc");
     expect(() => {
       log.info("one");
@@ -304,7 +310,12 @@ describe("buffered stream sinks", () => {
     expect(out).toHaveLength(0);
     await new Promise((resolve) => setImmediate(resolve));
     expect(out).toHaveLength(1);
-    expect(out[0]?.split("\n").filter(Boolean).map((l) => (JSON.parse(l) as { msg: string }).msg)).toEqual(["a", "b"]);
+    expect(
+      out[0]
+        ?.split("\n")
+        .filter(Boolean)
+        .map((l) => (JSON.parse(l) as { msg: string }).msg),
+    ).toEqual(["a", "b"]);
     log.info("c");
     await log.flush();
     expect(out).toHaveLength(2);

@@ -246,4 +246,3 @@ export function createLogger(options?: LoggerOptions): ManagedLogger {
   };
   return new MkLogger(shared, undefined, service, LEVEL_VALUES[level]);
 }
-

@@ -32,5 +32,9 @@ export interface StreamSinkOptions {
  */
 export function textSink(stream?: LineStream | number, options?: StreamSinkOptions): Sink {
   checkStreamSinkArgs("textSink", stream, options);
-  return lineSink(textLine, writerFor(stream, { buffered: options?.buffered, onError: options?.onError }), options?.onError);
+  return lineSink(
+    textLine,
+    writerFor(stream, { buffered: options?.buffered, onError: options?.onError }),
+    options?.onError,
+  );
 }

@@ -18,7 +18,11 @@ afterAll(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-function run(file: string, lines: number, how: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function run(
+  file: string,
+  lines: number,
+  how: string,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [fixture, pathToFileURL(dist).href, file, String(lines), how], {
       stdio: ["ignore", "pipe", "pipe"],
@@ -98,7 +102,10 @@ describe("fileSink in process", () => {
 
   it("rotates by size, keeps maxFiles, and loses no line", async () => {
     const file = join(dir, "rot", "app.log");
-    const log = createLogger({ service: "r", sinks: [fileSink(file, { maxSize: 2000, maxFiles: 3, bufferSize: 300, format: (r) => `${r.message}\n` })] });
+    const log = createLogger({
+      service: "r",
+      sinks: [fileSink(file, { maxSize: 2000, maxFiles: 3, bufferSize: 300, format: (r) => `${r.message}\n` })],
+    });
     const total = 1000;
     for (let i = 0; i < total; i++) {
       log.info("line %d", i);
@@ -110,7 +117,11 @@ describe("fileSink in process", () => {
     for (const name of names) expect(statSync(join(dir, "rot", name)).size).toBeLessThanOrEqual(2000);
     // Oldest first: .3, .2, .1, then the live file; together they are the newest lines in order.
     const kept = ["app.log.3", "app.log.2", "app.log.1", "app.log"]
-      .flatMap((name) => readFileSync(join(dir, "rot", name), "utf8").split("\n").filter(Boolean))
+      .flatMap((name) =>
+        readFileSync(join(dir, "rot", name), "utf8")
+          .split("\n")
+          .filter(Boolean),
+      )
       .map((line) => Number(line.replace("line ", "")));
     expect(kept.length).toBeGreaterThan(100);
     const first = kept[0] as number;

@@ -62,7 +62,9 @@ describe("httpSink against a real local HTTP server", () => {
     for (let i = 0; i < 95; i++) log.info("req %d", i, { i });
     await log.flush();
     expect(received.length).toBe(10);
-    expect(received.map((r) => (JSON.parse(r.body) as unknown[]).length)).toEqual([10, 10, 10, 10, 10, 10, 10, 10, 10, 5]);
+    expect(received.map((r) => (JSON.parse(r.body) as unknown[]).length)).toEqual([
+      10, 10, 10, 10, 10, 10, 10, 10, 10, 5,
+    ]);
     expect(received[0]?.contentType).toBe("application/json");
     expect(messages(received)).toEqual(Array.from({ length: 95 }, (_, i) => `req ${i}`));
     const first = (JSON.parse(received[0]?.body ?? "[]") as Record<string, unknown>[])[0];
@@ -223,7 +225,12 @@ describe("httpSink against a real local HTTP server", () => {
 
   it("close() with the server down gives up after flushTimeout and counts what is left", async () => {
     const port = await deadPort();
-    const sink = httpSink(`http://127.0.0.1:${port}/x`, { retries: 1000, minBackoff: 50, maxBackoff: 50, flushTimeout: 200 });
+    const sink = httpSink(`http://127.0.0.1:${port}/x`, {
+      retries: 1000,
+      minBackoff: 50,
+      maxBackoff: 50,
+      flushTimeout: 200,
+    });
     const log = createLogger({ sinks: [sink] });
     log.info("a");
     log.info("b");
