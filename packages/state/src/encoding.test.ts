@@ -55,6 +55,20 @@ describe("encodeState / decodeState", () => {
     );
   });
 
+  it("turns a throwing getter into STATE_ENCODE_FAILED naming its path", () => {
+    const state = {
+      a: [
+        {
+          get b(): number {
+            throw new Error("boom");
+          },
+        },
+      ],
+    };
+    expect(() => encodeState(state)).toThrow(StateEncodeError);
+    expect(() => encodeState(state)).toThrow("state.a[0].b: reading it threw: boom");
+  });
+
   it("accepts null-prototype objects (they load as plain objects)", () => {
     const dict = Object.assign(Object.create(null) as object, { a: 1 });
     expect(decodeState(encodeState(dict))).toEqual({ a: 1 });

@@ -70,6 +70,20 @@ class Checker {
     throw new StateEncodeError(formatPath(this.#segments), reason, this.#service);
   }
 
+  /** Reads a property; a getter that throws becomes an error naming the path. */
+  read(container: object, key: string | number): unknown {
+    try {
+      return (container as Record<string | number, unknown>)[key];
+    } catch (cause) {
+      throw new StateEncodeError(
+        formatPath(this.#segments),
+        `reading it threw: ${cause instanceof Error ? cause.message : String(cause)}`,
+        this.#service,
+        cause,
+      );
+    }
+  }
+
   check(value: unknown, depth: number): void {
     switch (typeof value) {
       case "string":
@@ -111,7 +125,7 @@ class Checker {
         }
         indexed++;
         this.#segments.push(i);
-        this.check(value[i], depth + 1);
+        this.check(this.read(value, i), depth + 1);
         this.#segments.pop();
       }
       if (Object.keys(value).length !== indexed) {
@@ -123,7 +137,7 @@ class Checker {
       for (const key of Object.keys(value)) {
         this.#segments.push(key);
         if (key === "__proto__") this.fail("a __proto__ key is not supported (it invites prototype pollution)");
-        this.check((value as Record<string, unknown>)[key], depth + 1);
+        this.check(this.read(value, key), depth + 1);
         this.#segments.pop();
       }
     }
@@ -171,7 +185,14 @@ function isPlainData(value: unknown, depth: number, maxDepth: number): boolean {
 export function encodeState(state: unknown, maxDepth: number = DEFAULT_MAX_DEPTH, service?: string): string {
   // The fast check keeps no path and no cycle set (a cycle trips the depth cap); only
   // when it fails does the Checker walk again to say where and why.
-  if (!isPlainData(state, 0, maxDepth)) new Checker(maxDepth, service).check(state, 0);
+  let plain: boolean;
+  try {
+    plain = isPlainData(state, 0, maxDepth);
+  } catch {
+    // A throwing getter (or proxy trap): the Checker walks again and reports where.
+    plain = false;
+  }
+  if (!plain) new Checker(maxDepth, service).check(state, 0);
   // The check above guarantees plain data, so stringify cannot throw or return undefined.
   return JSON.stringify(state);
 }

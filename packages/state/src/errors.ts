@@ -74,9 +74,10 @@ export class StateEncodeError extends StateError {
   /** Where in the state the offending value sits, e.g. `state.users`. */
   readonly valuePath: string;
 
-  constructor(valuePath: string, reason: string, service?: string) {
+  constructor(valuePath: string, reason: string, service?: string, cause?: unknown) {
     super("STATE_ENCODE_FAILED", `${service === undefined ? "" : `state of "${service}": `}${valuePath}: ${reason}`, {
       service,
+      cause,
     });
     this.valuePath = valuePath;
   }

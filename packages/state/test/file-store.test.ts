@@ -1,4 +1,5 @@
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
+import { existsSync } from "node:fs";
 import {
   chmod,
   copyFile,
@@ -13,7 +14,7 @@ import {
   writeFile,
 } from "node:fs/promises";
 import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { describe, expect, it } from "vitest";
 import { AesGcmCrypter, LegacyAesGcmCrypter } from "@mk/crypto";
 import { FileStateStore, StateError } from "@mk/state";
@@ -108,6 +109,34 @@ describe("FileStateStore: the state directory", () => {
     const store = new FileStateStore(dir, crypter);
     await store.save("echo", 1);
     expect((await store.load("echo"))?.state).toBe(1);
+  });
+
+  it("refuses a directory owned by another user (as root: checked from a child running as nobody)", async () => {
+    if (process.getuid?.() !== 0) {
+      // "/" belongs to root; this process is not root.
+      const error = await rejection(new FileStateStore("/", crypter).list());
+      expect(error.code).toBe("UNSAFE_DIR");
+      expect(error.message).toMatch(/owned by uid 0/);
+      return;
+    }
+    const built = join(fixtures, "..", "..", "dist", "index.js");
+    if (!existsSync(built)) throw new Error(`this test runs the BUILT package (${built}); run \`pnpm build\` first`);
+    const dir = join(await tempDir(), "root-owned");
+    await mkdir(dir);
+    await chmod(dir, 0o755);
+    await chmod(dirname(dir), 0o755);
+    const script = `
+      import { FileStateStore } from ${JSON.stringify(pathToFileURL(built).href)};
+      const crypter = { encrypt: async (b) => b, decrypt: async (b) => b };
+      try { await new FileStateStore(${JSON.stringify(dir)}, crypter).list(); console.log("ACCEPTED"); }
+      catch (e) { console.log(e.code + " " + e.message); }`;
+    const run = spawnSync(process.execPath, ["--input-type=module", "-e", script], {
+      uid: 65534,
+      gid: 65534,
+      encoding: "utf8",
+    });
+    expect(run.stderr).toBe("");
+    expect(run.stdout).toMatch(/^UNSAFE_DIR .*owned by uid 0, not by this process \(uid 65534\)/);
   });
 
   it("refuses a path that is a file", async () => {
