@@ -203,6 +203,8 @@ export class MessageBus {
 
   /** Handler calls to `name` not yet settled whose callers still wait (or gave up by abort). */
   inFlight(name: string): number {
+    // Stops call this for every service: when nothing is pending, skip the scan.
+    if (this.#wheel.size === 0) return 0;
     let count = 0;
     this.#wheel.forEach((call) => {
       if (call.phase === RUNNING && call.target === name) count++;
