@@ -58,18 +58,18 @@ export async function runScenario(options: DemoOptions, root: Logger): Promise<S
     const echo = new EchoV1();
     await register(kernel, logger, stateDir);
     log.info(
-      "registered logger %s (depends on echo): %s",
+      "logger %s (depends on echo): %s",
       logger.version,
-      logger.imported === undefined ? "no saved state" : `imported saved state, ${logger.imported} lines logged so far`,
+      logger.imported === undefined ? "no saved state" : `imported its saved state, ${logger.imported} lines logged so far`,
     );
     await register(kernel, echo, stateDir);
     const imported = echo.imported;
     log.info(
-      "registered echo %s: %s",
+      "echo %s: %s",
       echo.version,
       imported === undefined
         ? "no saved state, count starts at 0"
-        : `imported saved state, count is ${imported.count}${imported.fromVersion === undefined ? " (saved without a version)" : ` (saved by ${imported.fromVersion})`}`,
+        : `imported its saved state, count is ${imported.count}${imported.fromVersion === undefined ? " (no version recorded)" : ` (saved by ${imported.fromVersion})`}`,
     );
 
     // 2. Start all: dependencies first, so echo before logger.

@@ -43,8 +43,10 @@ function expectOk(run: DemoRun): void {
 function expectStory(run: DemoRun): void {
   expectInOrder(story(run), [
     "[demo] state directory:",
-    /^\[demo\] registered logger 1\.0\.0 \(depends on echo\)/,
-    /^\[demo\] registered echo 1\.0\.0: /,
+    /^\[kernel\] registered logger/,
+    /^\[demo\] logger 1\.0\.0 \(depends on echo\)/,
+    /^\[kernel\] registered echo/,
+    /^\[demo\] echo 1\.0\.0: /,
     "[demo] starting all services (dependencies first)",
     /^\[kernel\] started echo/,
     /^\[kernel\] started logger/,
@@ -79,8 +81,8 @@ describe("mk-demo, run as a user would", { timeout: 120_000 }, () => {
     expectStory(first);
     // Fresh state: v1 counts the two messages (1 each), v2 adds 8: the reference's "count is 10".
     expectInOrder(story(first), [
-      "[demo] registered logger 1.0.0 (depends on echo): no saved state",
-      "[demo] registered echo 1.0.0: no saved state, count starts at 0",
+      "[demo] logger 1.0.0 (depends on echo): no saved state",
+      "[demo] echo 1.0.0: no saved state, count starts at 0",
       "carrying the migrated state: count 2 (exported by 1.0.0)",
       "[echo] count is 10",
       "echo.state (count 10), logger.state (2 lines)",
@@ -95,8 +97,8 @@ describe("mk-demo, run as a user would", { timeout: 120_000 }, () => {
     expectOk(second);
     expectStory(second);
     expectInOrder(story(second), [
-      "[demo] registered logger 1.0.0 (depends on echo): imported saved state, 2 lines logged so far",
-      "[demo] registered echo 1.0.0: imported saved state, count is 10 (saved by 2.0.0)",
+      "[demo] logger 1.0.0 (depends on echo): imported its saved state, 2 lines logged so far",
+      "[demo] echo 1.0.0: imported its saved state, count is 10 (saved by 2.0.0)",
       "carrying the migrated state: count 12 (exported by 1.0.0)",
       "[echo] count is 20",
       "echo.state (count 20), logger.state (4 lines)",
@@ -188,7 +190,7 @@ describe("mk-demo, run as a user would", { timeout: 120_000 }, () => {
     expectStory(reset);
     expectInOrder(story(reset), [
       "[demo] --reset: deleted echo.state and logger.state in",
-      "[demo] registered echo 1.0.0: no saved state, count starts at 0",
+      "[demo] echo 1.0.0: no saved state, count starts at 0",
     ]);
     expect(lastCount(reset)).toBe(10);
     expect(await readFile(join(dir, "keep.txt"), "utf8")).toBe("not the demo's");
@@ -211,7 +213,7 @@ describe("mk-demo, run as a user would", { timeout: 120_000 }, () => {
     expectStory(run);
     expectInOrder(story(run), [
       `[demo] imported reference-format ${join(LEGACY_DIR, "echo.state")}: 3, saved to ${join(dir, "echo.state")} in mk's format`,
-      "[demo] registered echo 1.0.0: imported saved state, count is 3 (saved without a version)",
+      "[demo] echo 1.0.0: imported its saved state, count is 3 (no version recorded)",
       "carrying the migrated state: count 5 (exported by 1.0.0)",
       "[echo] count is 13",
     ]);
