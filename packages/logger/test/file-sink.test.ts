@@ -1,10 +1,20 @@
 import { spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import {
+  closeSync,
+  existsSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createLogger, fileSink, InvalidLoggerOptionError, SinkOpenError } from "../src/index.ts";
+import { createLogger, fileSink, InvalidLoggerOptionError, SinkOpenError, textSink } from "../src/index.ts";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const dist = join(here, "..", "dist", "index.js");
@@ -158,5 +168,63 @@ describe("fileSink in process", () => {
     ]) {
       expect(bad).toThrow(InvalidLoggerOptionError);
     }
+  });
+});
+
+describe("write failures are counted, reported and never thrown", () => {
+  it("a full disk (/dev/full): every dropped line is counted", async () => {
+    const errors: Error[] = [];
+    const log = createLogger({ sinks: [fileSink("/dev/full", { onError: (e) => errors.push(e) })] });
+    expect(() => {
+      for (let i = 0; i < 10; i++) log.info("line %d", i);
+    }).not.toThrow();
+    await log.flush();
+    expect(log.stats()).toEqual({ records: 10, sinkErrors: 1, dropped: 10 });
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toMatchObject({ code: "MK_LOGGER_SINK_WRITE" });
+    expect((errors[0]?.cause as NodeJS.ErrnoException).code).toBe("ENOSPC");
+    await log.close();
+  });
+
+  it("a descriptor that cannot be written (opened read-only)", async () => {
+    const file = join(dir, "read-only-fd.log");
+    writeFileSync(file, "");
+    const fd = openSync(file, "r");
+    try {
+      const errors: Error[] = [];
+      const log = createLogger({ sinks: [textSink(fd, { onError: (e) => errors.push(e) })] });
+      log.info("a");
+      log.info("b");
+      await log.flush();
+      expect(log.stats()).toMatchObject({ sinkErrors: 1, dropped: 2 });
+      expect((errors[0]?.cause as NodeJS.ErrnoException).code).toBe("EBADF");
+    } finally {
+      closeSync(fd);
+    }
+  });
+});
+
+describe("stdout shared by several loggers", () => {
+  it("keeps the order of lines across loggers and sinks (child process)", async () => {
+    if (!existsSync(dist)) throw new Error(`${dist} is missing: run \`pnpm build\` in packages/logger first`);
+    const script = [
+      `const { createLogger, textSink, jsonSink } = await import(${JSON.stringify(pathToFileURL(dist).href)});`,
+      `const a = createLogger({ service: "a" });`,
+      `const b = createLogger({ service: "b", sinks: [jsonSink()] });`,
+      `for (let i = 0; i < 3000; i++) { (i % 2 ? b : a).info("n %d", i); if (i % 500 === 0) await new Promise((r) => setImmediate(r)); }`,
+      `process.exit(0);`,
+    ].join("\n");
+    const child = spawn(process.execPath, ["--input-type=module", "-e", script], {
+      stdio: ["ignore", "pipe", "inherit"],
+    });
+    let stdout = "";
+    child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d));
+    const code = await new Promise((resolve) => child.on("close", resolve));
+    expect(code).toBe(0);
+    const numbers = stdout
+      .split("\n")
+      .filter(Boolean)
+      .map((line) => Number(/n (\d+)/.exec(line)?.[1]));
+    expect(numbers).toEqual(Array.from({ length: 3000 }, (_, i) => i));
   });
 });
