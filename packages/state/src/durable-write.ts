@@ -88,10 +88,13 @@ export async function writeFileDurably(
     step = "fsync the state directory";
     const dirOpened = await dirOpen;
     if (!dirOpened.ok) throw dirOpened.error;
+    const dirFd = dirOpened.value;
     try {
-      await ops.fsync(dirOpened.value);
+      await ops.fsync(dirFd);
     } finally {
-      await ops.close(dirOpened.value);
+      // The save is durable once the directory fsync returns; closing a read-only
+      // directory descriptor cannot undo that, so the caller need not wait for it.
+      void ops.close(dirFd).catch(() => undefined);
     }
   } catch (cause) {
     await cleanUp();
