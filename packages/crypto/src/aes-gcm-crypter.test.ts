@@ -204,6 +204,26 @@ describe("AesGcmCrypter", () => {
     await expect(crypter.decrypt(sealed)).rejects.toMatchObject({ code: "BAD_INPUT" });
   });
 
+  it("opens unaligned views and pooled Buffers (non-zero byteOffset) on every backend", async () => {
+    for (const backend of ["js", "webcrypto"] as const) {
+      const crypter = new AesGcmCrypter(key16, { backend });
+      const plaintext = Uint8Array.from({ length: 5000 }, (_, i) => i % 251);
+      const sealed = await crypter.encrypt(plaintext.subarray(3), Uint8Array.of(9, 9, 9).subarray(1));
+      const shifted = new Uint8Array(sealed.length + 7);
+      shifted.set(sealed, 7);
+      expect(await crypter.decrypt(shifted.subarray(7), Uint8Array.of(9, 9))).toEqual(plaintext.subarray(3));
+      expect(await crypter.decrypt(Buffer.from(sealed), Buffer.from([9, 9]))).toEqual(plaintext.subarray(3));
+    }
+  });
+
+  it("many concurrent seals and opens on both backends do not interfere", async () => {
+    const crypter = new AesGcmCrypter(key32, { webCryptoThreshold: 1000 });
+    const inputs = Array.from({ length: 64 }, (_, i) => new Uint8Array(i * 37).fill(i));
+    const sealed = await Promise.all(inputs.map((p, i) => crypter.encrypt(p, Uint8Array.of(i))));
+    const opened = await Promise.all(sealed.map((s, i) => crypter.decrypt(s, Uint8Array.of(i))));
+    expect(opened).toEqual(inputs);
+  });
+
   it("header key id is big-endian at offset 8", async () => {
     const sealed = await new AesGcmCrypter(key16, { keyId: 0x01020304 }).encrypt(new Uint8Array(0));
     expect([...sealed.subarray(OFFSET_KEY_ID, OFFSET_KEY_ID + 4)]).toEqual([1, 2, 3, 4]);

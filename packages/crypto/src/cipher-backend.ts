@@ -24,13 +24,13 @@ export interface BackendOptions {
   backend?: CipherBackendOption;
   /**
    * Size in bytes (plaintext when sealing, ciphertext when opening) from which `"auto"` uses WebCrypto.
-   * @default 4096
+   * @default 2048
    */
   webCryptoThreshold?: number;
 }
 
 /** Where `"auto"` switches to WebCrypto; see the README's benchmark table for the crossover. */
-export const DEFAULT_WEBCRYPTO_THRESHOLD = 4096;
+export const DEFAULT_WEBCRYPTO_THRESHOLD = 2048;
 
 /** True when `crypto.subtle` is there to run AES-GCM natively. */
 export function hasWebCrypto(): boolean {
