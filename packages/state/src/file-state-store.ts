@@ -143,7 +143,8 @@ export class FileStateStore implements StateStore {
     let sealed: Uint8Array;
     try {
       sealed = await this.#crypter.encrypt(plaintext, encoder.encode(name));
-      plaintext.fill(0);
+      // A crypter may seal in place; then these bytes are the ciphertext.
+      if (sealed.buffer !== plaintext.buffer) plaintext.fill(0);
     } catch (cause) {
       throw new StateError("STATE_ENCRYPT_FAILED", `sealing state of "${name}" failed: ${messageOf(cause)}`, {
         service: name,
@@ -217,8 +218,9 @@ export class FileStateStore implements StateStore {
     let text: string;
     try {
       text = decoder.decode(plaintext);
-      // Our copy of the plaintext bytes; the strings made from them cannot be wiped (see README).
-      plaintext.fill(0);
+      // Our copy of the plaintext bytes (unless the crypter decrypted in place); the
+      // strings made from them cannot be wiped (see README).
+      if (plaintext.buffer !== bytes.buffer) plaintext.fill(0);
     } catch (cause) {
       throw new StateError("STATE_CORRUPT", `state of "${name}" is corrupt: not valid UTF-8`, {
         service: name,

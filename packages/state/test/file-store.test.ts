@@ -458,6 +458,18 @@ describe("FileStateStore: failed writes", () => {
     expect((await readdir(dir)).sort()).toEqual(["echo.state", "other.state"]);
   });
 
+  it("works with a crypter that seals and opens in place (no buffer is wiped under it)", async () => {
+    const dir = join(await tempDir(), "state");
+    const xorInPlace = async (b: Uint8Array): Promise<Uint8Array> => {
+      for (let i = 0; i < b.length; i++) b[i] = (b[i] ?? 0) ^ 0x5a;
+      return b;
+    };
+    const inPlace = { encrypt: xorInPlace, decrypt: xorInPlace };
+    const store = new FileStateStore(dir, inPlace);
+    await store.save("echo", { n: 1 });
+    expect((await new FileStateStore(dir, inPlace).load("echo"))?.state).toEqual({ n: 1 });
+  });
+
   it("a crypter that fails to seal gives STATE_ENCRYPT_FAILED and leaves the old file", async () => {
     const dir = join(await tempDir(), "state");
     await new FileStateStore(dir, crypter).save("echo", 1);
