@@ -9,8 +9,15 @@ export const TEMP_FILE_PATTERN: RegExp = /^\.([A-Za-z0-9][A-Za-z0-9._-]{0,127}\.
 /** Temp files this process is writing right now, so stale-temp cleanup never removes a live one. */
 export const tempFilesInFlight: Set<string> = new Set();
 
+/**
+ * Windows cannot open a directory for fsync (NTFS journals renames itself), so there
+ * the directory step is skipped rather than failing every save.
+ */
+const CAN_SYNC_DIR = process.platform !== "win32";
+
 /** fsync a directory so a rename (or unlink) in it survives power loss (fsync(2): the entry needs its own fsync). */
 export async function fsyncDir(dir: string, ops: FsOps = nodeFs): Promise<void> {
+  if (!CAN_SYNC_DIR) return;
   const fd = await ops.open(dir, DIR_FLAGS);
   try {
     await ops.fsync(fd);
@@ -58,7 +65,7 @@ export async function writeFileDurably(
   const tempPath = join(dir, `.${fileName}.${process.pid}.${randomBytes(8).toString("hex")}.tmp`);
   tempFilesInFlight.add(tempPath);
   const tempOpen = start(ops.open(tempPath, TEMP_FLAGS, 0o600));
-  const dirOpen = start(ops.open(dir, DIR_FLAGS));
+  const dirOpen = CAN_SYNC_DIR ? start(ops.open(dir, DIR_FLAGS)) : undefined;
   let step = "create temp file";
   let tempClosed = false;
   let renamed = false;
@@ -87,6 +94,7 @@ export async function writeFileDurably(
     renamed = true;
     step = "fsync the state directory";
     const dirOpened = await dirOpen;
+    if (dirOpened === undefined) return;
     if (!dirOpened.ok) throw dirOpened.error;
     const dirFd = dirOpened.value;
     try {
@@ -119,7 +127,7 @@ export async function writeFileDurably(
     // Only remove what we created: after EEXIST the path belongs to someone else.
     if (opened.ok && !renamed) await ops.unlink(tempPath).catch(() => undefined);
     const dirOpened = await dirOpen;
-    if (dirOpened.ok && !renamed) await ops.close(dirOpened.value).catch(() => undefined);
+    if (dirOpened?.ok === true && !renamed) await ops.close(dirOpened.value).catch(() => undefined);
     tempFilesInFlight.delete(tempPath);
   }
 }
