@@ -28,7 +28,8 @@ export const OFFSET_NONCE = 44;
 export const OFFSET_COMMITMENT = 56;
 export const HEADER_LENGTH = 88;
 
-export const PREFIX_LENGTH = 12; // magic..key id: the part bound into the HKDF info
+export const PREFIX_LENGTH = 12; // magic..key id
+export const INFO_LENGTH = 44; // magic..salt: the HKDF-Expand info
 export const SALT_LENGTH = 32;
 export const NONCE_LENGTH = 12;
 export const COMMITMENT_LENGTH = 32;
@@ -41,8 +42,8 @@ export interface ParsedEnvelope {
   keyId: number;
   /** Bytes 0..88: what is authenticated as the header part of the AAD. */
   header: Uint8Array;
-  /** Bytes 0..12: magic, version, algorithm, flags and key id, bound into the HKDF info. */
-  prefix: Uint8Array;
+  /** Bytes 0..44: magic through salt, the HKDF-Expand info. */
+  info: Uint8Array;
   salt: Uint8Array;
   nonce: Uint8Array;
   commitment: Uint8Array;
@@ -105,7 +106,7 @@ export function parseEnvelope(bytes: Uint8Array): ParsedEnvelope {
   return {
     keyId,
     header: bytes.subarray(0, HEADER_LENGTH),
-    prefix: bytes.subarray(0, PREFIX_LENGTH),
+    info: bytes.subarray(0, INFO_LENGTH),
     salt: bytes.subarray(OFFSET_SALT, OFFSET_SALT + SALT_LENGTH),
     nonce,
     commitment: bytes.subarray(OFFSET_COMMITMENT, OFFSET_COMMITMENT + COMMITMENT_LENGTH),

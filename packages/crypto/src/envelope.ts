@@ -6,7 +6,7 @@ import {
   OFFSET_COMMITMENT,
   OFFSET_NONCE,
   OFFSET_SALT,
-  PREFIX_LENGTH,
+  INFO_LENGTH,
   SALT_LENGTH,
   buildAad,
   writePrefix,
@@ -39,9 +39,8 @@ export async function sealEnvelope(
   }
   // Salt and nonce are adjacent in the header (offsets 12 and 44).
   header.set(fresh, OFFSET_SALT);
-  const salt = header.subarray(OFFSET_SALT, OFFSET_SALT + SALT_LENGTH);
   const nonce = header.subarray(OFFSET_NONCE, OFFSET_NONCE + NONCE_LENGTH);
-  const subkey = deriver.derive(header.subarray(0, PREFIX_LENGTH), salt);
+  const subkey = deriver.derive(header.subarray(0, INFO_LENGTH));
   header.set(subkey.commitment, OFFSET_COMMITMENT);
   try {
     const sealed = await gcmSeal(backend, subkey.key, nonce, buildAad(header, associatedData), plaintext);
@@ -66,7 +65,7 @@ export async function openEnvelope(
   envelope: ParsedEnvelope,
   associatedData: Uint8Array | undefined,
 ): Promise<Uint8Array> {
-  const subkey = deriver.derive(envelope.prefix, envelope.salt);
+  const subkey = deriver.derive(envelope.info);
   try {
     if (!constantTimeEqual(subkey.commitment, envelope.commitment)) {
       throw new AuthenticationError(

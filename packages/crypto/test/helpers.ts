@@ -41,9 +41,8 @@ export function nodeOpenEnvelope(master: Uint8Array, envelope: Uint8Array, ad: U
   const salt = e.subarray(12, 44);
   const nonce = e.subarray(44, 56);
   const header = e.subarray(0, 88);
-  const label = Buffer.from("mk/crypto v1 hkdf-sha256 aes-256-gcm\0");
   const extractSalt = Buffer.from("mk/crypto v1 hkdf-extract");
-  const okm = Buffer.from(hkdfSync("sha256", master, extractSalt, Buffer.concat([label, prefix, salt]), 64));
+  const okm = Buffer.from(hkdfSync("sha256", master, extractSalt, Buffer.concat([prefix, salt]), 64));
   if (!okm.subarray(32).equals(e.subarray(56, 88))) throw new Error("oracle: commitment mismatch");
   const adLength = Buffer.alloc(8);
   adLength.writeBigUInt64BE(BigInt(ad.length));

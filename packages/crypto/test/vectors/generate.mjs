@@ -30,7 +30,6 @@ const cases = [
 ];
 
 const EXTRACT_SALT = Buffer.from("mk/crypto v1 hkdf-extract");
-const LABEL = Buffer.from("mk/crypto v1 hkdf-sha256 aes-256-gcm\0");
 const envelopes = cases.map((c, i) => {
   const key = c.key ?? bytes(`key-${i}`, c.keyLength);
   const salt = bytes(`salt-${i}`, 32);
@@ -38,7 +37,7 @@ const envelopes = cases.map((c, i) => {
   const prefix = Buffer.alloc(12);
   prefix.set([0x89, 0x4d, 0x4b, 0x43, 1, 1, 0, 0]);
   prefix.writeUInt32BE(c.keyId, 8);
-  const okm = Buffer.from(hkdfSync("sha256", key, EXTRACT_SALT, Buffer.concat([LABEL, prefix, salt]), 64));
+  const okm = Buffer.from(hkdfSync("sha256", key, EXTRACT_SALT, Buffer.concat([prefix, salt]), 64));
   const header = Buffer.concat([prefix, salt, nonce, okm.subarray(32)]);
   const ad = c.ad ?? Buffer.alloc(0);
   const adLength = Buffer.alloc(8);
