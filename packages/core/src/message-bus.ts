@@ -279,10 +279,18 @@ export class MessageBus {
   }
 
   readonly #loop = (): void => {
-    for (let call = this.#queue.shift(); call !== undefined; call = this.#queue.shift()) {
-      if (call.phase === QUEUED) this.#deliver(call, false);
+    try {
+      for (let call = this.#queue.shift(); call !== undefined; call = this.#queue.shift()) {
+        if (call.phase === QUEUED) this.#deliver(call, false);
+      }
+    } finally {
+      // Handlers cannot throw out of #deliver, but a throwing lookup must not leave the loop stalled forever.
+      this.#loopScheduled = false;
+      if (this.#queue.length > 0) {
+        this.#loopScheduled = true;
+        void RESOLVED.then(this.#loop);
+      }
     }
-    this.#loopScheduled = false;
   };
 
   /** Delivers a tracked call now, or parks it if its target is held. */
