@@ -60,7 +60,9 @@ export async function runScenario(options: DemoOptions, root: Logger): Promise<S
     log.info(
       "logger %s (depends on echo): %s",
       logger.version,
-      logger.imported === undefined ? "no saved state" : `imported its saved state, ${logger.imported} lines logged so far`,
+      logger.imported === undefined
+        ? "no saved state"
+        : `imported its saved state, ${logger.imported} lines logged so far`,
     );
     await register(kernel, echo, stateDir);
     const imported = echo.imported;
