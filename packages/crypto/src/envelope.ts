@@ -2,11 +2,11 @@ import { clean, randomBytes } from "@noble/ciphers/utils.js";
 import { gcmOpen, gcmSeal, type CipherBackend } from "./cipher-backend.ts";
 import {
   HEADER_LENGTH,
+  INFO_LENGTH,
   NONCE_LENGTH,
   OFFSET_COMMITMENT,
   OFFSET_NONCE,
   OFFSET_SALT,
-  INFO_LENGTH,
   SALT_LENGTH,
   buildAad,
   writePrefix,

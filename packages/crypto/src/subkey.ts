@@ -2,6 +2,7 @@ import { extract } from "@noble/hashes/hkdf.js";
 import { _HMAC } from "@noble/hashes/hmac.js";
 import { sha256 } from "@noble/hashes/sha2.js";
 import { COMMITMENT_LENGTH, INFO_LENGTH } from "./envelope-format.ts";
+import { InvalidInputError } from "./errors.ts";
 
 const encoder = new TextEncoder();
 /** HKDF-Extract salt: fixed, a domain label (RFC 5869 §3.1 allows a non-secret, reused salt). */
@@ -27,10 +28,9 @@ type Hmac = _HMAC<ReturnType<typeof sha256.create>>;
  * header[0..44) is magic, version, algorithm, flags, key id and the random salt. This is
  * exactly `HKDF(master, EXTRACT_SALT, info, 64)`: the per-message salt sits in `info` rather
  * than in the extract salt so the extract step and HMAC's keyed pad blocks are computed once
- * per master key, not per message (2-3x cheaper measured; see the README), and 44 bytes of info
- * keep T(1) to one SHA-256 block. Each
- * message gets a fresh 32-byte random salt, so each derived key seals exactly one message and
- * the GCM per-key limits (NIST SP 800-38D §8.3: 2^32 random nonces) never come into play.
+ * per master key, not per message (2-3x cheaper measured; see the README), and 44 bytes of
+ * info keep T(1) to one SHA-256 block. Each message gets a fresh 32-byte random salt, so each
+ * derived key seals exactly one message and the GCM per-key limits (NIST SP 800-38D §8.3: 2^32 random nonces) never come into play.
  * Version, algorithm and key id are in `info`, so an edited header derives another key.
  */
 export class SubkeyDeriver {
@@ -48,7 +48,7 @@ export class SubkeyDeriver {
 
   /** @param info header[0..44): magic through salt. */
   derive(info: Uint8Array): Subkey {
-    if (info.length !== INFO_LENGTH) throw new RangeError(`subkey info expected ${INFO_LENGTH} bytes, got ${info.length}`);
+    if (info.length !== INFO_LENGTH) throw new InvalidInputError(`subkey info expected ${INFO_LENGTH} bytes, got ${info.length}`);
     const okm = new Uint8Array(SUBKEY_LENGTH + COMMITMENT_LENGTH);
     // RFC 5869 §2.3: T(1) = HMAC(PRK, info || 0x01), T(2) = HMAC(PRK, T(1) || info || 0x02).
     const t1 = okm.subarray(0, HASH_LENGTH);
