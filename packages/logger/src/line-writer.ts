@@ -41,8 +41,10 @@ function track(writer: LineWriter): void {
 
 const EAGAIN_RETRIES = 200;
 const sleeper: Int32Array = new Int32Array(new SharedArrayBuffer(4));
-// Writes are synchronous and never re-entered, so one encode buffer serves every writer.
+// Writes are synchronous, so one encode buffer serves every writer; `scratchBusy`
+// covers re-entry (an onError callback that logs while a chunk is being written).
 const scratch: Buffer = Buffer.allocUnsafe(3 * 64 * 1024);
+let scratchBusy = false;
 
 /** Buffers lines in a string and writes them to `fd` with writeSync at the end of the tick or when the buffer is full. */
 export class FdWriter implements LineWriter {
@@ -98,13 +100,18 @@ export class FdWriter implements LineWriter {
 
   #writeAll(chunk: string): void {
     // Encode once into a reused buffer (a string passed to writeSync would be
-    // encoded again for every length check); only huge chunks get their own.
-    let bytes: Buffer;
-    if (chunk.length * 3 <= scratch.length) {
-      bytes = scratch.subarray(0, scratch.write(chunk, 0, "utf8"));
-    } else {
-      bytes = Buffer.from(chunk, "utf8");
+    // encoded again for every length check); huge chunks and re-entrant calls get their own.
+    const useScratch = !scratchBusy && chunk.length * 3 <= scratch.length;
+    const bytes = useScratch ? scratch.subarray(0, scratch.write(chunk, 0, "utf8")) : Buffer.from(chunk, "utf8");
+    if (useScratch) scratchBusy = true;
+    try {
+      this.#writeBytes(bytes, chunk);
+    } finally {
+      if (useScratch) scratchBusy = false;
     }
+  }
+
+  #writeBytes(bytes: Buffer, chunk: string): void {
     if (this.beforeChunk !== undefined) {
       const fd = this.beforeChunk(bytes.length);
       if (fd !== undefined) this.#fd = fd;

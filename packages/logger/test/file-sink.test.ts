@@ -2,6 +2,7 @@ import { spawn } from "node:child_process";
 import {
   closeSync,
   existsSync,
+  mkdirSync,
   mkdtempSync,
   openSync,
   readFileSync,
@@ -226,5 +227,45 @@ describe("stdout shared by several loggers", () => {
       .filter(Boolean)
       .map((line) => Number(/n (\d+)/.exec(line)?.[1]));
     expect(numbers).toEqual(Array.from({ length: 3000 }, (_, i) => i));
+  });
+});
+
+describe("rotation failure", () => {
+  it("is reported, keeps writing to the current file, and an onError that logs does not corrupt output", async () => {
+    const rot = join(dir, "rotfail");
+    const file = join(rot, "app.log");
+    const other = join(rot, "errors.log");
+    // app.log.1 is a non-empty directory: rotation cannot make room for the old file.
+    mkdirSync(join(file + ".1"), { recursive: true });
+    writeFileSync(join(file + ".1", "keep"), "x");
+    const errorLog = createLogger({ service: "errors", sinks: [fileSink(other, { bufferSize: 1 })] });
+    const seen: Error[] = [];
+    const onError = (error: Error): void => {
+      seen.push(error);
+      // Re-entrant: logs (and, with bufferSize 1, writes) while app.log's chunk is being written.
+      errorLog.error("rotation problem: %s %s", error.message, "y".repeat(3000));
+    };
+    const log = createLogger({
+      service: "app",
+      sinks: [
+        fileSink(file, { maxSize: 1000, maxFiles: 1, bufferSize: 400, format: (r) => `${r.message}\n`, onError }),
+      ],
+    });
+    for (let i = 0; i < 200; i++) {
+      log.info("line %d %s", i, "z".repeat(20));
+      if (i % 5 === 0) await log.flush();
+    }
+    await log.close();
+    await errorLog.close();
+    expect(seen.length).toBeGreaterThan(0);
+    expect(seen[0]).toMatchObject({ code: "MK_LOGGER_SINK_WRITE" });
+    const lines = readFileSync(file, "utf8").split("\n").filter(Boolean);
+    expect(lines).toEqual(Array.from({ length: 200 }, (_, i) => `line ${i} ${"z".repeat(20)}`));
+    const errorLines = readFileSync(other, "utf8").split("\n").filter(Boolean);
+    expect(errorLines.length).toBe(seen.length);
+    for (const line of errorLines)
+      expect(line).toMatch(/\[ERROR\] \[errors\] rotation problem: rotation of ".*" failed y{3000}$/);
+    expect(log.stats().sinkErrors).toBe(seen.length);
+    expect(log.stats().dropped).toBe(0);
   });
 });
