@@ -154,6 +154,20 @@ describe.each(["send", "push"] as const)("MessageBus.%s", (method) => {
     expect(timers()).toBeLessThanOrEqual(before);
   });
 
+  it("never answers 408 early, even for a call made right after the event loop was blocked", async () => {
+    const { bus } = setup([{ name: "hang", handle: () => new Promise<Reply>(() => undefined) }]);
+    const warm = bus[method](evt("hang", 0, { timeoutMs: 200 })); // the wheel's timer is running
+    await sleep(7);
+    const until = Date.now() + 60;
+    while (Date.now() < until) {
+      // Block the loop past a few ticks, as a heavy synchronous handler would.
+    }
+    const started = performance.now();
+    expect((await bus[method](evt("hang", 0, { timeoutMs: 20 }))).code).toBe(408);
+    expect(performance.now() - started).toBeGreaterThanOrEqual(19);
+    expect((await warm).code).toBe(408);
+  });
+
   it("drops a late reply after 408", async () => {
     let finish: ((r: Reply) => void) | undefined;
     const { bus, ep } = setup([{ name: "late", handle: () => new Promise<Reply>((r) => (finish = r)) }]);
