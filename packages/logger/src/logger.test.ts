@@ -335,3 +335,32 @@ describe("buffered stream sinks", () => {
     expect(sink.stats?.()).toEqual({ errors: 1, dropped: 1 });
   });
 });
+
+describe("feedback loops", () => {
+  it("an onError that logs through the failing logger ends, and the loop's records are counted as dropped", () => {
+    const { sink, records } = collect();
+    let calls = 0;
+    const failing: Sink = () => {
+      throw new Error("down");
+    };
+    const log = createLogger({
+      sinks: [failing, sink],
+      onError: (error) => {
+        calls++;
+        log.error("sink failed: %s", (error as Error).message);
+      },
+    });
+    expect(() => log.info("start")).not.toThrow();
+    // start → (fails) → "sink failed" ×3 nested, the 4th nested one is dropped.
+    expect(records.map((r) => r.message)).toEqual([
+      "sink failed: down",
+      "sink failed: down",
+      "sink failed: down",
+      "start",
+    ]);
+    expect(calls).toBe(4);
+    expect(log.stats()).toMatchObject({ records: 4, sinkErrors: 4, dropped: 1 });
+    log.info("again"); // the depth is back to 0
+    expect(records.at(-1)?.message).toBe("again");
+  });
+});

@@ -27,11 +27,16 @@ interface Shared {
   epoch: number;
   records: number;
   thrown: number;
-  droppedAfterClose: number;
+  // Records dropped because the logger was closed, or because a sink or onError
+  // logged through this tree more than MAX_DEPTH levels deep (a feedback loop).
+  dropped: number;
+  depth: number;
   closing: Promise<void> | undefined;
 }
 
 const NAME_OF: Readonly<Record<number, Level>> = { 20: "debug", 30: "info", 40: "warn", 50: "error" };
+// A sink or onError may log (e.g. "sink X failed"); deeper than this is a loop.
+const MAX_DEPTH = 4;
 const DEBUG = 20;
 const INFO = 30;
 const WARN = 40;
@@ -102,8 +107,8 @@ class MkLogger implements ManagedLogger {
 
   #emit(level: Level, msg: string, args: unknown[]): void {
     const shared = this.#shared;
-    if (shared.closing !== undefined) {
-      shared.droppedAfterClose++;
+    if (shared.closing !== undefined || shared.depth >= MAX_DEPTH) {
+      shared.dropped++;
       return;
     }
     let fields: Record<string, unknown> | undefined;
@@ -126,6 +131,7 @@ class MkLogger implements ManagedLogger {
     const record: LogRecord = { time: Date.now(), level, service: this.service, message, fields };
     shared.records++;
     const sinks = shared.sinks;
+    shared.depth++;
     for (let i = 0; i < sinks.length; i++) {
       const sink = sinks[i] as Sink;
       try {
@@ -141,6 +147,7 @@ class MkLogger implements ManagedLogger {
         }
       }
     }
+    shared.depth--;
   }
 
   child(service: string): ManagedLogger {
@@ -161,7 +168,7 @@ class MkLogger implements ManagedLogger {
   stats(): LoggerStats {
     const shared = this.#shared;
     let sinkErrors = shared.thrown;
-    let dropped = shared.droppedAfterClose;
+    let dropped = shared.dropped;
     for (const sink of shared.sinks) {
       if (typeof sink.stats !== "function") continue;
       try {
@@ -241,7 +248,8 @@ export function createLogger(options?: LoggerOptions): ManagedLogger {
     epoch: 0,
     records: 0,
     thrown: 0,
-    droppedAfterClose: 0,
+    dropped: 0,
+    depth: 0,
     closing: undefined,
   };
   return new MkLogger(shared, undefined, service, LEVEL_VALUES[level]);
