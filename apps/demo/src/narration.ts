@@ -48,20 +48,27 @@ export function narrateKernel(kernel: Kernel, log: Logger): () => void {
   };
 }
 
-/**
- * Resolves with `true` when a checkpoint next saves `name`, or `false` after `timeoutMs`.
- */
-export function nextCheckpoint(kernel: Kernel, name: string, timeoutMs: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => {
-      off();
-      resolve(false);
-    }, timeoutMs);
-    const off = kernel.on("checkpoint", (saved) => {
-      if (saved.name !== name) return;
+/** A wait for one checkpoint that can be given up. */
+export interface CheckpointWait {
+  /** `true` when a checkpoint saved the service, `false` on timeout or cancel. */
+  readonly saved: Promise<boolean>;
+  /** Stops waiting at once (so no timer keeps the process alive). */
+  cancel(): void;
+}
+
+/** Waits for the next checkpoint that saves `name`, at most `timeoutMs`. */
+export function nextCheckpoint(kernel: Kernel, name: string, timeoutMs: number): CheckpointWait {
+  let settle: (saved: boolean) => void = () => undefined;
+  const saved = new Promise<boolean>((resolve) => {
+    settle = (result) => {
       clearTimeout(timer);
       off();
-      resolve(true);
-    });
+      resolve(result);
+    };
   });
+  const timer = setTimeout(() => settle(false), timeoutMs);
+  const off = kernel.on("checkpoint", (event) => {
+    if (event.name === name) settle(true);
+  });
+  return { saved, cancel: () => settle(false) };
 }

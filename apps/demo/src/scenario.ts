@@ -5,7 +5,7 @@ import type { Logger } from "@mk/logger";
 import { FileStateStore } from "@mk/state";
 import { describeError } from "./errors.ts";
 import { explainLoadFailure } from "./load-failure.ts";
-import { narrateKernel, nextCheckpoint } from "./narration.ts";
+import { narrateKernel, nextCheckpoint, type CheckpointWait } from "./narration.ts";
 import type { DemoOptions } from "./options.ts";
 import { replyText } from "./reply-text.ts";
 import { EchoV1 } from "./services/echo-v1.ts";
@@ -52,14 +52,16 @@ export async function runScenario(options: DemoOptions, root: Logger): Promise<S
   const stopNarrating = narrateKernel(kernel, log);
   let started = false;
   let result: ScenarioResult;
+  let checkpoint: CheckpointWait | undefined;
   try {
     // 1. Register: the kernel imports each service's saved state, if any.
     const logger = new LoggerService();
     const echo = new EchoV1();
     await register(kernel, logger, stateDir);
     log.info(
-      "logger %s (depends on echo): %s",
+      "logger %s (depends on %s): %s",
       logger.version,
+      logger.dependencies.join(", "),
       logger.imported === undefined
         ? "no saved state"
         : `imported its saved state, ${logger.imported} lines logged so far`,
@@ -105,7 +107,8 @@ export async function runScenario(options: DemoOptions, root: Logger): Promise<S
     );
     // Listen before the message: the checkpoint that saves its effect may come at any
     // moment after it. (Checkpoints skip unchanged state, and the swap saved count N.)
-    const checkpoint = nextCheckpoint(kernel, "echo", Math.max(2_000, options.checkpointMs * 5));
+    checkpoint =
+      options.checkpointMs > 0 ? nextCheckpoint(kernel, "echo", Math.max(2_000, options.checkpointMs * 5)) : undefined;
     log.info("send to echo: %s", String(hello.content));
     log.info("reply from echo %s: %s", echo2.version, replyText(await kernel.send(hello)));
 
@@ -122,6 +125,7 @@ export async function runScenario(options: DemoOptions, root: Logger): Promise<S
     started = false;
     result = { echoCount: echo2.count, loggerLines: logger.logged };
   } finally {
+    checkpoint?.cancel();
     if (started) await stopAfterFailure(kernel, log);
     stopNarrating();
     await kernel.close();
@@ -148,10 +152,15 @@ async function register(kernel: Kernel, service: EchoV1 | LoggerService, stateDi
   }
 }
 
-async function checkpointOnce(kernel: Kernel, intervalMs: number, next: Promise<boolean>, log: Logger): Promise<void> {
-  if (intervalMs > 0) {
+async function checkpointOnce(
+  kernel: Kernel,
+  intervalMs: number,
+  next: CheckpointWait | undefined,
+  log: Logger,
+): Promise<void> {
+  if (next !== undefined) {
     log.info("waiting for the next periodic checkpoint (every %d ms)...", intervalMs);
-    if (await next) return;
+    if (await next.saved) return;
     log.info("no periodic checkpoint came; checkpointing explicitly");
   } else {
     log.info("periodic checkpoints are off (--checkpoint-ms 0): checkpointing explicitly with kernel.checkpoint()");
