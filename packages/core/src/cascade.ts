@@ -4,7 +4,7 @@ import type { KeyedMutex } from "./keyed-mutex.ts";
 import type { Lifecycle } from "./lifecycle.ts";
 import type { Persistence } from "./persistence.ts";
 import type { Registry, ServiceRecord } from "./registry.ts";
-import { dependentsClosure, startLevels, type DependencyGraph } from "./start-order.ts";
+import { dependentsClosure, dependentsMap, startLevels, type DependencyGraph } from "./start-order.ts";
 
 export interface CascadeOptions {
   registry: Registry;
@@ -49,16 +49,14 @@ export class Cascade {
   async start(name: string): Promise<void> {
     const { registry, logger } = this.#o;
     registry.require(name);
-    const levels = startLevels(registry, [name]);
+    const levels = startLevels(registry, { roots: [name] });
     const started: string[] = [];
     for (const level of levels) {
       const records = level.map((n) => registry.require(n));
-      const results = await Promise.allSettled(records.map((r) => this.#startRecord(r)));
+      const results = await Promise.allSettled(records.map((r) => this.#startRecord(r, r.name === name ? undefined : started)));
       let failure: ServiceFailure | undefined;
       results.forEach((result, i) => {
-        const service = (records[i] as ServiceRecord).name;
-        if (result.status === "rejected") failure ??= { service, error: result.reason as Error };
-        else if (result.value && service !== name) started.push(service);
+        if (result.status === "rejected") failure ??= { service: (records[i] as ServiceRecord).name, error: result.reason as Error };
       });
       if (failure !== undefined) {
         throw failure.service === name ? failure.error : new StartFailedError(name, failure.error);
@@ -87,12 +85,10 @@ export class Cascade {
     const stopped: string[] = [];
     for (const level of levels) {
       const records = level.map((n) => registry.require(n));
-      const results = await Promise.allSettled(records.map((r) => this.#stopRecord(r, options)));
+      const results = await Promise.allSettled(records.map((r) => this.#stopRecord(r, options, r.name === name ? undefined : stopped)));
       let failure: ServiceFailure | undefined;
       results.forEach((result, i) => {
-        const service = (records[i] as ServiceRecord).name;
-        if (result.status === "rejected") failure ??= { service, error: result.reason as Error };
-        else if (result.value && service !== name) stopped.push(service);
+        if (result.status === "rejected") failure ??= { service: (records[i] as ServiceRecord).name, error: result.reason as Error };
       });
       if (failure !== undefined) {
         throw failure.service === name ? failure.error : new StopFailedError(name, failure.error);
@@ -110,21 +106,41 @@ export class Cascade {
    */
   async startAll(): Promise<void> {
     const { registry } = this.#o;
-    const levels = startLevels(registry);
+    const levels = registry.plan(() => startLevels(registry));
     const failures: ServiceFailure[] = [];
     const skipped: string[] = [];
     for (const level of levels) {
-      const runnable: ServiceRecord[] = [];
+      const { mutex, lifecycle } = this.#o;
+      const errors = new Map<string, Error>();
+      const batch: ServiceRecord[] = [];
+      const busy: Promise<void>[] = [];
       for (const name of level) {
         const record = registry.get(name);
         if (record === undefined) continue;
-        if (record.dependencies.every((d) => registry.get(d)?.status === "running")) runnable.push(record);
-        else skipped.push(name);
+        // Free services are locked and started as one batch; a busy one (being
+        // stopped, swapped, checkpointed) waits for its turn on its own.
+        if (!mutex.tryAcquire(name)) {
+          busy.push(this.#startRecord(record, undefined, skipped).catch((error: unknown) => void errors.set(name, error as Error)));
+        } else if (record.status === "running") {
+          mutex.release(name);
+        } else if (!this.#dependenciesRunning(record)) {
+          skipped.push(name);
+          mutex.release(name);
+        } else {
+          batch.push(record);
+        }
       }
-      const results = await Promise.allSettled(runnable.map((r) => this.#startRecord(r)));
-      results.forEach((result, i) => {
-        if (result.status === "rejected") failures.push({ service: (runnable[i] as ServiceRecord).name, error: result.reason as Error });
+      const batchDone = lifecycle.startMany(batch, (record, error) => {
+        mutex.release(record.name);
+        if (error !== undefined) errors.set(record.name, error);
       });
+      if (busy.length > 0) await Promise.all([batchDone, ...busy]);
+      else if (batchDone !== undefined) await batchDone;
+      // Registration order, whatever order the failures came in.
+      for (const name of level) {
+        const error = errors.get(name);
+        if (error !== undefined) failures.push({ service: name, error });
+      }
     }
     if (skipped.length > 0) this.#o.logger.warn("not started because a dependency is not running: %s", skipped.join(", "));
     if (failures.length > 0) throw new LifecycleAggregateError("startAll", failures, skipped);
@@ -139,55 +155,86 @@ export class Cascade {
    */
   async stopAll(options: StopOptions = {}): Promise<void> {
     const { registry } = this.#o;
-    const known: DependencyGraph = {
-      names: registry.names,
-      dependenciesOf: (n) => registry.dependenciesOf(n)?.filter((d) => registry.get(d) !== undefined),
-    };
-    const levels = reversed(safeLevels(known));
-    const dependents = new Map<string, string[]>();
-    for (const name of known.names) {
-      for (const dep of known.dependenciesOf(name) ?? []) {
-        let list = dependents.get(dep);
-        if (list === undefined) dependents.set(dep, (list = []));
-        list.push(name);
-      }
+    let plan: readonly (readonly string[])[];
+    try {
+      plan = registry.plan(() => startLevels(registry));
+    } catch {
+      // A graph that cannot start (missing dependency, cycle) can still be stopped.
+      plan = safeLevels(registry);
     }
+    const levels = reversed(plan);
+    // Needed only once something failed: until then every dependent was stopped before its dependencies.
+    let dependents: Map<string, string[]> | undefined;
     const failures: ServiceFailure[] = [];
+    const { mutex, lifecycle, persistence } = this.#o;
     for (const level of levels) {
-      const runnable: ServiceRecord[] = [];
+      const errors = new Map<string, Error>();
+      const batch: ServiceRecord[] = [];
+      const single: Promise<void>[] = [];
       for (const name of level) {
         const record = registry.get(name);
         if (record === undefined || record.status !== "running") continue;
-        const blocker = dependents.get(name)?.find((d) => registry.get(d)?.status === "running");
-        if (blocker === undefined) runnable.push(record);
-        else failures.push({ service: name, error: new InvalidStateError(name, `not stopped: "${blocker}" depends on it and is still running`) });
+        if (failures.length > 0) dependents ??= dependentsMap(registry);
+        const blocker = dependents?.get(name)?.find((d) => registry.get(d)?.status === "running");
+        if (blocker !== undefined) {
+          errors.set(name, new InvalidStateError(name, `not stopped: "${blocker}" depends on it and is still running`));
+        } else if (lifecycle.needsDrain(record) || persistence.canSave(record.service) || !mutex.tryAcquire(name)) {
+          // Draining, saving or a busy mutex: the one-service path.
+          single.push(this.#stopRecord(record, options).catch((error: unknown) => void errors.set(name, error as Error)));
+        } else if (record.status !== "running") {
+          mutex.release(name);
+        } else {
+          batch.push(record);
+        }
       }
-      const results = await Promise.allSettled(runnable.map((r) => this.#stopRecord(r, options)));
-      results.forEach((result, i) => {
-        if (result.status === "rejected") failures.push({ service: (runnable[i] as ServiceRecord).name, error: result.reason as Error });
+      const batchDone = lifecycle.stopMany(batch, (record, error) => {
+        mutex.release(record.name);
+        if (error !== undefined) errors.set(record.name, error);
       });
+      if (single.length > 0) await Promise.all([batchDone, ...single]);
+      else if (batchDone !== undefined) await batchDone;
+      for (const name of level) {
+        const error = errors.get(name);
+        if (error !== undefined) failures.push({ service: name, error });
+      }
     }
     if (failures.length > 0) throw new LifecycleAggregateError("stopAll", failures);
   }
 
-  /** Resolves `true` when it started the service, `false` when it was already running. */
-  #startRecord(record: ServiceRecord): Promise<boolean> {
+  #dependenciesRunning(record: ServiceRecord): boolean {
+    const { registry } = this.#o;
+    for (const d of record.dependencies) if (registry.get(d)?.status !== "running") return false;
+    return true;
+  }
+
+  /**
+   * Starts the service unless it runs already; adds its name to `started`
+   * (when given) if it did start it. A dependency that is not running makes it
+   * a failure, or, when `held` is given, adds its name there instead.
+   */
+  #startRecord(record: ServiceRecord, started?: string[], held?: string[]): Promise<void> {
     return this.#o.mutex.run(record.name, () => {
-      if (record.status === "running") return false;
-      const missing = record.dependencies.find((d) => this.#o.registry.get(d)?.status !== "running");
-      if (missing !== undefined) {
-        throw new StartFailedError(record.name, new InvalidStateError(missing, "dependency is not running"));
+      if (record.status === "running") return undefined;
+      const { registry, lifecycle } = this.#o;
+      if (!this.#dependenciesRunning(record)) {
+        const missing = record.dependencies.find((d) => registry.get(d)?.status !== "running") ?? "";
+        if (held === undefined) throw new StartFailedError(record.name, new InvalidStateError(missing, "dependency is not running"));
+        held.push(record.name);
+        return undefined;
       }
-      return this.#o.lifecycle.startOne(record).then(() => true);
+      started?.push(record.name);
+      return lifecycle.startOne(record);
     });
   }
 
-  /** Resolves `true` when it stopped the service, `false` when it was not running. */
-  #stopRecord(record: ServiceRecord, options: StopOptions): Promise<boolean> {
-    return this.#o.mutex.run(record.name, async () => {
-      if (record.status !== "running") return false;
-      await this.#o.lifecycle.stopOne(record, { beforeStop: () => this.#save(record, options.force === true) });
-      return true;
+  /** Saves and stops the service if it runs; adds its name to `stopped` (when given) if it did stop it. */
+  #stopRecord(record: ServiceRecord, options: StopOptions, stopped?: string[]): Promise<void> {
+    return this.#o.mutex.run(record.name, () => {
+      if (record.status !== "running") return undefined;
+      stopped?.push(record.name);
+      const { lifecycle, persistence } = this.#o;
+      if (!persistence.canSave(record.service)) return lifecycle.stopOne(record);
+      return lifecycle.stopOne(record, { beforeStop: () => this.#save(record, options.force === true) });
     });
   }
 
@@ -202,14 +249,16 @@ export class Cascade {
 }
 
 /** The exact reverse of a start plan: last level first, and inside a level the reverse of the call order. */
-function reversed(levels: string[][]): string[][] {
-  return levels.reverse().map((level) => level.reverse());
+function reversed(levels: readonly (readonly string[])[]): string[][] {
+  const out: string[][] = [];
+  for (let i = levels.length - 1; i >= 0; i--) out.push([...(levels[i] as readonly string[])].reverse());
+  return out;
 }
 
 /** Levels of a graph that may hold a cycle (services changed by hot swaps): then registration order, one by one. */
 function safeLevels(graph: DependencyGraph): string[][] {
   try {
-    return startLevels(graph);
+    return startLevels(graph, { ignoreMissing: true });
   } catch {
     // A cycle among registered services cannot block a stop: fall back to one service per level.
     return graph.names.map((n) => [n]);

@@ -1,43 +1,71 @@
+/** A busy key: what waits for it, in arrival order. */
+interface Lane {
+  readonly waiting: (() => void)[];
+}
+
 /**
- * Serializes async work per key: work for one key runs one at a time in
- * arrival order; different keys never wait for each other. The kernel keys it
- * by service name so a checkpoint, stop, start or hot swap of one service
- * never overlaps another of the same service.
+ * Serializes work per key: work for one key runs one at a time in arrival
+ * order; different keys never wait for each other. The kernel keys it by
+ * service name so a checkpoint, stop, start or hot swap of one service never
+ * overlaps another of the same service.
+ *
+ * Besides `run`, a key can be taken and given back synchronously
+ * (`tryAcquire`/`release`), which lets `startAll` lock a whole level of
+ * services without a promise per service.
  */
 export class KeyedMutex {
-  /** Tail of each key's queue; removed when the key goes idle so the map does not grow. */
-  readonly #tails = new Map<string, Promise<void>>();
+  /** Present while the key is held; removed when it goes idle, so the map does not grow with every name ever used. */
+  readonly #lanes = new Map<string, Lane>();
 
-  /** Runs `work` once every earlier `run` for `key` has settled; settles as `work` does. */
+  /** Runs `work` once every earlier holder of `key` has finished; settles as `work` does. */
   run<T>(key: string, work: () => T | Promise<T>): Promise<T> {
-    const previous = this.#tails.get(key);
-    const result = previous === undefined ? invoke(work) : previous.then(() => invoke(work));
-    const tail = result.then(
-      () => undefined,
-      () => undefined,
-    );
-    this.#tails.set(key, tail);
-    void tail.then(() => {
-      if (this.#tails.get(key) === tail) this.#tails.delete(key);
+    const lane = this.#lanes.get(key);
+    if (lane === undefined) {
+      this.#lanes.set(key, { waiting: [] });
+      return this.#runHeld(key, work);
+    }
+    return new Promise<T>((resolve, reject) => {
+      lane.waiting.push(() => {
+        this.#runHeld(key, work).then(resolve, reject);
+      });
     });
-    return result;
   }
 
   /** Runs `work` only if nothing holds `key` now; `undefined` (without running it) otherwise. */
   tryRun<T>(key: string, work: () => T | Promise<T>): Promise<T> | undefined {
-    return this.#tails.has(key) ? undefined : this.run(key, work);
+    return this.#lanes.has(key) ? undefined : this.run(key, work);
+  }
+
+  /** Takes `key` if it is free (then the caller must `release` it); `false` when it is held. */
+  tryAcquire(key: string): boolean {
+    if (this.#lanes.has(key)) return false;
+    this.#lanes.set(key, { waiting: [] });
+    return true;
+  }
+
+  /** Gives `key` to the next waiter, or frees it. */
+  release(key: string): void {
+    const lane = this.#lanes.get(key);
+    if (lane === undefined) return;
+    const next = lane.waiting.shift();
+    if (next === undefined) this.#lanes.delete(key);
+    else next();
   }
 
   /** True while work for `key` is queued or running. */
   isLocked(key: string): boolean {
-    return this.#tails.has(key);
+    return this.#lanes.has(key);
   }
-}
 
-function invoke<T>(work: () => T | Promise<T>): Promise<T> {
-  try {
-    return Promise.resolve(work());
-  } catch (error) {
-    return Promise.reject(error as Error);
+  #runHeld<T>(key: string, work: () => T | Promise<T>): Promise<T> {
+    let result: Promise<T>;
+    try {
+      result = Promise.resolve(work());
+    } catch (error) {
+      result = Promise.reject(error as Error);
+    }
+    const release = (): void => this.release(key);
+    result.then(release, release);
+    return result;
   }
 }

@@ -1,10 +1,12 @@
 import type { Logger } from "@mk/logger";
 import { LifecycleTimeoutError, StartFailedError, StopFailedError } from "./errors.ts";
 import type { KernelEvents } from "./kernel-events.ts";
+import { LazyAbort } from "./lazy-abort.ts";
 import type { ServiceRecord } from "./registry.ts";
 import { createServiceContext, type Courier } from "./service-context.ts";
+import { Timeouts } from "./timeouts.ts";
 import type { ServiceStatus, StatusChange } from "./types.ts";
-import { withDeadline } from "./with-deadline.ts";
+import { BatchEntry, isThenable, settleBatch, settleWithin, type Transition } from "./with-deadline.ts";
 
 /** What the lifecycle needs from the message bus: deliveries for the service contexts, and draining before a stop. */
 export interface LifecycleBus extends Courier {
@@ -32,6 +34,8 @@ export interface StopOneOptions {
   beforeStop?: () => Promise<void>;
 }
 
+const RESOLVED: Promise<void> = Promise.resolve();
+
 /**
  * The state machine of ONE service: raw start and stop with deadlines, status
  * transitions and events. No dependency cascade and no state saving here (the
@@ -39,9 +43,13 @@ export interface StopOneOptions {
  *
  *   created|stopped|failed -> starting -> running | failed
  *   running -> stopping -> stopped | failed   (or back to running if beforeStop fails)
+ *
+ * Synchronous `start`/`stop` methods complete without a promise of their own
+ * or a deadline; asynchronous ones share one timer per timeout value.
  */
 export class Lifecycle {
   readonly #options: LifecycleOptions;
+  readonly #timeouts = new Timeouts();
 
   constructor(options: LifecycleOptions) {
     this.#options = options;
@@ -59,7 +67,7 @@ export class Lifecycle {
   }
 
   /**
-   * Starts `record.service` with a fresh AbortController and ServiceContext,
+   * Starts `record.service` with a fresh abort signal and ServiceContext,
    * bounded by its start deadline. On failure or timeout the service is
    * `failed` and its signal aborted.
    * @throws {StartFailedError} when `start` throws or rejects.
@@ -67,27 +75,90 @@ export class Lifecycle {
    */
   startOne(record: ServiceRecord): Promise<void> {
     const service = record.service;
-    const controller = new AbortController();
-    record.controller = controller;
-    record.context = createServiceContext(record.name, record.logger, controller.signal, this.#options.bus);
+    const abort = new LazyAbort();
+    record.controller = abort;
+    record.context = createServiceContext(record.name, record.logger, abort, this.#options.bus);
     this.setStatus(record, "starting");
-    const timeoutMs = service.startTimeoutMs ?? this.#options.startTimeoutMs;
-    let pending: Promise<void> | undefined;
+    let value: unknown;
     try {
-      pending = withDeadline(service.start?.(record.context), timeoutMs, () => new LifecycleTimeoutError("start", record.name, timeoutMs));
+      value = service.start?.(record.context);
     } catch (error) {
-      return Promise.reject(this.#startFailed(record, controller, error));
+      return Promise.reject(this.startFailed(record, abort, error));
     }
-    if (pending === undefined) {
-      this.#started(record);
-      return Promise.resolve();
+    if (!isThenable(value)) {
+      this.started(record);
+      return RESOLVED;
     }
-    return pending.then(
-      () => this.#started(record),
-      (error: unknown) => {
-        throw this.#startFailed(record, controller, error);
-      },
-    );
+    const timeoutMs = service.startTimeoutMs ?? this.#options.startTimeoutMs;
+    return settleWithin(value, timeoutMs, this.#timeouts, new StartTransition(this, record, abort, timeoutMs));
+  }
+
+  /**
+   * {@link Lifecycle.startOne} for many services at once (one level of
+   * `startAll`), without a promise per service: `done(record, error)` is
+   * called for each as soon as its start settles (`error` undefined on
+   * success). Returns `undefined` when every start was synchronous, else a
+   * promise that resolves once all have settled or timed out.
+   */
+  startMany(records: readonly ServiceRecord[], done: (record: ServiceRecord, error: Error | undefined) => void): Promise<void> | undefined {
+    const batch: BatchEntry[] = [];
+    for (const record of records) {
+      const service = record.service;
+      const abort = new LazyAbort();
+      record.controller = abort;
+      record.context = createServiceContext(record.name, record.logger, abort, this.#options.bus);
+      this.setStatus(record, "starting");
+      let value: unknown;
+      try {
+        value = service.start?.(record.context);
+      } catch (error) {
+        done(record, this.startFailed(record, abort, error));
+        continue;
+      }
+      if (!isThenable(value)) {
+        this.started(record);
+        done(record, undefined);
+        continue;
+      }
+      const timeoutMs = service.startTimeoutMs ?? this.#options.startTimeoutMs;
+      batch.push(new BatchEntry(value, timeoutMs, new StartTransition(this, record, abort, timeoutMs), (error) => done(record, error)));
+    }
+    return batch.length === 0 ? undefined : settleBatch(batch, this.#timeouts);
+  }
+
+  /**
+   * {@link Lifecycle.stopOne} for many services at once (one level of
+   * `stopAll`), for services that need neither draining (no `handle`) nor a
+   * save (see {@link Lifecycle.needsDrain}). Same contract as
+   * {@link Lifecycle.startMany}.
+   */
+  stopMany(records: readonly ServiceRecord[], done: (record: ServiceRecord, error: Error | undefined) => void): Promise<void> | undefined {
+    const batch: BatchEntry[] = [];
+    for (const record of records) {
+      const service = record.service;
+      this.setStatus(record, "stopping");
+      record.controller.abort(() => new Error(`service "${record.name}" stopped`));
+      let value: unknown;
+      try {
+        value = service.stop?.();
+      } catch (error) {
+        done(record, this.stopFailed(record, error));
+        continue;
+      }
+      if (!isThenable(value)) {
+        this.stopped(record);
+        done(record, undefined);
+        continue;
+      }
+      const timeoutMs = service.stopTimeoutMs ?? this.#options.stopTimeoutMs;
+      batch.push(new BatchEntry(value, timeoutMs, new StopTransition(this, record, timeoutMs), (error) => done(record, error)));
+    }
+    return batch.length === 0 ? undefined : settleBatch(batch, this.#timeouts);
+  }
+
+  /** True when stopping the service must first drain its in-flight handler calls. */
+  needsDrain(record: ServiceRecord): boolean {
+    return typeof record.service.handle === "function";
   }
 
   /**
@@ -99,13 +170,20 @@ export class Lifecycle {
    * @throws {StopFailedError} when `stop` throws or rejects (status `failed`).
    * @throws {LifecycleTimeoutError} (`STOP_TIMEOUT`) when it does not settle in time (status `failed`).
    */
-  async stopOne(record: ServiceRecord, options: StopOneOptions = {}): Promise<void> {
-    const service = record.service;
+  stopOne(record: ServiceRecord, options: StopOneOptions = {}): Promise<void> {
     const previous = record.status;
-    const timeoutMs = service.stopTimeoutMs ?? this.#options.stopTimeoutMs;
     this.setStatus(record, "stopping");
-    const drained = await this.#options.bus.drain(record.name, timeoutMs);
-    if (!drained) this.#options.logger.warn("service %s: handlers still running after %d ms; stopping anyway", record.name, timeoutMs);
+    // A service without a handler has no handler calls in flight: nothing to drain.
+    if (!this.needsDrain(record) && options.beforeStop === undefined) return this.#stop(record);
+    return this.#drainThenStop(record, previous, options);
+  }
+
+  async #drainThenStop(record: ServiceRecord, previous: ServiceStatus, options: StopOneOptions): Promise<void> {
+    const timeoutMs = record.service.stopTimeoutMs ?? this.#options.stopTimeoutMs;
+    if (this.needsDrain(record)) {
+      const drained = await this.#options.bus.drain(record.name, timeoutMs);
+      if (!drained) this.#options.logger.warn("service %s: handlers still running after %d ms; stopping anyway", record.name, timeoutMs);
+    }
     if (options.beforeStop !== undefined) {
       try {
         await options.beforeStop();
@@ -114,29 +192,100 @@ export class Lifecycle {
         throw error;
       }
     }
-    record.controller.abort(new Error(`service "${record.name}" stopped`));
-    try {
-      await withDeadline(service.stop?.(), timeoutMs, () => new LifecycleTimeoutError("stop", record.name, timeoutMs));
-    } catch (error) {
-      this.setStatus(record, "failed");
-      const failure = error instanceof LifecycleTimeoutError ? error : new StopFailedError(record.name, error);
-      this.#options.logger.error("%s", failure.message);
-      throw failure;
-    }
-    this.setStatus(record, "stopped");
-    this.#options.logger.info("stopped %s", record.name);
+    return this.#stop(record);
   }
 
-  #started(record: ServiceRecord): void {
+  #stop(record: ServiceRecord): Promise<void> {
+    const service = record.service;
+    record.controller.abort(() => new Error(`service "${record.name}" stopped`));
+    let value: unknown;
+    try {
+      value = service.stop?.();
+    } catch (error) {
+      return Promise.reject(this.stopFailed(record, error));
+    }
+    if (!isThenable(value)) {
+      this.stopped(record);
+      return RESOLVED;
+    }
+    const timeoutMs = service.stopTimeoutMs ?? this.#options.stopTimeoutMs;
+    return settleWithin(value, timeoutMs, this.#timeouts, new StopTransition(this, record, timeoutMs));
+  }
+
+  /** @internal The outcomes below are public only for the transition objects. */
+  started(record: ServiceRecord): void {
     this.setStatus(record, "running");
     this.#options.logger.info("started %s", record.name);
   }
 
-  #startFailed(record: ServiceRecord, controller: AbortController, error: unknown): Error {
+  stopped(record: ServiceRecord): void {
+    this.setStatus(record, "stopped");
+    this.#options.logger.info("stopped %s", record.name);
+  }
+
+  startFailed(record: ServiceRecord, abort: LazyAbort, error: unknown): Error {
     const failure = error instanceof LifecycleTimeoutError ? error : new StartFailedError(record.name, error);
-    controller.abort(failure);
-    if (record.controller === controller) this.setStatus(record, "failed");
+    abort.abort(() => failure);
+    // A newer start may own the record by now (this one timed out earlier).
+    if (record.controller === abort) this.setStatus(record, "failed");
     this.#options.logger.error("%s", failure.message);
     return failure;
+  }
+
+  stopFailed(record: ServiceRecord, error: unknown): Error {
+    this.setStatus(record, "failed");
+    const failure = error instanceof LifecycleTimeoutError ? error : new StopFailedError(record.name, error);
+    this.#options.logger.error("%s", failure.message);
+    return failure;
+  }
+}
+
+class StartTransition implements Transition {
+  readonly #lifecycle: Lifecycle;
+  readonly #record: ServiceRecord;
+  readonly #abort: LazyAbort;
+  readonly #timeoutMs: number;
+
+  constructor(lifecycle: Lifecycle, record: ServiceRecord, abort: LazyAbort, timeoutMs: number) {
+    this.#lifecycle = lifecycle;
+    this.#record = record;
+    this.#abort = abort;
+    this.#timeoutMs = timeoutMs;
+  }
+
+  fulfilled(): void {
+    this.#lifecycle.started(this.#record);
+  }
+
+  rejected(error: unknown): Error {
+    return this.#lifecycle.startFailed(this.#record, this.#abort, error);
+  }
+
+  timeout(): Error {
+    return new LifecycleTimeoutError("start", this.#record.name, this.#timeoutMs);
+  }
+}
+
+class StopTransition implements Transition {
+  readonly #lifecycle: Lifecycle;
+  readonly #record: ServiceRecord;
+  readonly #timeoutMs: number;
+
+  constructor(lifecycle: Lifecycle, record: ServiceRecord, timeoutMs: number) {
+    this.#lifecycle = lifecycle;
+    this.#record = record;
+    this.#timeoutMs = timeoutMs;
+  }
+
+  fulfilled(): void {
+    this.#lifecycle.stopped(this.#record);
+  }
+
+  rejected(error: unknown): Error {
+    return this.#lifecycle.stopFailed(this.#record, error);
+  }
+
+  timeout(): Error {
+    return new LifecycleTimeoutError("stop", this.#record.name, this.#timeoutMs);
   }
 }

@@ -4,6 +4,7 @@ import type { KernelEvents } from "./kernel-events.ts";
 import type { KeyedMutex } from "./keyed-mutex.ts";
 import { assertValidName, assertValidService } from "./names.ts";
 import type { Persistence } from "./persistence.ts";
+import { LazyAbort } from "./lazy-abort.ts";
 import { ServiceRecord, type Registry } from "./registry.ts";
 import { createServiceContext, type Courier } from "./service-context.ts";
 import type { Service } from "./types.ts";
@@ -46,8 +47,8 @@ export class Registration {
       throw error;
     }
     const serviceLogger = this.#o.root.child(name);
-    const controller = new AbortController();
-    const context = createServiceContext(name, serviceLogger, controller.signal, this.#o.bus);
+    const controller = new LazyAbort();
+    const context = createServiceContext(name, serviceLogger, controller, this.#o.bus);
     const record = new ServiceRecord(service, registry.nextOrder(), serviceLogger, controller, context);
     record.lastSaved = loaded;
     registry.add(record);
@@ -72,7 +73,7 @@ export class Registration {
         throw new InvalidStateError(name, `cannot unregister while ${record.status}; stop it first`);
       }
       registry.delete(name);
-      record.controller.abort(new Error(`service "${name}" unregistered`));
+      record.controller.abort(() => new Error(`service "${name}" unregistered`));
       logger.info("unregistered %s", name);
     });
   }

@@ -1,5 +1,6 @@
 import type { Logger } from "@mk/logger";
 import { AlreadyRegisteredError, ServiceNotFoundError } from "./errors.ts";
+import type { LazyAbort } from "./lazy-abort.ts";
 import type { DependencyGraph } from "./start-order.ts";
 import type { Service, ServiceContext, ServiceInfo, ServiceStats, ServiceStatus } from "./types.ts";
 
@@ -19,16 +20,26 @@ export class ServiceRecord {
   readonly logger: Logger;
   readonly stats: ServiceStats = { handled: 0, failed: 0, timedOut: 0, refused: 0 };
   service: Service;
+  /**
+   * The current version's dependencies, copied when it was put in place: a
+   * later change to the service's array does not change the plan behind the
+   * kernel's back.
+   */
+  dependencies: readonly string[];
+  /** Bumped on every change of the service version (the registry's plan cache depends on it). */
+  #onChange: (() => void) | undefined;
   status: ServiceStatus = "created";
   /** Recreated by every start; its signal aborts when the service stops. */
   context: ServiceContext;
-  controller: AbortController;
+  /** Aborts the current run's `context.signal`. */
+  controller: LazyAbort;
   /** A structured clone of the state last saved or loaded, to skip unchanged checkpoints; `undefined` when none or not cloneable. */
   lastSaved: { state: unknown } | undefined;
 
-  constructor(service: Service, order: number, logger: Logger, controller: AbortController, context: ServiceContext) {
+  constructor(service: Service, order: number, logger: Logger, controller: LazyAbort, context: ServiceContext) {
     this.name = service.name;
     this.service = service;
+    this.dependencies = Object.freeze([...(service.dependencies ?? [])]);
     this.order = order;
     this.logger = logger;
     this.controller = controller;
@@ -41,10 +52,13 @@ export class ServiceRecord {
       throw new TypeError(`service "${this.name}": cannot put service "${service.name}" in its place`);
     }
     this.service = service;
+    this.dependencies = Object.freeze([...(service.dependencies ?? [])]);
+    this.#onChange?.();
   }
 
-  get dependencies(): readonly string[] {
-    return this.service.dependencies ?? [];
+  /** @internal The registry listens, to drop its cached start plan. */
+  onChange(listener: () => void): void {
+    this.#onChange = listener;
   }
 
   info(): ServiceInfo {
@@ -64,6 +78,22 @@ export class Registry implements DependencyGraph {
   readonly #records = new Map<string, ServiceRecord>();
   readonly #reserved = new Set<string>();
   #order = 0;
+  #version = 0;
+  #plan: { version: number; levels: readonly (readonly string[])[] } | undefined;
+
+  /** Changes whenever a service is added or removed or its dependencies may have changed. */
+  get version(): number {
+    return this.#version;
+  }
+
+  /**
+   * The start plan of every service, computed by `compute` and kept until the
+   * registry changes, so `stopAll` reuses the plan of the `startAll` before it.
+   */
+  plan(compute: () => string[][]): readonly (readonly string[])[] {
+    if (this.#plan?.version !== this.#version) this.#plan = { version: this.#version, levels: compute() };
+    return this.#plan.levels;
+  }
 
   get(name: string): ServiceRecord | undefined {
     return this.#records.get(name);
@@ -95,6 +125,10 @@ export class Registry implements DependencyGraph {
   add(record: ServiceRecord): void {
     this.#reserved.delete(record.name);
     this.#records.set(record.name, record);
+    this.#version += 1;
+    record.onChange(() => {
+      this.#version += 1;
+    });
   }
 
   nextOrder(): number {
@@ -102,6 +136,7 @@ export class Registry implements DependencyGraph {
   }
 
   delete(name: string): boolean {
+    this.#version += 1;
     return this.#records.delete(name);
   }
 

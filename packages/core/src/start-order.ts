@@ -8,83 +8,114 @@ export interface DependencyGraph {
   dependenciesOf(name: string): readonly string[] | undefined;
 }
 
+export interface PlanOptions {
+  /** Plan only these and what they depend on. @default every node */
+  roots?: readonly string[];
+  /** Treat a dependency outside the graph as absent instead of throwing (used to plan stops). @default false */
+  ignoreMissing?: boolean;
+}
+
 const WHITE = 0;
 const GREY = 1;
 const BLACK = 2;
 
 /**
- * Groups `roots` and everything they depend on into start levels: level 0 has
- * no dependencies, level k depends only on levels below k. Services in one
+ * Groups the roots and everything they depend on into start levels: level 0
+ * has no dependencies, level k depends only on levels below k. Services in one
  * level have no path between them and may start concurrently; inside a level
  * they keep the graph's order (registration order), so the plan is
  * deterministic. Stop order is the same levels reversed.
  *
- * Iterative three-colour DFS (no recursion limit on long chains); the first
- * back edge gives the whole cycle path.
+ * Names are mapped to indices once, then an iterative three-colour DFS runs on
+ * typed arrays (no recursion limit on long chains, nothing allocated per
+ * node); the first back edge gives the whole cycle path.
  * @throws {ServiceNotFoundError} when a root is not in the graph.
  * @throws {MissingDependencyError} naming the service and the dependency it lacks.
  * @throws {DependencyCycleError} with the path `a -> b -> ... -> a`.
  */
-export function startLevels(graph: DependencyGraph, roots: readonly string[] = graph.names): string[][] {
-  const level = new Map<string, number>();
-  const colour = new Map<string, number>();
+export function startLevels(graph: DependencyGraph, plan: PlanOptions | readonly string[] = {}): string[][] {
+  // An array is the roots (the first form of this function, kept for callers).
+  const options: PlanOptions = isRoots(plan) ? { roots: plan } : plan;
+  const names = graph.names;
+  const n = names.length;
+  const index = new Map<string, number>();
+  for (let i = 0; i < n; i++) index.set(names[i] as string, i);
+  const ignoreMissing = options.ignoreMissing === true;
+  const colour = new Uint8Array(n);
+  const level = new Int32Array(n);
   let maxLevel = -1;
-  // Explicit stack of [node, index of next dependency to visit].
-  const stack: string[] = [];
+  // The DFS stack: node indices, their dependency lists, and the next dependency to look at.
+  const stack: number[] = [];
+  const lists: (readonly string[])[] = [];
   const next: number[] = [];
-  for (const root of roots) {
-    if ((colour.get(root) ?? WHITE) !== WHITE) continue;
-    if (graph.dependenciesOf(root) === undefined) throw new ServiceNotFoundError(root);
-    colour.set(root, GREY);
+  const visit = (root: number): void => {
+    colour[root] = GREY;
     stack.push(root);
+    lists.push(graph.dependenciesOf(names[root] as string) ?? []);
     next.push(0);
     while (stack.length > 0) {
       const top = stack.length - 1;
-      const node = stack[top] as string;
-      const deps = graph.dependenciesOf(node) as readonly string[];
-      const i = next[top] as number;
-      if (i < deps.length) {
-        next[top] = i + 1;
-        const dep = deps[i] as string;
-        const c = colour.get(dep) ?? WHITE;
+      const node = stack[top] as number;
+      const deps = lists[top] as readonly string[];
+      const k = next[top] as number;
+      if (k < deps.length) {
+        next[top] = k + 1;
+        const depName = deps[k] as string;
+        const dep = index.get(depName);
+        if (dep === undefined) {
+          if (ignoreMissing) continue;
+          throw new MissingDependencyError(names[node] as string, depName);
+        }
+        const c = colour[dep];
         if (c === BLACK) continue;
-        if (c === GREY) throw new DependencyCycleError([...stack.slice(stack.indexOf(dep)), dep]);
-        if (graph.dependenciesOf(dep) === undefined) throw new MissingDependencyError(node, dep);
-        colour.set(dep, GREY);
+        if (c === GREY) {
+          const path = stack.slice(stack.indexOf(dep)).map((i) => names[i] as string);
+          throw new DependencyCycleError([...path, depName]);
+        }
+        colour[dep] = GREY;
         stack.push(dep);
+        lists.push(graph.dependenciesOf(depName) ?? []);
         next.push(0);
         continue;
       }
       let l = 0;
-      for (const dep of deps) l = Math.max(l, (level.get(dep) as number) + 1);
-      level.set(node, l);
+      for (const depName of deps) {
+        const dep = index.get(depName);
+        if (dep === undefined) continue;
+        const dl = (level[dep] as number) + 1;
+        if (dl > l) l = dl;
+      }
+      level[node] = l;
       if (l > maxLevel) maxLevel = l;
-      colour.set(node, BLACK);
+      colour[node] = BLACK;
       stack.pop();
+      lists.pop();
       next.pop();
+    }
+  };
+  if (options.roots === undefined) {
+    for (let i = 0; i < n; i++) if (colour[i] === WHITE) visit(i);
+  } else {
+    for (const root of options.roots) {
+      const i = index.get(root);
+      if (i === undefined) throw new ServiceNotFoundError(root);
+      if (colour[i] === WHITE) visit(i);
     }
   }
   const levels: string[][] = Array.from({ length: maxLevel + 1 }, () => []);
   // Walking the graph's own order fills each level in registration order.
-  if (level.size === graph.names.length) {
-    for (const name of graph.names) (levels[level.get(name) as number] as string[]).push(name);
-  } else {
-    for (const name of graph.names) {
-      const l = level.get(name);
-      if (l !== undefined) (levels[l] as string[]).push(name);
-    }
-  }
+  for (let i = 0; i < n; i++) if (colour[i] === BLACK) (levels[level[i] as number] as string[]).push(names[i] as string);
   return levels;
+}
+
+function isRoots(plan: PlanOptions | readonly string[]): plan is readonly string[] {
+  return Array.isArray(plan);
 }
 
 /** The first cycle in the graph as a path `[a, b, ..., a]`, or `undefined` when it is acyclic. Missing dependencies are ignored. */
 export function findCycle(graph: DependencyGraph): string[] | undefined {
-  const known: DependencyGraph = {
-    names: graph.names,
-    dependenciesOf: (name) => graph.dependenciesOf(name)?.filter((d) => graph.dependenciesOf(d) !== undefined),
-  };
   try {
-    startLevels(known);
+    startLevels(graph, { ignoreMissing: true });
     return undefined;
   } catch (error) {
     if (error instanceof DependencyCycleError) return [...error.cycle];
@@ -92,11 +123,8 @@ export function findCycle(graph: DependencyGraph): string[] | undefined {
   }
 }
 
-/**
- * `roots` and every registered service that depends on one of them, directly
- * or not (the services a stop of `roots` must stop first), in graph order.
- */
-export function dependentsClosure(graph: DependencyGraph, roots: readonly string[]): string[] {
+/** For each name, the registered services that depend on it directly. */
+export function dependentsMap(graph: DependencyGraph): Map<string, string[]> {
   const dependents = new Map<string, string[]>();
   for (const name of graph.names) {
     for (const dep of graph.dependenciesOf(name) ?? []) {
@@ -105,6 +133,15 @@ export function dependentsClosure(graph: DependencyGraph, roots: readonly string
       list.push(name);
     }
   }
+  return dependents;
+}
+
+/**
+ * `roots` and every registered service that depends on one of them, directly
+ * or not (the services a stop of `roots` must stop first), in graph order.
+ */
+export function dependentsClosure(graph: DependencyGraph, roots: readonly string[]): string[] {
+  const dependents = dependentsMap(graph);
   const seen = new Set<string>(roots);
   const queue = [...roots];
   for (let i = 0; i < queue.length; i++) {

@@ -1,23 +1,45 @@
+import type { Timeouts, Watch } from "./timeouts.ts";
+
+/** What happens when a start or stop settles; one object per transition instead of a closure per outcome. */
+export interface Transition {
+  /** Runs when the value fulfils in time, before the returned promise resolves. */
+  fulfilled(): void;
+  /** Maps the rejection (or `timeout()`'s error) to the error the returned promise rejects with. */
+  rejected(error: unknown): Error;
+  /** The error of a missed deadline. */
+  timeout(): Error;
+}
+
 /**
- * Awaits `value` (a promise or a plain value) for at most `timeoutMs`;
- * `timeoutMs` that is not a positive finite number means no deadline.
- * A plain value returns at once without arming a timer, which keeps
- * synchronous `start`/`stop` methods cheap.
- * @throws whatever `value` rejects with, or `onTimeout()` at the deadline.
+ * Settles `value` within `timeoutMs` (not a positive finite number: no
+ * deadline) in one promise: no timer of its own (see {@link Timeouts}), and
+ * the outcome handlers folded in rather than chained, because the kernel runs
+ * this for every start and stop of every service.
  */
-export function withDeadline(value: unknown, timeoutMs: number, onTimeout: () => Error): Promise<void> | undefined {
-  if (!isThenable(value)) return undefined;
-  if (!(timeoutMs > 0 && Number.isFinite(timeoutMs))) return Promise.resolve(value).then(() => undefined);
+export function settleWithin(value: PromiseLike<unknown>, timeoutMs: number, timeouts: Timeouts, transition: Transition): Promise<void> {
   return new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(onTimeout()), timeoutMs);
+    let settled = false;
+    let watch: Watch | undefined;
+    if (timeoutMs > 0 && Number.isFinite(timeoutMs)) {
+      watch = timeouts.watch(timeoutMs, () => {
+        if (settled) return;
+        settled = true;
+        reject(transition.rejected(transition.timeout()));
+      });
+    }
     value.then(
       () => {
-        clearTimeout(timer);
+        if (settled) return;
+        settled = true;
+        watch?.cancel();
+        transition.fulfilled();
         resolve();
       },
       (error: unknown) => {
-        clearTimeout(timer);
-        reject(error as Error);
+        if (settled) return;
+        settled = true;
+        watch?.cancel();
+        reject(transition.rejected(error));
       },
     );
   });
@@ -29,4 +51,70 @@ export function isThenable(value: unknown): value is PromiseLike<unknown> {
     (typeof value === "object" || typeof value === "function") &&
     typeof (value as { then?: unknown }).then === "function"
   );
+}
+
+/** One start or stop of a batch (a level of startAll/stopAll). */
+export class BatchEntry {
+  settled = false;
+  readonly value: PromiseLike<unknown>;
+  readonly timeoutMs: number;
+  readonly transition: Transition;
+  /** Called once with the outcome: `undefined` when it fulfilled in time. */
+  readonly done: (error: Error | undefined) => void;
+
+  constructor(value: PromiseLike<unknown>, timeoutMs: number, transition: Transition, done: (error: Error | undefined) => void) {
+    this.value = value;
+    this.timeoutMs = timeoutMs;
+    this.transition = transition;
+    this.done = done;
+  }
+}
+
+/**
+ * Settles many starts (or stops) begun at the same moment: each entry's
+ * outcome goes to its `done` as soon as it is known, and the promise resolves
+ * when every entry has settled or missed its deadline. Entries with the same
+ * timeout share one deadline (they began together), so a level of 10,000
+ * services costs one watch per distinct timeout instead of a promise and a
+ * watch per service.
+ */
+export function settleBatch(entries: readonly BatchEntry[], timeouts: Timeouts): Promise<void> {
+  return new Promise<void>((resolve) => {
+    let left = entries.length;
+    const watches: Watch[] = [];
+    const finish = (entry: BatchEntry, error: Error | undefined): void => {
+      entry.settled = true;
+      entry.done(error);
+      if (--left === 0) {
+        for (const watch of watches) watch.cancel();
+        resolve();
+      }
+    };
+    const groups = new Map<number, BatchEntry[]>();
+    for (const entry of entries) {
+      entry.value.then(
+        () => {
+          if (entry.settled) return;
+          entry.transition.fulfilled();
+          finish(entry, undefined);
+        },
+        (error: unknown) => {
+          if (!entry.settled) finish(entry, entry.transition.rejected(error));
+        },
+      );
+      if (!(entry.timeoutMs > 0 && Number.isFinite(entry.timeoutMs))) continue;
+      let group = groups.get(entry.timeoutMs);
+      if (group === undefined) groups.set(entry.timeoutMs, (group = []));
+      group.push(entry);
+    }
+    for (const [timeoutMs, group] of groups) {
+      watches.push(
+        timeouts.watch(timeoutMs, () => {
+          for (const entry of group) {
+            if (!entry.settled) finish(entry, entry.transition.rejected(entry.transition.timeout()));
+          }
+        }),
+      );
+    }
+  });
 }
