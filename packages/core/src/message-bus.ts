@@ -14,6 +14,7 @@ import {
   timedOut,
 } from "./bus-replies.ts";
 import { DeadlineWheel } from "./deadlines.ts";
+import { Drains } from "./drains.ts";
 import { DONE, HELD, PendingCall, QUEUED, RUNNING } from "./pending-call.ts";
 import { PushQueue } from "./push-queue.ts";
 import type { CallOptions, Event, Reply, Service, ServiceContext, ServiceStats, ServiceStatus } from "./types.ts";
@@ -48,12 +49,6 @@ interface Hold {
   readonly calls: PendingCall[];
 }
 
-interface Drain {
-  /** Handler calls to the name still running. */
-  count: number;
-  readonly waiters: Set<(drained: boolean) => void>;
-}
-
 /**
  * Carries events to service handlers and replies back.
  *
@@ -75,7 +70,7 @@ export class MessageBus {
   readonly #wheel: DeadlineWheel<PendingCall>;
   readonly #queue = new PushQueue<PendingCall>();
   readonly #holds = new Map<string, Hold>();
-  readonly #drains = new Map<string, Drain>();
+  readonly #drains = new Drains();
   #waitingPushes = 0;
   #loopScheduled = false;
   #closed = false;
@@ -219,29 +214,7 @@ export class MessageBus {
    */
   drain(name: string, timeoutMs: number): Promise<boolean> {
     if (this.#closed) return Promise.resolve(true);
-    let drain = this.#drains.get(name);
-    if (drain === undefined) {
-      const count = this.inFlight(name);
-      if (count === 0) return Promise.resolve(true);
-      drain = { count, waiters: new Set() };
-      this.#drains.set(name, drain);
-    }
-    const waiters = drain.waiters;
-    return new Promise<boolean>((resolve) => {
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      const waiter = (drained: boolean): void => {
-        if (timer !== undefined) clearTimeout(timer);
-        waiters.delete(waiter);
-        resolve(drained);
-      };
-      waiters.add(waiter);
-      if (timeoutMs >= 0 && timeoutMs < MAX_TIMEOUT_MS) {
-        timer = setTimeout(() => {
-          waiter(false);
-          if (waiters.size === 0 && this.#drains.get(name)?.waiters === waiters) this.#drains.delete(name);
-        }, timeoutMs);
-      }
-    });
+    return this.#drains.wait(name, timeoutMs, () => this.inFlight(name));
   }
 
   /** Stops the deadline timer and answers every pending call 503 ("kernel is closed"). Idempotent. */
@@ -259,8 +232,7 @@ export class MessageBus {
       call.phase = DONE;
       this.#answer(call, closed(call.target));
     }
-    for (const drain of this.#drains.values()) for (const waiter of drain.waiters) waiter(true);
-    this.#drains.clear();
+    this.#drains.settleAll(true);
   }
 
   /** The slow path of `send`: a signal, a hold somewhere, or a closed bus. */
@@ -339,10 +311,7 @@ export class MessageBus {
     call.phase = RUNNING;
     call.endpoint = endpoint;
     if (call.wheelSlot < 0) this.#wheel.add(call, call.ticks);
-    if (this.#drains.size !== 0) {
-      const drain = this.#drains.get(call.target);
-      if (drain !== undefined) drain.count++;
-    }
+    if (this.#drains.active) this.#drains.enter(call.target);
     try {
       result.then(
         (value) => this.#settled(call, endpoint, value),
@@ -390,11 +359,7 @@ export class MessageBus {
   #leave(call: PendingCall): void {
     this.#wheel.remove(call);
     call.phase = DONE;
-    if (this.#drains.size === 0) return;
-    const drain = this.#drains.get(call.target);
-    if (drain === undefined || --drain.count > 0) return;
-    this.#drains.delete(call.target);
-    for (const waiter of drain.waiters) waiter(true);
+    if (this.#drains.active) this.#drains.leave(call.target);
   }
 
   #finish(call: PendingCall, reply: Reply): void {
