@@ -1,4 +1,10 @@
-import { Agent as HttpAgent, type IncomingMessage, request as httpRequest } from "node:http";
+import {
+  Agent as HttpAgent,
+  type IncomingMessage,
+  request as httpRequest,
+  validateHeaderName,
+  validateHeaderValue,
+} from "node:http";
 import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
 import { HttpSinkError, InvalidLoggerOptionError } from "./errors.ts";
 import { jsonObject } from "./line-format.ts";
@@ -260,6 +266,8 @@ class HttpSinkImpl {
 
   #settleIdle(): void {
     if (this.#queue.length > 0 || this.#inFlight !== 0) return;
+    // beforeExit can fire and the process still go on (new work was scheduled): retry normally again.
+    this.#exiting = false;
     live.delete(this);
     const waiters = this.#idleWaiters;
     this.#idleWaiters = [];
@@ -367,6 +375,14 @@ export function httpSink(url: string | URL, options?: HttpSinkOptions): HttpSink
     (typeof headers !== "object" || headers === null || Object.values(headers).some((v) => typeof v !== "string"))
   ) {
     throw new InvalidLoggerOptionError("httpSink option headers", "an object of strings", headers);
+  }
+  for (const [name, value] of Object.entries(headers ?? {})) {
+    try {
+      validateHeaderName(name);
+      validateHeaderValue(name, value);
+    } catch {
+      throw new InvalidLoggerOptionError(`httpSink header ${JSON.stringify(name)}`, "a valid HTTP header", value);
+    }
   }
   checkOptionalFunction("httpSink option onError", options?.onError);
   const impl = new HttpSinkImpl(parsed, options);

@@ -10,6 +10,7 @@ import { createLogger, httpSink, HttpSinkError, InvalidLoggerOptionError } from 
 interface Received {
   body: string;
   contentType: string | undefined;
+  authorization: string | undefined;
   at: number;
 }
 
@@ -29,7 +30,12 @@ async function listen(
     req.setEncoding("utf8");
     req.on("data", (d: string) => (body += d));
     req.on("end", () => {
-      received.push({ body, contentType: req.headers["content-type"], at: Date.now() });
+      received.push({
+        body,
+        contentType: req.headers["content-type"],
+        authorization: req.headers.authorization,
+        at: Date.now(),
+      });
       answer(req, res, received.length);
     });
   });
@@ -57,7 +63,7 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
 describe("httpSink against a real local HTTP server", () => {
   it("delivers records in batches, in order, as pino-style JSON", async () => {
     const { url, received } = await listen();
-    const sink = httpSink(url, { batchSize: 10, flushInterval: 50 });
+    const sink = httpSink(url, { batchSize: 10, flushInterval: 50, headers: { authorization: "Bearer t" } });
     const log = createLogger({ service: "api", sinks: [sink] });
     for (let i = 0; i < 95; i++) log.info("req %d", i, { i });
     await log.flush();
@@ -66,6 +72,7 @@ describe("httpSink against a real local HTTP server", () => {
       10, 10, 10, 10, 10, 10, 10, 10, 10, 5,
     ]);
     expect(received[0]?.contentType).toBe("application/json");
+    expect(received[0]?.authorization).toBe("Bearer t");
     expect(messages(received)).toEqual(Array.from({ length: 95 }, (_, i) => `req ${i}`));
     const first = (JSON.parse(received[0]?.body ?? "[]") as Record<string, unknown>[])[0];
     expect(first).toMatchObject({ level: 30, service: "api", i: 0, msg: "req 0" });
@@ -264,6 +271,8 @@ describe("httpSink against a real local HTTP server", () => {
       () => httpSink("http://127.0.0.1/x", { timeout: Number.NaN }),
       () => httpSink("http://127.0.0.1/x", { format: "xml" as never }),
       () => httpSink("http://127.0.0.1/x", { headers: { a: 1 } as never }),
+      () => httpSink("http://127.0.0.1/x", { headers: { "bad name": "v" } }),
+      () => httpSink("http://127.0.0.1/x", { headers: { authorization: "a\r\nx-injected: 1" } }),
       () => httpSink("http://127.0.0.1/x", { onError: true as never }),
     ]) {
       expect(bad).toThrow(InvalidLoggerOptionError);
