@@ -221,3 +221,60 @@ describe("dependency order", () => {
     );
   });
 });
+
+describe("the start plan", () => {
+  it("is recomputed when the registry changes", async () => {
+    const { kernel } = testKernel();
+    const rec = new Recorder();
+    await kernel.register(rec.service("a"));
+    await kernel.startAll();
+    await kernel.stopAll();
+    await kernel.register(rec.service("b", ["zzz"]));
+    await expect(kernel.startAll()).rejects.toMatchObject({ code: "MISSING_DEPENDENCY" });
+    await kernel.unregister("b");
+    await kernel.register(rec.service("b", ["a"]));
+    await kernel.register(rec.service("c"));
+    await kernel.startAll();
+    expect(rec.of("start")).toEqual(["a", "a", "c", "b"]);
+    await kernel.close({ stopAll: true });
+  });
+
+  it("does not change when the service's own dependencies array is mutated after registration", async () => {
+    const { kernel } = testKernel();
+    const deps = ["a"];
+    await kernel.register({ name: "a" });
+    await kernel.register({ name: "b", dependencies: deps });
+    deps.push("nope");
+    await kernel.startAll();
+    expect(kernel.services()[1]?.dependencies).toEqual(["a"]);
+    await kernel.close({ stopAll: true });
+  });
+
+  it("startAll waits for a service that is busy (being started on its own) instead of starting it twice", async () => {
+    const { kernel } = testKernel();
+    const gate = deferred();
+    let starts = 0;
+    await kernel.register({ name: "slow", start: async () => { starts++; await gate.promise; } });
+    await kernel.register({ name: "after", dependencies: ["slow"] });
+    const single = kernel.start("slow");
+    await new Promise((r) => setImmediate(r));
+    const all = kernel.startAll();
+    gate.resolve();
+    await Promise.all([single, all]);
+    expect(starts).toBe(1);
+    expect(kernel.status("after")).toBe("running");
+    await kernel.close({ stopAll: true });
+  });
+
+  it("mixes services that drain or save with plain ones in one stopAll, dependents first", async () => {
+    const { kernel } = testKernel();
+    const rec = new Recorder();
+    await kernel.register(rec.service("db", [], { handle: () => ({ code: 0, message: "ok" }) }));
+    await kernel.register(rec.service("api", ["db"]));
+    await kernel.register(rec.service("web", ["api"], { handle: () => ({ code: 0, message: "ok" }) }));
+    await kernel.startAll();
+    await kernel.stopAll();
+    expect(rec.of("stop")).toEqual(["web", "api", "db"]);
+    await kernel.close();
+  });
+});
