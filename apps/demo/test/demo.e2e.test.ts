@@ -113,8 +113,9 @@ describe("mk-demo, run as a user would", { timeout: 120_000 }, () => {
     expect(lastCount(second)).toBeGreaterThan(lastCount(first));
   });
 
-  it("fails with one clear ERROR line on a tampered state file, and leaves the file as it was", async () => {
+  it("fails a third run with one clear ERROR line on a tampered state file, and leaves the file as it was", async () => {
     const dir = await tempDir();
+    expectOk(await runDemo(["--state-dir", dir]));
     expectOk(await runDemo(["--state-dir", dir]));
     const file = join(dir, "echo.state");
     const bytes = await readFile(file);
