@@ -1,4 +1,6 @@
+import type { ViteUserConfig } from "vitest/config";
 import { mkVitestConfig } from "../../vitest.shared.ts";
 
 // Packing and `npm install` take seconds, not milliseconds.
-export default mkVitestConfig({ testTimeout: 180_000, hookTimeout: 300_000 });
+const config: ViteUserConfig = mkVitestConfig({ testTimeout: 180_000, hookTimeout: 300_000 });
+export default config;
