@@ -48,27 +48,61 @@ export function narrateKernel(kernel: Kernel, log: Logger): () => void {
   };
 }
 
-/** A wait for one checkpoint that can be given up. */
+/** A wait for checkpoints that can be given up. */
 export interface CheckpointWait {
-  /** `true` when a checkpoint saved the service, `false` on timeout or cancel. */
+  /** `true` when the checkpoints came, `false` on timeout or cancel. */
   readonly saved: Promise<boolean>;
   /** Stops waiting at once (so no timer keeps the process alive). */
   cancel(): void;
 }
 
-/** Waits for the next checkpoint that saves `name`, at most `timeoutMs`. */
-export function nextCheckpoint(kernel: Kernel, name: string, timeoutMs: number): CheckpointWait {
-  let settle: (saved: boolean) => void = () => undefined;
-  const saved = new Promise<boolean>((resolve) => {
-    settle = (result) => {
-      clearTimeout(timer);
-      off();
-      resolve(result);
+/**
+ * Numbers every checkpoint the kernel reports, so the demo can wait until
+ * each service it changed has been saved since the change: checkpoints skip
+ * unchanged state, so "the next checkpoint" of a service is only certain to
+ * come after a change, and a round saves services one by one.
+ */
+export class CheckpointLog {
+  #count = 0;
+  readonly #last = new Map<string, number>();
+  readonly #listeners = new Set<() => void>();
+  readonly #off: () => void;
+
+  constructor(kernel: Kernel) {
+    this.#off = kernel.on("checkpoint", (event) => {
+      this.#count += 1;
+      this.#last.set(event.name, this.#count);
+      // A listener may delete itself while this runs: Set iteration allows that.
+      for (const listener of this.#listeners) listener();
+    });
+  }
+
+  /** A mark to wait from: checkpoints after it count. */
+  mark(): number {
+    return this.#count;
+  }
+
+  /** Waits until each service in `after` was checkpointed after its mark, at most `timeoutMs`. */
+  waitFor(after: Readonly<Record<string, number>>, timeoutMs: number): CheckpointWait {
+    const done = (): boolean => Object.entries(after).every(([name, mark]) => (this.#last.get(name) ?? 0) > mark);
+    let settle: (saved: boolean) => void = () => undefined;
+    const saved = new Promise<boolean>((resolve) => {
+      settle = (result) => {
+        clearTimeout(timer);
+        this.#listeners.delete(check);
+        resolve(result);
+      };
+    });
+    const check = (): void => {
+      if (done()) settle(true);
     };
-  });
-  const timer = setTimeout(() => settle(false), timeoutMs);
-  const off = kernel.on("checkpoint", (event) => {
-    if (event.name === name) settle(true);
-  });
-  return { saved, cancel: () => settle(false) };
+    const timer = setTimeout(() => settle(false), timeoutMs);
+    this.#listeners.add(check);
+    check();
+    return { saved, cancel: () => settle(false) };
+  }
+
+  close(): void {
+    this.#off();
+  }
 }

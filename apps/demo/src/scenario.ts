@@ -5,7 +5,7 @@ import type { Logger } from "@mk/logger";
 import { FileStateStore } from "@mk/state";
 import { describeError } from "./errors.ts";
 import { explainLoadFailure } from "./load-failure.ts";
-import { narrateKernel, nextCheckpoint, type CheckpointWait } from "./narration.ts";
+import { CheckpointLog, narrateKernel, type CheckpointWait } from "./narration.ts";
 import type { DemoOptions } from "./options.ts";
 import { replyText } from "./reply-text.ts";
 import { EchoV1 } from "./services/echo-v1.ts";
@@ -50,6 +50,7 @@ export async function runScenario(options: DemoOptions, root: Logger): Promise<S
     defaultTimeoutMs: 2_000,
   });
   const stopNarrating = narrateKernel(kernel, log);
+  const checkpoints = new CheckpointLog(kernel);
   let started = false;
   let result: ScenarioResult;
   let checkpoint: CheckpointWait | undefined;
@@ -83,6 +84,7 @@ export async function runScenario(options: DemoOptions, root: Logger): Promise<S
 
     // 3. The logger logs two lines, pushing them through the kernel's queue.
     await logger.done();
+    const loggerChanged = checkpoints.mark();
 
     // 4. A direct call from the kernel's side to echo v1.
     const hello: Event = { to: "echo", from: "kernel", type: "log", content: "Hello, Log!" };
@@ -105,14 +107,18 @@ export async function runScenario(options: DemoOptions, root: Logger): Promise<S
       echo2.count,
       echo2.imported?.fromVersion ?? "?",
     );
-    // Listen before the message: the checkpoint that saves its effect may come at any
-    // moment after it. (Checkpoints skip unchanged state, and the swap saved count N.)
-    checkpoint =
-      options.checkpointMs > 0 ? nextCheckpoint(kernel, "echo", Math.max(2_000, options.checkpointMs * 5)) : undefined;
+    // Marked before the message: a checkpoint may save its effect at any moment after it.
+    const echoChanged = checkpoints.mark();
     log.info("send to echo: %s", String(hello.content));
     log.info("reply from echo %s: %s", echo2.version, replyText(await kernel.send(hello)));
 
-    // 6. Let the periodic checkpoint run at least once while everything is up.
+    // 6. Let the periodic checkpoint save both changed services while everything is up.
+    if (options.checkpointMs > 0) {
+      checkpoint = checkpoints.waitFor(
+        { logger: loggerChanged, echo: echoChanged },
+        Math.max(2_000, options.checkpointMs * 5),
+      );
+    }
     await checkpointOnce(kernel, options.checkpointMs, checkpoint, log);
 
     // 7. An event without `to` is for the kernel itself.
@@ -127,6 +133,7 @@ export async function runScenario(options: DemoOptions, root: Logger): Promise<S
   } finally {
     checkpoint?.cancel();
     if (started) await stopAfterFailure(kernel, log);
+    checkpoints.close();
     stopNarrating();
     await kernel.close();
   }
@@ -159,9 +166,9 @@ async function checkpointOnce(
   log: Logger,
 ): Promise<void> {
   if (next !== undefined) {
-    log.info("waiting for the next periodic checkpoint (every %d ms)...", intervalMs);
+    log.info("waiting for the periodic checkpoint (every %d ms) to save logger and echo...", intervalMs);
     if (await next.saved) return;
-    log.info("no periodic checkpoint came; checkpointing explicitly");
+    log.info("the periodic checkpoint did not save both in time; checkpointing explicitly with kernel.checkpoint()");
   } else {
     log.info("periodic checkpoints are off (--checkpoint-ms 0): checkpointing explicitly with kernel.checkpoint()");
   }

@@ -73,10 +73,17 @@ function expectStory(run: DemoRun): void {
     /^\[kernel\] started logger/,
     "[demo] send to echo: Hello, Log!",
   ]);
-  expect(
-    story(run).some((l) => l.startsWith("[demo] checkpoint: saved the state of")),
-    "a checkpoint in the log",
-  ).toBe(true);
+  // Both changed services are checkpointed before the story goes on (in either order).
+  const lines = story(run);
+  const [waiting, kernelEvent] = expectInOrder(lines, [
+    "[demo] waiting for the periodic checkpoint",
+    "[demo] send to the kernel itself",
+  ]);
+  for (const name of ["logger 1.0.0", "echo 2.0.0"]) {
+    const at = lines.indexOf(`[demo] checkpoint: saved the state of ${name}`, waiting);
+    expect(at, `checkpoint of ${name}`).toBeGreaterThan(waiting ?? -1);
+    expect(at, `checkpoint of ${name}`).toBeLessThan(kernelEvent ?? -1);
+  }
 }
 
 // Each test spawns node several times; generous bounds so a busy machine never fails them.
