@@ -133,14 +133,33 @@ describe("JSON line", () => {
 
   it("always gives one parseable line for any message, service and fields (property)", () => {
     fc.assert(
-      fc.property(fc.string(), fc.string(), fc.dictionary(fc.string(), fc.jsonValue()), (service, message, fields) => {
-        const line = jsonLine({ time: 1, level: "info", service, message, fields });
-        expect(line.indexOf("\n")).toBe(line.length - 1);
-        const parsed = JSON.parse(line) as Record<string, unknown>;
-        expect(parsed["msg"]).toBe(message);
-        expect(parsed["service"]).toBe(service);
-      }),
+      fc.property(
+        fc.string(),
+        fc.oneof(fc.string(), fc.string({ unit: "binary" }), fc.string({ unit: "grapheme" })),
+        fc.dictionary(fc.string(), fc.jsonValue()),
+        (service, message, fields) => {
+          const line = jsonLine({ time: 1, level: "info", service, message, fields });
+          expect(line.indexOf("\n")).toBe(line.length - 1);
+          const parsed = JSON.parse(line) as Record<string, unknown>;
+          expect(parsed["msg"]).toBe(message);
+          // The quoting fast path writes exactly what JSON.stringify writes.
+          expect(line.endsWith(`,"msg":${JSON.stringify(message)}}\n`)).toBe(true);
+          expect(parsed["service"]).toBe(service);
+        },
+      ),
       { numRuns: 1000 },
+    );
+  });
+});
+
+describe("JSON time", () => {
+  it("is the epoch ms number for any time, as JSON.stringify writes it (property)", () => {
+    fc.assert(
+      fc.property(fc.oneof(fc.integer({ min: -1e15, max: 1e15 }), fc.double(), fc.constant(999)), (time) => {
+        const parsed = JSON.parse(jsonLine({ time, level: "info", service: "s", message: "" })) as { time: unknown };
+        expect(parsed.time).toBe(Number.isFinite(time) ? JSON.parse(JSON.stringify(time)) : null);
+      }),
+      { numRuns: 3000 },
     );
   });
 });

@@ -27,6 +27,30 @@ function jsonService(service: string): string {
   return json;
 }
 
+// Number-to-string of a 13-digit time is a cache miss in V8 on every new ms;
+// as for the text stamp, the seconds are converted once per second.
+const MS3: readonly string[] = Array.from({ length: 1000 }, (_, i) => String(i).padStart(3, "0"));
+let lastSecond = -1;
+let lastSecondText = "";
+
+function epochMs(time: number): string {
+  if (!Number.isSafeInteger(time) || time < 1000) return Number.isFinite(time) ? String(time) : "null";
+  const second = Math.floor(time / 1000);
+  if (second !== lastSecond) {
+    lastSecond = second;
+    lastSecondText = String(second);
+  }
+  return lastSecondText + (MS3[time - second * 1000] as string);
+}
+
+// JSON.stringify of a short string costs several times a regex test, and log
+// messages rarely need escaping: quote them directly when nothing needs it.
+const NEEDS_ESCAPE = /[\u0000-\u001f"\\\ud800-\udfff]/;
+
+function quote(text: string): string {
+  return text.length <= 256 && !NEEDS_ESCAPE.test(text) ? '"' + text + '"' : JSON.stringify(text);
+}
+
 const RESERVED = new Set(["level", "time", "service", "msg"]);
 
 /**
@@ -45,12 +69,12 @@ export function jsonObject(record: LogRecord): string {
     '{"level":' +
     (LEVEL_VALUES[record.level] ?? 30) +
     ',"time":' +
-    (Number.isFinite(time) ? time : "null") +
+    epochMs(time) +
     ',"service":' +
     jsonService(record.service);
   const fields = record.fields;
   if (fields !== undefined) line += jsonFields(fields);
-  return line + ',"msg":' + JSON.stringify(String(record.message)) + "}";
+  return line + ',"msg":' + quote(String(record.message)) + "}";
 }
 
 /** `,"key":value` for each own field that is not reserved and serializes to something. */
