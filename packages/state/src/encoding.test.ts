@@ -69,6 +69,12 @@ describe("encodeState / decodeState", () => {
     expect(() => encodeState(state)).toThrow("state.a[0].b: reading it threw: boom");
   });
 
+  it("turns a revoked proxy into STATE_ENCODE_FAILED", () => {
+    const { proxy, revoke } = Proxy.revocable({}, {});
+    revoke();
+    expect(() => encodeState({ p: proxy })).toThrow(StateEncodeError);
+  });
+
   it("accepts null-prototype objects (they load as plain objects)", () => {
     const dict = Object.assign(Object.create(null) as object, { a: 1 });
     expect(decodeState(encodeState(dict))).toEqual({ a: 1 });

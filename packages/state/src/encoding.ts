@@ -192,7 +192,16 @@ export function encodeState(state: unknown, maxDepth: number = DEFAULT_MAX_DEPTH
     // A throwing getter (or proxy trap): the Checker walks again and reports where.
     plain = false;
   }
-  if (!plain) new Checker(maxDepth, service).check(state, 0);
+  if (!plain) {
+    try {
+      new Checker(maxDepth, service).check(state, 0);
+    } catch (error) {
+      if (error instanceof StateError) throw error;
+      // A revoked proxy or a throwing trap: still a typed error, never a raw one.
+      const reason = `inspecting the state threw: ${error instanceof Error ? error.message : String(error)}`;
+      throw new StateEncodeError("state", reason, service, error);
+    }
+  }
   // The check above guarantees plain data, so stringify cannot throw or return undefined.
   return JSON.stringify(state);
 }
