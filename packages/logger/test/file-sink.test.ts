@@ -55,7 +55,8 @@ function expectAllLines(text: string, n: number): void {
   });
 }
 
-describe("fileSink flushes at process exit (real child process, built package)", () => {
+// Child processes on a loaded machine can be slow: generous timeouts, no duration asserts.
+describe("fileSink flushes at process exit (real child process, built package)", { timeout: 180_000 }, () => {
   it("has a build to test", () => {
     // The child imports packages/logger/dist: without a build this suite cannot say anything.
     expect(existsSync(dist), `${dist} is missing: run \`pnpm build\` in packages/logger first`).toBe(true);
@@ -205,7 +206,7 @@ describe("write failures are counted, reported and never thrown", () => {
   });
 });
 
-describe("stdout shared by several loggers", () => {
+describe("stdout shared by several loggers", { timeout: 120_000 }, () => {
   it("keeps the order of lines across loggers and sinks (child process)", async () => {
     if (!existsSync(dist)) throw new Error(`${dist} is missing: run \`pnpm build\` in packages/logger first`);
     const script = [

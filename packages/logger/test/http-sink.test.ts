@@ -87,7 +87,7 @@ describe("httpSink against a real local HTTP server", () => {
     const log = createLogger({ sinks: [sink] });
     log.warn("lonely");
     expect(received).toHaveLength(0);
-    for (let i = 0; i < 200 && received.length === 0; i++) await sleep(10);
+    for (let i = 0; i < 1000 && received.length === 0; i++) await sleep(10);
     expect(received).toHaveLength(1);
     expect(received[0]?.contentType).toBe("application/x-ndjson");
     expect(received[0]?.body.endsWith("\n")).toBe(true);
@@ -131,7 +131,12 @@ describe("httpSink against a real local HTTP server", () => {
 
   it("recovers when the server comes back on the same port", async () => {
     const port = await deadPort();
-    const sink = httpSink(`http://127.0.0.1:${port}/x`, { batchSize: 5, retries: 20, minBackoff: 20, maxBackoff: 50 });
+    const sink = httpSink(`http://127.0.0.1:${port}/x`, {
+      batchSize: 5,
+      retries: 1000,
+      minBackoff: 20,
+      maxBackoff: 50,
+    });
     const log = createLogger({ sinks: [sink] });
     for (let i = 0; i < 12; i++) log.info("m %d", i);
     await sleep(60);
@@ -166,17 +171,20 @@ describe("httpSink against a real local HTTP server", () => {
   });
 
   it("a server that never answers: the attempt times out, is retried, then dropped", async () => {
-    const { url, received } = await listen(() => {
+    const { url, server } = await listen(() => {
       // never answer
     });
+    let requests = 0;
+    server.on("request", () => requests++);
     const errors: Error[] = [];
-    const sink = httpSink(url, { timeout: 100, retries: 1, minBackoff: 10, onError: (e) => errors.push(e) });
+    const sink = httpSink(url, { timeout: 300, retries: 1, minBackoff: 10, onError: (e) => errors.push(e) });
     const log = createLogger({ sinks: [sink] });
     log.info("lost");
     await log.flush();
-    expect(received.length).toBe(2);
+    // Client-side facts only: how fast the server saw each request depends on the machine.
+    expect(requests).toBeGreaterThanOrEqual(1);
     expect(sink.stats()).toMatchObject({ sent: 0, dropped: 1, errors: 2, retries: 1 });
-    expect(errors[0]?.message).toMatch(/no answer within 100 ms/);
+    expect(errors[0]?.message).toMatch(/no answer within 300 ms/);
     await log.close();
   });
 
@@ -247,7 +255,7 @@ describe("httpSink against a real local HTTP server", () => {
     expect(log.stats().dropped).toBe(3);
   });
 
-  it("sends what is left when the process ends on its own (beforeExit)", async () => {
+  it("sends what is left when the process ends on its own (beforeExit)", { timeout: 120_000 }, async () => {
     const dist = join(dirname(fileURLToPath(import.meta.url)), "..", "dist", "index.js");
     expect(existsSync(dist), `${dist} is missing: run \`pnpm build\` in packages/logger first`).toBe(true);
     const { url, received } = await listen();
