@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { jsonLine, textLine } from "./line-format.ts";
-import { formatRecordTime, formatTimestamp } from "./timestamp.ts";
+import { formatTimestamp, stampOf } from "./timestamp.ts";
 import type { Level } from "./types.ts";
 
 const levels: Level[] = ["debug", "info", "warn", "error"];
@@ -22,9 +22,9 @@ const anyTime = fc.integer({ min: -62_135_596_800_000 + 86_400_000, max: 253_402
 describe("timestamps", () => {
   it("formats local time as YYYY-MM-DD HH:mm:ss.SSS", () => {
     const t = new Date(2025, 3, 26, 19, 47, 0, 801).getTime();
-    expect(formatTimestamp(t)).toBe("2025-04-26 19:47:00.801");
-    expect(formatTimestamp(t + 199)).toBe("2025-04-26 19:47:01.000");
-    expect(formatTimestamp(t - 801)).toBe("2025-04-26 19:47:00.000");
+    expect(stampOf(t)).toBe("2025-04-26 19:47:00.801");
+    expect(stampOf(t + 199)).toBe("2025-04-26 19:47:01.000");
+    expect(stampOf(t - 801)).toBe("2025-04-26 19:47:00.000");
   });
 
   it("agrees with Date getters and is always 23 characters (property)", () => {
@@ -32,7 +32,7 @@ describe("timestamps", () => {
       fc.property(anyTime, fc.integer({ min: 0, max: 2500 }), (t, step) => {
         // Consecutive calls exercise the per-second cache (hits and misses).
         for (const time of [t, t + step, t + step + 1]) {
-          const s = formatTimestamp(time);
+          const s = stampOf(time);
           expect(s).toHaveLength(23);
           expect(s).toBe(reference(time));
         }
@@ -43,11 +43,15 @@ describe("timestamps", () => {
 
   it("accepts a Date and keeps 23 characters for an invalid time", () => {
     const d = new Date(2024, 0, 2, 3, 4, 5, 6);
-    expect(formatRecordTime(d)).toBe("2024-01-02 03:04:05.006");
-    expect(formatRecordTime(Number.NaN)).toHaveLength(23);
-    expect(formatRecordTime(new Date(Number.NaN))).toHaveLength(23);
-    expect(formatRecordTime(1e300)).toHaveLength(23);
-    expect(formatRecordTime(1.7)).toBe(reference(1));
+    expect(formatTimestamp(d)).toBe("2024-01-02 03:04:05.006");
+    expect(formatTimestamp(Number.NaN)).toHaveLength(23);
+    expect(formatTimestamp(new Date(Number.NaN))).toHaveLength(23);
+    expect(formatTimestamp(1e300)).toHaveLength(23);
+    expect(formatTimestamp(1.7)).toBe(reference(1));
+    expect(formatTimestamp(-1.5)).toBe(reference(new Date(-1.5).getTime()));
+    for (const garbage of ["2024", null, undefined, {}, Number.POSITIVE_INFINITY, 10n]) {
+      expect(formatTimestamp(garbage as never)).toBe("????-??-?? ??:??:??.???");
+    }
   });
 });
 

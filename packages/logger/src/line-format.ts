@@ -1,5 +1,5 @@
 import { LEVEL_VALUES } from "./levels.ts";
-import { formatRecordTime } from "./timestamp.ts";
+import { formatTimestamp } from "./timestamp.ts";
 import type { Level, LogRecord } from "./types.ts";
 
 const UPPER: Readonly<Record<Level, string>> = { debug: "DEBUG", info: "INFO", warn: "WARN", error: "ERROR" };
@@ -7,7 +7,7 @@ const UPPER: Readonly<Record<Level, string>> = { debug: "DEBUG", info: "INFO", w
 /** `[YYYY-MM-DD HH:mm:ss.SSS] [LEVEL] [service] message`, then ` {fields as JSON}` if any, then "\n". */
 export function textLine(record: LogRecord): string {
   const level = UPPER[record.level] ?? String(record.level).toUpperCase();
-  let line = "[" + formatRecordTime(record.time) + "] [" + level + "] [" + record.service + "] " + record.message;
+  let line = "[" + formatTimestamp(record.time) + "] [" + level + "] [" + record.service + "] " + record.message;
   const fields = record.fields;
   if (fields !== undefined && hasKeys(fields)) line += " " + jsonValue(fields);
   return line + "\n";

@@ -2,6 +2,7 @@ import { format } from "node:util";
 import { describe, expect, it } from "vitest";
 import { InvalidLevelError, InvalidLoggerOptionError } from "./errors.ts";
 import { jsonSink } from "./json-sink.ts";
+import { isLevel, LEVELS, levelValue } from "./levels.ts";
 import { createLogger } from "./logger.ts";
 import { textSink } from "./text-sink.ts";
 import type { LogRecord, Sink } from "./types.ts";
@@ -86,6 +87,9 @@ describe("createLogger", () => {
     expect(log.level).toBe("info");
     expect(() => createLogger({ level: "INFO" as never })).toThrow(InvalidLevelError);
     expect(() => log.isLevelEnabled("x" as never)).toThrow(InvalidLevelError);
+    expect(() => levelValue("x" as never)).toThrow(InvalidLevelError);
+    expect(LEVELS.map((l) => levelValue(l))).toEqual([20, 30, 40, 50]);
+    expect([isLevel("warn"), isLevel("WARN"), isLevel(30), isLevel(null)]).toEqual([true, false, false, false]);
   });
 
   it("rejects bad options with typed errors", () => {

@@ -22,7 +22,7 @@ function pad4(n: number): string {
  * Local time is re-read once per second, so a time-zone or DST change shows up
  * within a second.
  */
-export function formatTimestamp(time: number): string {
+export function stampOf(time: number): string {
   const second = Math.floor(time / 1000);
   if (second !== cachedSecond) {
     const d = new Date(second * 1000);
@@ -44,9 +44,14 @@ export function formatTimestamp(time: number): string {
   return cachedPrefix + (MS[time - second * 1000] as string); // index is 0..999 for an integer time
 }
 
-/** `formatTimestamp` for a record's `Date | number` time; an invalid time gives a fixed 23-char placeholder. */
-export function formatRecordTime(time: Date | number): string {
+/**
+ * The text sink's stamp, `YYYY-MM-DD HH:mm:ss.SSS` in local time, for epoch
+ * milliseconds or a Date (fractions of a ms are cut). Never throws: a time that is
+ * not a valid date gives the 23-character placeholder `????-??-?? ??:??:??.???`.
+ * @example formatTimestamp(Date.now()) // "2025-04-26 19:47:00.801"
+ */
+export function formatTimestamp(time: Date | number): string {
   const t = typeof time === "number" ? time : time instanceof Date ? time.getTime() : Number.NaN;
   if (!Number.isFinite(t) || Math.abs(t) > 8.64e15) return "????-??-?? ??:??:??.???";
-  return formatTimestamp(Math.trunc(t));
+  return stampOf(Math.trunc(t)); // as Date does (TimeClip truncates)
 }
