@@ -114,9 +114,9 @@ export class Cascade {
       const errors = new Map<string, Error>();
       const batch: ServiceRecord[] = [];
       const busy: Promise<void>[] = [];
-      for (const name of level) {
-        const record = registry.get(name);
-        if (record === undefined) continue;
+      for (const record of level) {
+        const name = record.name;
+        if (!record.registered) continue;
         // Free services are locked and started as one batch; a busy one (being
         // stopped, swapped, checkpointed) waits for its turn on its own.
         if (!mutex.tryAcquire(name)) {
@@ -136,11 +136,7 @@ export class Cascade {
       });
       if (busy.length > 0) await Promise.all([batchDone, ...busy]);
       else if (batchDone !== undefined) await batchDone;
-      // Registration order, whatever order the failures came in.
-      for (const name of level) {
-        const error = errors.get(name);
-        if (error !== undefined) failures.push({ service: name, error });
-      }
+      if (errors.size > 0) collect(level, errors, failures);
     }
     if (skipped.length > 0) this.#o.logger.warn("not started because a dependency is not running: %s", skipped.join(", "));
     if (failures.length > 0) throw new LifecycleAggregateError("startAll", failures, skipped);
@@ -155,12 +151,12 @@ export class Cascade {
    */
   async stopAll(options: StopOptions = {}): Promise<void> {
     const { registry } = this.#o;
-    let plan: readonly (readonly string[])[];
+    let plan: readonly (readonly ServiceRecord[])[];
     try {
       plan = registry.plan(() => startLevels(registry));
     } catch {
       // A graph that cannot start (missing dependency, cycle) can still be stopped.
-      plan = safeLevels(registry);
+      plan = safeLevels(registry).map((level) => level.map((name) => registry.require(name)));
     }
     const levels = reversed(plan);
     // Needed only once something failed: until then every dependent was stopped before its dependencies.
@@ -171,9 +167,9 @@ export class Cascade {
       const errors = new Map<string, Error>();
       const batch: ServiceRecord[] = [];
       const single: Promise<void>[] = [];
-      for (const name of level) {
-        const record = registry.get(name);
-        if (record === undefined || record.status !== "running") continue;
+      for (const record of level) {
+        const name = record.name;
+        if (!record.registered || record.status !== "running") continue;
         if (failures.length > 0) dependents ??= dependentsMap(registry);
         const blocker = dependents?.get(name)?.find((d) => registry.get(d)?.status === "running");
         if (blocker !== undefined) {
@@ -193,10 +189,7 @@ export class Cascade {
       });
       if (single.length > 0) await Promise.all([batchDone, ...single]);
       else if (batchDone !== undefined) await batchDone;
-      for (const name of level) {
-        const error = errors.get(name);
-        if (error !== undefined) failures.push({ service: name, error });
-      }
+      if (errors.size > 0) collect(level, errors, failures);
     }
     if (failures.length > 0) throw new LifecycleAggregateError("stopAll", failures);
   }
@@ -249,10 +242,18 @@ export class Cascade {
 }
 
 /** The exact reverse of a start plan: last level first, and inside a level the reverse of the call order. */
-function reversed(levels: readonly (readonly string[])[]): string[][] {
-  const out: string[][] = [];
-  for (let i = levels.length - 1; i >= 0; i--) out.push([...(levels[i] as readonly string[])].reverse());
+function reversed<T>(levels: readonly (readonly T[])[]): T[][] {
+  const out: T[][] = [];
+  for (let i = levels.length - 1; i >= 0; i--) out.push([...(levels[i] as readonly T[])].reverse());
   return out;
+}
+
+/** Adds a level's failures to `failures` in the level's order, whatever order they came in. */
+function collect(level: readonly ServiceRecord[], errors: Map<string, Error>, failures: ServiceFailure[]): void {
+  for (const record of level) {
+    const error = errors.get(record.name);
+    if (error !== undefined) failures.push({ service: record.name, error });
+  }
 }
 
 /** Levels of a graph that may hold a cycle (services changed by hot swaps): then registration order, one by one. */

@@ -3,6 +3,9 @@ interface Lane {
   readonly waiting: (() => void)[];
 }
 
+/** The lane of a key held with nobody waiting: shared, so taking a free key allocates nothing. */
+const UNCONTENDED: Lane = Object.freeze({ waiting: Object.freeze([]) as unknown as (() => void)[] });
+
 /**
  * Serializes work per key: work for one key runs one at a time in arrival
  * order; different keys never wait for each other. The kernel keys it by
@@ -19,13 +22,15 @@ export class KeyedMutex {
 
   /** Runs `work` once every earlier holder of `key` has finished; settles as `work` does. */
   run<T>(key: string, work: () => T | Promise<T>): Promise<T> {
-    const lane = this.#lanes.get(key);
+    let lane = this.#lanes.get(key);
     if (lane === undefined) {
-      this.#lanes.set(key, { waiting: [] });
+      this.#lanes.set(key, UNCONTENDED);
       return this.#runHeld(key, work);
     }
+    if (lane === UNCONTENDED) this.#lanes.set(key, (lane = { waiting: [] }));
+    const waiting = lane.waiting;
     return new Promise<T>((resolve, reject) => {
-      lane.waiting.push(() => {
+      waiting.push(() => {
         this.#runHeld(key, work).then(resolve, reject);
       });
     });
@@ -39,7 +44,7 @@ export class KeyedMutex {
   /** Takes `key` if it is free (then the caller must `release` it); `false` when it is held. */
   tryAcquire(key: string): boolean {
     if (this.#lanes.has(key)) return false;
-    this.#lanes.set(key, { waiting: [] });
+    this.#lanes.set(key, UNCONTENDED);
     return true;
   }
 
@@ -47,7 +52,7 @@ export class KeyedMutex {
   release(key: string): void {
     const lane = this.#lanes.get(key);
     if (lane === undefined) return;
-    const next = lane.waiting.shift();
+    const next = lane === UNCONTENDED ? undefined : lane.waiting.shift();
     if (next === undefined) this.#lanes.delete(key);
     else next();
   }

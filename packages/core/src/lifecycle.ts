@@ -6,7 +6,7 @@ import type { ServiceRecord } from "./registry.ts";
 import { createServiceContext, type Courier } from "./service-context.ts";
 import { Timeouts } from "./timeouts.ts";
 import type { ServiceStatus, StatusChange } from "./types.ts";
-import { BatchEntry, isThenable, settleBatch, settleWithin, type Transition } from "./with-deadline.ts";
+import { isThenable, settleBatch, settleWithin, type BatchEntry, type Transition } from "./with-deadline.ts";
 
 /** What the lifecycle needs from the message bus: deliveries for the service contexts, and draining before a stop. */
 export interface LifecycleBus extends Courier {
@@ -121,7 +121,7 @@ export class Lifecycle {
         continue;
       }
       const timeoutMs = service.startTimeoutMs ?? this.#options.startTimeoutMs;
-      batch.push(new BatchEntry(value, timeoutMs, new StartTransition(this, record, abort, timeoutMs), (error) => done(record, error)));
+      batch.push(new StartTransition(this, record, abort, timeoutMs, value, done));
     }
     return batch.length === 0 ? undefined : settleBatch(batch, this.#timeouts);
   }
@@ -151,7 +151,7 @@ export class Lifecycle {
         continue;
       }
       const timeoutMs = service.stopTimeoutMs ?? this.#options.stopTimeoutMs;
-      batch.push(new BatchEntry(value, timeoutMs, new StopTransition(this, record, timeoutMs), (error) => done(record, error)));
+      batch.push(new StopTransition(this, record, timeoutMs, value, done));
     }
     return batch.length === 0 ? undefined : settleBatch(batch, this.#timeouts);
   }
@@ -240,17 +240,31 @@ export class Lifecycle {
   }
 }
 
-class StartTransition implements Transition {
+type Outcome = (record: ServiceRecord, error: Error | undefined) => void;
+/** The value of a transition awaited by `settleWithin` (not in a batch), which never reads it. */
+const UNUSED: PromiseLike<unknown> = Promise.resolve();
+const IGNORE: Outcome = () => undefined;
+
+/**
+ * One start: what its outcomes do, and (in a batch) its pending value and
+ * where its outcome goes. One object per start, no closures.
+ */
+class StartTransition implements BatchEntry {
+  settled = false;
+  readonly value: PromiseLike<unknown>;
+  readonly timeoutMs: number;
   readonly #lifecycle: Lifecycle;
   readonly #record: ServiceRecord;
   readonly #abort: LazyAbort;
-  readonly #timeoutMs: number;
+  readonly #outcome: Outcome;
 
-  constructor(lifecycle: Lifecycle, record: ServiceRecord, abort: LazyAbort, timeoutMs: number) {
+  constructor(lifecycle: Lifecycle, record: ServiceRecord, abort: LazyAbort, timeoutMs: number, value: PromiseLike<unknown> = UNUSED, outcome: Outcome = IGNORE) {
     this.#lifecycle = lifecycle;
     this.#record = record;
     this.#abort = abort;
-    this.#timeoutMs = timeoutMs;
+    this.timeoutMs = timeoutMs;
+    this.value = value;
+    this.#outcome = outcome;
   }
 
   fulfilled(): void {
@@ -262,19 +276,29 @@ class StartTransition implements Transition {
   }
 
   timeout(): Error {
-    return new LifecycleTimeoutError("start", this.#record.name, this.#timeoutMs);
+    return new LifecycleTimeoutError("start", this.#record.name, this.timeoutMs);
+  }
+
+  done(error: Error | undefined): void {
+    this.#outcome(this.#record, error);
   }
 }
 
-class StopTransition implements Transition {
+/** One stop; see {@link StartTransition}. */
+class StopTransition implements BatchEntry {
+  settled = false;
+  readonly value: PromiseLike<unknown>;
+  readonly timeoutMs: number;
   readonly #lifecycle: Lifecycle;
   readonly #record: ServiceRecord;
-  readonly #timeoutMs: number;
+  readonly #outcome: Outcome;
 
-  constructor(lifecycle: Lifecycle, record: ServiceRecord, timeoutMs: number) {
+  constructor(lifecycle: Lifecycle, record: ServiceRecord, timeoutMs: number, value: PromiseLike<unknown> = UNUSED, outcome: Outcome = IGNORE) {
     this.#lifecycle = lifecycle;
     this.#record = record;
-    this.#timeoutMs = timeoutMs;
+    this.timeoutMs = timeoutMs;
+    this.value = value;
+    this.#outcome = outcome;
   }
 
   fulfilled(): void {
@@ -286,6 +310,10 @@ class StopTransition implements Transition {
   }
 
   timeout(): Error {
-    return new LifecycleTimeoutError("stop", this.#record.name, this.#timeoutMs);
+    return new LifecycleTimeoutError("stop", this.#record.name, this.timeoutMs);
+  }
+
+  done(error: Error | undefined): void {
+    this.#outcome(this.#record, error);
   }
 }

@@ -29,6 +29,8 @@ export class ServiceRecord {
   /** Bumped on every change of the service version (the registry's plan cache depends on it). */
   #onChange: (() => void) | undefined;
   status: ServiceStatus = "created";
+  /** False once unregistered (a plan computed before may still hold the record). */
+  registered = true;
   /** Recreated by every start; its signal aborts when the service stops. */
   context: ServiceContext;
   /** Aborts the current run's `context.signal`. */
@@ -79,7 +81,7 @@ export class Registry implements DependencyGraph {
   readonly #reserved = new Set<string>();
   #order = 0;
   #version = 0;
-  #plan: { version: number; levels: readonly (readonly string[])[] } | undefined;
+  #plan: { version: number; levels: readonly (readonly ServiceRecord[])[] } | undefined;
 
   /** Changes whenever a service is added or removed or its dependencies may have changed. */
   get version(): number {
@@ -90,8 +92,11 @@ export class Registry implements DependencyGraph {
    * The start plan of every service, computed by `compute` and kept until the
    * registry changes, so `stopAll` reuses the plan of the `startAll` before it.
    */
-  plan(compute: () => string[][]): readonly (readonly string[])[] {
-    if (this.#plan?.version !== this.#version) this.#plan = { version: this.#version, levels: compute() };
+  plan(compute: () => string[][]): readonly (readonly ServiceRecord[])[] {
+    if (this.#plan?.version !== this.#version) {
+      const levels = compute().map((level) => level.map((name) => this.#records.get(name) as ServiceRecord));
+      this.#plan = { version: this.#version, levels };
+    }
     return this.#plan.levels;
   }
 
@@ -136,6 +141,9 @@ export class Registry implements DependencyGraph {
   }
 
   delete(name: string): boolean {
+    const record = this.#records.get(name);
+    if (record === undefined) return false;
+    record.registered = false;
     this.#version += 1;
     return this.#records.delete(name);
   }

@@ -42,6 +42,9 @@ export function startLevels(graph: DependencyGraph, plan: PlanOptions | readonly
   for (let i = 0; i < n; i++) index.set(names[i] as string, i);
   const ignoreMissing = options.ignoreMissing === true;
   const colour = new Uint8Array(n);
+  // Final level of a finished (black) node; running maximum of a grey one,
+  // raised as each of its dependencies is found finished: every edge is
+  // looked up once.
   const level = new Int32Array(n);
   let maxLevel = -1;
   // The DFS stack: node indices, their dependency lists, and the next dependency to look at.
@@ -67,7 +70,11 @@ export function startLevels(graph: DependencyGraph, plan: PlanOptions | readonly
           throw new MissingDependencyError(names[node] as string, depName);
         }
         const c = colour[dep];
-        if (c === BLACK) continue;
+        if (c === BLACK) {
+          const l = (level[dep] as number) + 1;
+          if (l > (level[node] as number)) level[node] = l;
+          continue;
+        }
         if (c === GREY) {
           const path = stack.slice(stack.indexOf(dep)).map((i) => names[i] as string);
           throw new DependencyCycleError([...path, depName]);
@@ -78,19 +85,16 @@ export function startLevels(graph: DependencyGraph, plan: PlanOptions | readonly
         next.push(0);
         continue;
       }
-      let l = 0;
-      for (const depName of deps) {
-        const dep = index.get(depName);
-        if (dep === undefined) continue;
-        const dl = (level[dep] as number) + 1;
-        if (dl > l) l = dl;
-      }
-      level[node] = l;
+      const l = level[node] as number;
       if (l > maxLevel) maxLevel = l;
       colour[node] = BLACK;
       stack.pop();
       lists.pop();
       next.pop();
+      if (top > 0) {
+        const parent = stack[top - 1] as number;
+        if (l + 1 > (level[parent] as number)) level[parent] = l + 1;
+      }
     }
   };
   if (options.roots === undefined) {

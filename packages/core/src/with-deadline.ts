@@ -53,21 +53,13 @@ export function isThenable(value: unknown): value is PromiseLike<unknown> {
   );
 }
 
-/** One start or stop of a batch (a level of startAll/stopAll). */
-export class BatchEntry {
-  settled = false;
+/** One start or stop of a batch (a level of startAll/stopAll): its transition, its pending value, and where its outcome goes. */
+export interface BatchEntry extends Transition {
   readonly value: PromiseLike<unknown>;
   readonly timeoutMs: number;
-  readonly transition: Transition;
+  settled: boolean;
   /** Called once with the outcome: `undefined` when it fulfilled in time. */
-  readonly done: (error: Error | undefined) => void;
-
-  constructor(value: PromiseLike<unknown>, timeoutMs: number, transition: Transition, done: (error: Error | undefined) => void) {
-    this.value = value;
-    this.timeoutMs = timeoutMs;
-    this.transition = transition;
-    this.done = done;
-  }
+  done(error: Error | undefined): void;
 }
 
 /**
@@ -95,11 +87,11 @@ export function settleBatch(entries: readonly BatchEntry[], timeouts: Timeouts):
       entry.value.then(
         () => {
           if (entry.settled) return;
-          entry.transition.fulfilled();
+          entry.fulfilled();
           finish(entry, undefined);
         },
         (error: unknown) => {
-          if (!entry.settled) finish(entry, entry.transition.rejected(error));
+          if (!entry.settled) finish(entry, entry.rejected(error));
         },
       );
       if (!(entry.timeoutMs > 0 && Number.isFinite(entry.timeoutMs))) continue;
@@ -111,7 +103,7 @@ export function settleBatch(entries: readonly BatchEntry[], timeouts: Timeouts):
       watches.push(
         timeouts.watch(timeoutMs, () => {
           for (const entry of group) {
-            if (!entry.settled) finish(entry, entry.transition.rejected(entry.transition.timeout()));
+            if (!entry.settled) finish(entry, entry.rejected(entry.timeout()));
           }
         }),
       );
