@@ -6,7 +6,7 @@ import type { ServiceRecord } from "./registry.ts";
 import { createServiceContext, type Courier } from "./service-context.ts";
 import { Timeouts } from "./timeouts.ts";
 import type { ServiceStatus, StatusChange } from "./types.ts";
-import { isThenable, settleBatch, settleWithin, type BatchEntry, type Transition } from "./with-deadline.ts";
+import { isThenable, settleBatch, settleWithin, type BatchEntry } from "./with-deadline.ts";
 
 /** What the lifecycle needs from the message bus: deliveries for the service contexts, and draining before a stop. */
 export interface LifecycleBus extends Courier {
