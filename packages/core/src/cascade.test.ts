@@ -278,3 +278,22 @@ describe("the start plan", () => {
     await kernel.close();
   });
 });
+
+describe("stop(name) when a dependent fails to stop", () => {
+  it("rejects naming the service, with the dependent's failure as the cause, and leaves the service running", async () => {
+    const { kernel } = testKernel();
+    await kernel.register({ name: "db" });
+    await kernel.register({ name: "api", dependencies: ["db"], stop: () => Promise.reject(new Error("socket busy")) });
+    await kernel.startAll();
+    const error = await kernel.stop("db").catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: "STOP_FAILED", service: "db" });
+    expect(((error as Error).cause as { service?: string }).service).toBe("api");
+    expect((error as Error).message).toContain("socket busy");
+    expect(kernel.status("api")).toBe("failed");
+    expect(kernel.status("db")).toBe("running");
+    // The dependent is no longer running: a second stop goes through.
+    await kernel.stop("db");
+    expect(kernel.status("db")).toBe("stopped");
+    await kernel.close();
+  });
+});

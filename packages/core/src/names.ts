@@ -17,6 +17,7 @@ export function assertValidName(name: unknown): asserts name is string {
  * at start time, so services can be registered in any order.
  * @throws {InvalidNameError} for the service's name, or a dependency's.
  * @throws {TypeError} when `service` is not an object or `dependencies` is not an array.
+ * @throws {RangeError} when `startTimeoutMs`/`stopTimeoutMs` is not a number >= 0.
  */
 export function assertValidService(service: unknown): asserts service is Service {
   if (typeof service !== "object" || service === null) {
@@ -24,6 +25,12 @@ export function assertValidService(service: unknown): asserts service is Service
   }
   const { name, dependencies } = service as { name?: unknown; dependencies?: unknown };
   assertValidName(name);
+  for (const key of ["startTimeoutMs", "stopTimeoutMs"] as const) {
+    const value = (service as Record<string, unknown>)[key];
+    if (value !== undefined && (typeof value !== "number" || Number.isNaN(value) || value < 0)) {
+      throw new RangeError(`service "${name}": expected ${key} to be a number of milliseconds >= 0, got ${JSON.stringify(value)}`);
+    }
+  }
   if (dependencies === undefined) return;
   if (!Array.isArray(dependencies)) {
     throw new TypeError(`service "${name}": expected dependencies to be an array of names, got ${typeof dependencies}`);

@@ -137,3 +137,14 @@ describe("kernel options and close", () => {
     expect(kernel.services().map((s) => s.status)).toEqual(["stopped", "stopped"]);
   });
 });
+
+describe("register: per-service deadlines", () => {
+  it("refuses a negative or non-numeric startTimeoutMs/stopTimeoutMs", async () => {
+    const { kernel } = testKernel();
+    await expect(kernel.register({ name: "a", startTimeoutMs: -1 })).rejects.toThrow(RangeError);
+    await expect(kernel.register({ name: "a", stopTimeoutMs: "1s" as never })).rejects.toThrow(/stopTimeoutMs/);
+    expect(kernel.services()).toEqual([]);
+    await kernel.register({ name: "a", startTimeoutMs: 0 });
+    await kernel.close();
+  });
+});
