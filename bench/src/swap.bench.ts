@@ -155,7 +155,9 @@ try {
   for (const size of [1024, 1024 * 1024]) {
     const kib = size >= 1024 * 1024 ? "1 MiB" : "1 KiB";
     await scenario(`${kib}, no store (structuredClone)`, size, undefined);
-    await scenario(`${kib}, FileStateStore (AES-GCM, fsync)`, size, new FileStateStore(dir, new AesGcmCrypter(KEY)));
+    // A fresh directory each time: register would otherwise import the previous scenario's saved state.
+    const own = await mkdtemp(join(dir, "s-"));
+    await scenario(`${kib}, FileStateStore (AES-GCM, fsync)`, size, new FileStateStore(own, new AesGcmCrypter(KEY)));
   }
 } finally {
   await rm(dir, { recursive: true, force: true });
