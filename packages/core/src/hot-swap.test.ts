@@ -315,6 +315,26 @@ describe("Kernel.replace rollback", () => {
     await kernel.close({ stopAll: true });
   });
 
+  it("when the old version cannot restart either, says so (both causes) and leaves the service failed", async () => {
+    let restarts = 0;
+    const v1 = echo("1", {
+      stop: () => Promise.reject(new Error("stop boom")),
+      start: () => (restarts++ > 0 ? Promise.reject(new Error("restart boom")) : undefined),
+    });
+    const { kernel } = await running(v1);
+    const error = await swapError(kernel, echo("2"));
+    expect(error.phase).toBe("stop");
+    expect(error.cause).toBeInstanceOf(AggregateError);
+    expect((error.cause as AggregateError).errors.map((e: Error) => e.message)).toEqual([
+      'service "echo" failed to stop: stop boom',
+      'service "echo" failed to start: restart boom',
+    ]);
+    expect(kernel.status("echo")).toBe("failed");
+    expect(kernel.services()[0]?.version).toBe("1");
+    expect((await kernel.send(say(1))).code).toBe(404);
+    await kernel.close();
+  });
+
   it("rolls back when the state cannot be cloned (no store)", async () => {
     const v1 = echo("1", { export: () => ({ count: 1, fn: () => undefined }) });
     const { kernel } = await running(v1);
