@@ -106,7 +106,7 @@ export class Cascade {
    */
   async startAll(): Promise<void> {
     const { registry } = this.#o;
-    const levels = registry.plan(() => startLevels(registry));
+    const levels = registry.plan();
     const failures: ServiceFailure[] = [];
     const skipped: string[] = [];
     for (const level of levels) {
@@ -153,7 +153,7 @@ export class Cascade {
     const { registry } = this.#o;
     let plan: readonly (readonly ServiceRecord[])[];
     try {
-      plan = registry.plan(() => startLevels(registry));
+      plan = registry.plan();
     } catch {
       // A graph that cannot start (missing dependency, cycle) can still be stopped.
       plan = safeLevels(registry).map((level) => level.map((name) => registry.require(name)));
@@ -196,6 +196,10 @@ export class Cascade {
 
   #dependenciesRunning(record: ServiceRecord): boolean {
     const { registry } = this.#o;
+    if (record.resolvedAt === registry.version) {
+      for (const d of record.dependencyRecords) if (d.status !== "running") return false;
+      return true;
+    }
     for (const d of record.dependencies) if (registry.get(d)?.status !== "running") return false;
     return true;
   }

@@ -1,6 +1,7 @@
 import type { Logger } from "@mk/logger";
 import { AlreadyRegisteredError, ServiceNotFoundError } from "./errors.ts";
 import type { LazyAbort } from "./lazy-abort.ts";
+import { planRecords } from "./record-plan.ts";
 import type { DependencyGraph } from "./start-order.ts";
 import type { Service, ServiceContext, ServiceInfo, ServiceStats, ServiceStatus } from "./types.ts";
 
@@ -31,6 +32,11 @@ export class ServiceRecord {
   status: ServiceStatus = "created";
   /** False once unregistered (a plan computed before may still hold the record). */
   registered = true;
+  /** Set by the planner: position in the plan's node list. */
+  planIndex = -1;
+  /** Set by the planner: `dependencies` resolved to records, valid while the registry's version is `resolvedAt`. */
+  dependencyRecords: readonly ServiceRecord[] = [];
+  resolvedAt = -1;
   /** Recreated by every start; its signal aborts when the service stops. */
   context: ServiceContext;
   /** Aborts the current run's `context.signal`. */
@@ -89,12 +95,13 @@ export class Registry implements DependencyGraph {
   }
 
   /**
-   * The start plan of every service, computed by `compute` and kept until the
+   * The start plan of every service (see `planRecords`), kept until the
    * registry changes, so `stopAll` reuses the plan of the `startAll` before it.
+   * @throws {MissingDependencyError}, {DependencyCycleError}
    */
-  plan(compute: () => string[][]): readonly (readonly ServiceRecord[])[] {
+  plan(): readonly (readonly ServiceRecord[])[] {
     if (this.#plan?.version !== this.#version) {
-      const levels = compute().map((level) => level.map((name) => this.#records.get(name) as ServiceRecord));
+      const levels = planRecords([...this.#records.values()], (name) => this.#records.get(name), this.#version);
       this.#plan = { version: this.#version, levels };
     }
     return this.#plan.levels;

@@ -25,10 +25,6 @@ const BLACK = 2;
  * level have no path between them and may start concurrently; inside a level
  * they keep the graph's order (registration order), so the plan is
  * deterministic. Stop order is the same levels reversed.
- *
- * Names are mapped to indices once, then an iterative three-colour DFS runs on
- * typed arrays (no recursion limit on long chains, nothing allocated per
- * node); the first back edge gives the whole cycle path.
  * @throws {ServiceNotFoundError} when a root is not in the graph.
  * @throws {MissingDependencyError} naming the service and the dependency it lacks.
  * @throws {DependencyCycleError} with the path `a -> b -> ... -> a`.
@@ -40,35 +36,72 @@ export function startLevels(graph: DependencyGraph, plan: PlanOptions | readonly
   const n = names.length;
   const index = new Map<string, number>();
   for (let i = 0; i < n; i++) index.set(names[i] as string, i);
-  const ignoreMissing = options.ignoreMissing === true;
+  const adjacency: number[][] = [];
+  for (let i = 0; i < n; i++) {
+    const name = names[i] as string;
+    const out: number[] = [];
+    for (const dep of graph.dependenciesOf(name) ?? []) {
+      const j = index.get(dep);
+      if (j !== undefined) out.push(j);
+      else if (options.ignoreMissing !== true) throw new MissingDependencyError(name, dep);
+    }
+    adjacency.push(out);
+  }
+  const nodes = Array.from({ length: n }, (_, i) => i);
+  let roots: number[] | undefined;
+  if (options.roots !== undefined) {
+    roots = options.roots.map((root) => {
+      const i = index.get(root);
+      if (i === undefined) throw new ServiceNotFoundError(root);
+      return i;
+    });
+  }
+  const levels = nodeLevels(nodes, (i) => adjacency[i] as number[], (i) => i, (i) => names[i] as string, roots);
+  return levels.map((level) => level.map((i) => names[i] as string));
+}
+
+/**
+ * The planner's core, over nodes whose dependencies are already resolved to
+ * nodes (the registry passes its records, so planning needs no lookup by
+ * name). `indexOf(node)` is the node's position in `nodes`, which is the tie
+ * order. An iterative three-colour DFS on typed arrays: no recursion limit on
+ * long chains, nothing allocated per node, every edge looked at once; the
+ * first back edge gives the whole cycle path.
+ * @throws {DependencyCycleError} with the path `a -> b -> ... -> a`.
+ */
+export function nodeLevels<T>(
+  nodes: readonly T[],
+  dependenciesOf: (node: T) => readonly T[],
+  indexOf: (node: T) => number,
+  nameOf: (node: T) => string,
+  roots?: readonly T[],
+): T[][] {
+  const n = nodes.length;
   const colour = new Uint8Array(n);
   // Final level of a finished (black) node; running maximum of a grey one,
-  // raised as each of its dependencies is found finished: every edge is
-  // looked up once.
+  // raised as each of its dependencies is found finished.
   const level = new Int32Array(n);
   let maxLevel = -1;
-  // The DFS stack: node indices, their dependency lists, and the next dependency to look at.
-  const stack: number[] = [];
-  const lists: (readonly string[])[] = [];
+  // The DFS stack: nodes, their dependency lists, and the next dependency to look at.
+  const stack: T[] = [];
+  const indices: number[] = [];
+  const lists: (readonly T[])[] = [];
   const next: number[] = [];
-  const visit = (root: number): void => {
-    colour[root] = GREY;
+  const visit = (root: T, rootIndex: number): void => {
+    colour[rootIndex] = GREY;
     stack.push(root);
-    lists.push(graph.dependenciesOf(names[root] as string) ?? []);
+    indices.push(rootIndex);
+    lists.push(dependenciesOf(root));
     next.push(0);
     while (stack.length > 0) {
       const top = stack.length - 1;
-      const node = stack[top] as number;
-      const deps = lists[top] as readonly string[];
+      const node = indices[top] as number;
+      const deps = lists[top] as readonly T[];
       const k = next[top] as number;
       if (k < deps.length) {
         next[top] = k + 1;
-        const depName = deps[k] as string;
-        const dep = index.get(depName);
-        if (dep === undefined) {
-          if (ignoreMissing) continue;
-          throw new MissingDependencyError(names[node] as string, depName);
-        }
+        const depNode = deps[k] as T;
+        const dep = indexOf(depNode);
         const c = colour[dep];
         if (c === BLACK) {
           const l = (level[dep] as number) + 1;
@@ -76,12 +109,13 @@ export function startLevels(graph: DependencyGraph, plan: PlanOptions | readonly
           continue;
         }
         if (c === GREY) {
-          const path = stack.slice(stack.indexOf(dep)).map((i) => names[i] as string);
-          throw new DependencyCycleError([...path, depName]);
+          const path = stack.slice(indices.indexOf(dep)).map(nameOf);
+          throw new DependencyCycleError([...path, nameOf(depNode)]);
         }
         colour[dep] = GREY;
-        stack.push(dep);
-        lists.push(graph.dependenciesOf(depName) ?? []);
+        stack.push(depNode);
+        indices.push(dep);
+        lists.push(dependenciesOf(depNode));
         next.push(0);
         continue;
       }
@@ -89,26 +123,26 @@ export function startLevels(graph: DependencyGraph, plan: PlanOptions | readonly
       if (l > maxLevel) maxLevel = l;
       colour[node] = BLACK;
       stack.pop();
+      indices.pop();
       lists.pop();
       next.pop();
       if (top > 0) {
-        const parent = stack[top - 1] as number;
+        const parent = indices[top - 1] as number;
         if (l + 1 > (level[parent] as number)) level[parent] = l + 1;
       }
     }
   };
-  if (options.roots === undefined) {
-    for (let i = 0; i < n; i++) if (colour[i] === WHITE) visit(i);
+  if (roots === undefined) {
+    for (let i = 0; i < n; i++) if (colour[i] === WHITE) visit(nodes[i] as T, i);
   } else {
-    for (const root of options.roots) {
-      const i = index.get(root);
-      if (i === undefined) throw new ServiceNotFoundError(root);
-      if (colour[i] === WHITE) visit(i);
+    for (const root of roots) {
+      const i = indexOf(root);
+      if (colour[i] === WHITE) visit(root, i);
     }
   }
-  const levels: string[][] = Array.from({ length: maxLevel + 1 }, () => []);
-  // Walking the graph's own order fills each level in registration order.
-  for (let i = 0; i < n; i++) if (colour[i] === BLACK) (levels[level[i] as number] as string[]).push(names[i] as string);
+  const levels: T[][] = Array.from({ length: maxLevel + 1 }, () => []);
+  // Walking the nodes' own order fills each level in registration order.
+  for (let i = 0; i < n; i++) if (colour[i] === BLACK) (levels[level[i] as number] as T[]).push(nodes[i] as T);
   return levels;
 }
 
