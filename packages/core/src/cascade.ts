@@ -1,6 +1,6 @@
 import type { Logger } from "@mk/logger";
 import { InvalidStateError, LifecycleAggregateError, StartFailedError, StopFailedError, type ServiceFailure } from "./errors.ts";
-import type { KeyedMutex } from "./keyed-mutex.ts";
+import type { KeyedMutex, Lane } from "./keyed-mutex.ts";
 import type { Lifecycle } from "./lifecycle.ts";
 import type { Persistence } from "./persistence.ts";
 import type { Registry, ServiceRecord } from "./registry.ts";
@@ -119,19 +119,20 @@ export class Cascade {
         if (!record.registered) continue;
         // Free services are locked and started as one batch; a busy one (being
         // stopped, swapped, checkpointed) waits for its turn on its own.
-        if (!mutex.tryAcquire(name)) {
+        const lane = (record.lane ??= mutex.lane(name));
+        if (!mutex.tryAcquire(lane)) {
           busy.push(this.#startRecord(record, undefined, skipped).catch((error: unknown) => void errors.set(name, error as Error)));
         } else if (record.status === "running") {
-          mutex.release(name);
+          mutex.release(lane);
         } else if (!this.#dependenciesRunning(record)) {
           skipped.push(name);
-          mutex.release(name);
+          mutex.release(lane);
         } else {
           batch.push(record);
         }
       }
       const batchDone = lifecycle.startMany(batch, (record, error) => {
-        mutex.release(record.name);
+        mutex.release(record.lane as Lane);
         if (error !== undefined) errors.set(record.name, error);
       });
       if (busy.length > 0) await Promise.all([batchDone, ...busy]);
@@ -174,17 +175,17 @@ export class Cascade {
         const blocker = dependents?.get(name)?.find((d) => registry.get(d)?.status === "running");
         if (blocker !== undefined) {
           errors.set(name, new InvalidStateError(name, `not stopped: "${blocker}" depends on it and is still running`));
-        } else if (lifecycle.needsDrain(record) || persistence.canSave(record.service) || !mutex.tryAcquire(name)) {
+        } else if (lifecycle.needsDrain(record) || persistence.canSave(record.service) || !mutex.tryAcquire((record.lane ??= mutex.lane(name)))) {
           // Draining, saving or a busy mutex: the one-service path.
           single.push(this.#stopRecord(record, options).catch((error: unknown) => void errors.set(name, error as Error)));
         } else if (record.status !== "running") {
-          mutex.release(name);
+          mutex.release(record.lane);
         } else {
           batch.push(record);
         }
       }
       const batchDone = lifecycle.stopMany(batch, (record, error) => {
-        mutex.release(record.name);
+        mutex.release(record.lane as Lane);
         if (error !== undefined) errors.set(record.name, error);
       });
       if (single.length > 0) await Promise.all([batchDone, ...single]);

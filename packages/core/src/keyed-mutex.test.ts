@@ -70,3 +70,20 @@ describe("KeyedMutex", () => {
     expect(mutex.tryAcquire("k")).toBe(true);
   });
 });
+
+describe("KeyedMutex lanes", () => {
+  it("keeps a key's lane while in use and drops it on forget, once free", async () => {
+    const mutex = new KeyedMutex();
+    const lane = mutex.lane("svc");
+    expect(mutex.lane("svc")).toBe(lane);
+    expect(mutex.tryAcquire(lane)).toBe(true);
+    expect(mutex.isLocked("svc")).toBe(true);
+    mutex.forget("svc");
+    expect(mutex.size).toBe(1);
+    mutex.release(lane);
+    expect(mutex.size).toBe(0);
+    await mutex.run("other", () => undefined);
+    mutex.forget("other");
+    expect(mutex.size).toBe(0);
+  });
+});

@@ -1,10 +1,19 @@
-/** A busy key: what waits for it, in arrival order. */
-interface Lane {
-  readonly waiting: (() => void)[];
-}
+/**
+ * The queue of one key. Kept while the key is in use (a registered service
+ * holds on to its lane), so taking and giving back a free key touches no map.
+ */
+export class Lane {
+  readonly key: string;
+  held = false;
+  /** Waiters in arrival order; created on first contention. */
+  waiting: (() => void)[] | undefined;
+  /** Drop the lane from the map once it is free (see `KeyedMutex.forget`). */
+  forget = false;
 
-/** The lane of a key held with nobody waiting: shared, so taking a free key allocates nothing. */
-const UNCONTENDED: Lane = Object.freeze({ waiting: Object.freeze([]) as unknown as (() => void)[] });
+  constructor(key: string) {
+    this.key = key;
+  }
+}
 
 /**
  * Serializes work per key: work for one key runs one at a time in arrival
@@ -17,59 +26,83 @@ const UNCONTENDED: Lane = Object.freeze({ waiting: Object.freeze([]) as unknown 
  * services without a promise per service.
  */
 export class KeyedMutex {
-  /** Present while the key is held; removed when it goes idle, so the map does not grow with every name ever used. */
   readonly #lanes = new Map<string, Lane>();
 
-  /** Runs `work` once every earlier holder of `key` has finished; settles as `work` does. */
-  run<T>(key: string, work: () => T | Promise<T>): Promise<T> {
+  /** The lane of `key` (created if needed); callers may keep it to skip the lookup next time. */
+  lane(key: string): Lane {
     let lane = this.#lanes.get(key);
-    if (lane === undefined) {
-      this.#lanes.set(key, UNCONTENDED);
-      return this.#runHeld(key, work);
+    if (lane === undefined) this.#lanes.set(key, (lane = new Lane(key)));
+    lane.forget = false;
+    return lane;
+  }
+
+  /** Runs `work` once every earlier holder of `key` has finished; settles as `work` does. */
+  run<T>(key: string | Lane, work: () => T | Promise<T>): Promise<T> {
+    const lane = typeof key === "string" ? this.lane(key) : key;
+    if (!lane.held) {
+      lane.held = true;
+      return this.#runHeld(lane, work);
     }
-    if (lane === UNCONTENDED) this.#lanes.set(key, (lane = { waiting: [] }));
-    const waiting = lane.waiting;
+    const waiting = (lane.waiting ??= []);
     return new Promise<T>((resolve, reject) => {
       waiting.push(() => {
-        this.#runHeld(key, work).then(resolve, reject);
+        this.#runHeld(lane, work).then(resolve, reject);
       });
     });
   }
 
   /** Runs `work` only if nothing holds `key` now; `undefined` (without running it) otherwise. */
   tryRun<T>(key: string, work: () => T | Promise<T>): Promise<T> | undefined {
-    return this.#lanes.has(key) ? undefined : this.run(key, work);
+    return this.isLocked(key) ? undefined : this.run(key, work);
   }
 
   /** Takes `key` if it is free (then the caller must `release` it); `false` when it is held. */
-  tryAcquire(key: string): boolean {
-    if (this.#lanes.has(key)) return false;
-    this.#lanes.set(key, UNCONTENDED);
+  tryAcquire(key: string | Lane): boolean {
+    const lane = typeof key === "string" ? this.lane(key) : key;
+    if (lane.held) return false;
+    lane.held = true;
     return true;
   }
 
   /** Gives `key` to the next waiter, or frees it. */
-  release(key: string): void {
-    const lane = this.#lanes.get(key);
-    if (lane === undefined) return;
-    const next = lane === UNCONTENDED ? undefined : lane.waiting.shift();
-    if (next === undefined) this.#lanes.delete(key);
-    else next();
+  release(key: string | Lane): void {
+    const lane = typeof key === "string" ? this.#lanes.get(key) : key;
+    if (lane === undefined || !lane.held) return;
+    const next = lane.waiting?.shift();
+    if (next !== undefined) {
+      next();
+      return;
+    }
+    lane.held = false;
+    if (lane.forget && this.#lanes.get(lane.key) === lane) this.#lanes.delete(lane.key);
   }
 
   /** True while work for `key` is queued or running. */
   isLocked(key: string): boolean {
-    return this.#lanes.has(key);
+    return this.#lanes.get(key)?.held === true;
   }
 
-  #runHeld<T>(key: string, work: () => T | Promise<T>): Promise<T> {
+  /** The key will not be used again (its service was unregistered): drop its lane once it is free. */
+  forget(key: string): void {
+    const lane = this.#lanes.get(key);
+    if (lane === undefined) return;
+    if (lane.held) lane.forget = true;
+    else this.#lanes.delete(key);
+  }
+
+  /** Keys with a lane (held or kept for a registered service). */
+  get size(): number {
+    return this.#lanes.size;
+  }
+
+  #runHeld<T>(lane: Lane, work: () => T | Promise<T>): Promise<T> {
     let result: Promise<T>;
     try {
       result = Promise.resolve(work());
     } catch (error) {
       result = Promise.reject(error as Error);
     }
-    const release = (): void => this.release(key);
+    const release = (): void => this.release(lane);
     result.then(release, release);
     return result;
   }

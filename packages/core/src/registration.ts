@@ -73,6 +73,7 @@ export class Registration {
         throw new InvalidStateError(name, `cannot unregister while ${record.status}; stop it first`);
       }
       registry.delete(name);
+      mutex.forget(name);
       record.controller.abort(() => new Error(`service "${name}" unregistered`));
       logger.info("unregistered %s", name);
     });

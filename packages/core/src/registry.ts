@@ -1,5 +1,6 @@
 import type { Logger } from "@mk/logger";
 import { AlreadyRegisteredError, ServiceNotFoundError } from "./errors.ts";
+import type { Lane } from "./keyed-mutex.ts";
 import type { LazyAbort } from "./lazy-abort.ts";
 import { planRecords } from "./record-plan.ts";
 import type { DependencyGraph } from "./start-order.ts";
@@ -32,6 +33,8 @@ export class ServiceRecord {
   status: ServiceStatus = "created";
   /** False once unregistered (a plan computed before may still hold the record). */
   registered = true;
+  /** This service's lane of the kernel's mutex, kept so batch starts and stops look nothing up. */
+  lane: Lane | undefined;
   /** Set by the planner: position in the plan's node list. */
   planIndex = -1;
   /** Set by the planner: `dependencies` resolved to records, valid while the registry's version is `resolvedAt`. */
