@@ -4,8 +4,8 @@ import { InvalidLoggerOptionError, SinkOpenError, SinkWriteError } from "./error
 import { lineSink } from "./line-sink.ts";
 import { jsonLine, textLine } from "./line-format.ts";
 import { DEFAULT_BUFFER_SIZE, FdWriter } from "./line-writer.ts";
-import { checkOptionalFunction, checkOptionsObject, checkPositiveInt } from "./sink-options.ts";
-import type { LogRecord, Sink } from "./types.ts";
+import { checkOptionalFunction, checkOptionalLevel, checkOptionsObject, checkPositiveInt } from "./sink-options.ts";
+import type { Level, LogRecord, Sink } from "./types.ts";
 
 /** Options of `fileSink`. */
 export interface FileSinkOptions {
@@ -26,6 +26,8 @@ export interface FileSinkOptions {
   mode?: number;
   /** Called with every write or rotation error; errors are also counted in `stats()`. Never thrown. */
   onError?: (error: Error) => void;
+  /** The least severe level this sink writes (see `StreamSinkOptions.level`). @default undefined (all) */
+  level?: Level;
 }
 
 /**
@@ -53,6 +55,7 @@ export function fileSink(path: string, options?: FileSinkOptions): Sink {
   checkPositiveInt("fileSink option bufferSize", options?.bufferSize);
   checkPositiveInt("fileSink option mode", options?.mode, 0);
   checkOptionalFunction("fileSink option onError", options?.onError);
+  checkOptionalLevel(options?.level);
   const mode = options?.mode ?? 0o640;
   const maxSize = options?.maxSize;
   const maxFiles = options?.maxFiles ?? 5;
@@ -83,7 +86,7 @@ export function fileSink(path: string, options?: FileSinkOptions): Sink {
     size += bytes;
   };
   const toLine = format === "text" ? textLine : format === "json" ? jsonLine : format;
-  return lineSink(toLine, writer, options?.onError);
+  return lineSink(toLine, writer, options?.onError, options?.level);
 }
 
 // Shift app.log.(n-1) → app.log.n … app.log → app.log.1, then open a fresh app.log.

@@ -9,8 +9,9 @@ import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
 import { HttpSinkError, InvalidLoggerOptionError } from "./errors.ts";
 import { jsonObject } from "./line-format.ts";
 import { report } from "./line-writer.ts";
-import { checkOptionalFunction, checkOptionsObject, checkPositiveInt } from "./sink-options.ts";
-import type { LogRecord, Sink, SinkStats } from "./types.ts";
+import { LEVEL_VALUES } from "./levels.ts";
+import { checkOptionalFunction, checkOptionalLevel, checkOptionsObject, checkPositiveInt } from "./sink-options.ts";
+import type { Level, LogRecord, Sink, SinkStats } from "./types.ts";
 
 /** Options of `httpSink`. */
 export interface HttpSinkOptions {
@@ -40,6 +41,8 @@ export interface HttpSinkOptions {
   headers?: Record<string, string>;
   /** Called with every failed attempt and every drop (an `HttpSinkError`). Never thrown. */
   onError?: (error: Error) => void;
+  /** The least severe level this sink sends (see `StreamSinkOptions.level`). @default undefined (all) */
+  level?: Level;
 }
 
 /** Counters of an HTTP sink. */
@@ -385,9 +388,12 @@ export function httpSink(url: string | URL, options?: HttpSinkOptions): HttpSink
     }
   }
   checkOptionalFunction("httpSink option onError", options?.onError);
+  checkOptionalLevel(options?.level);
+  const min = options?.level === undefined ? 0 : LEVEL_VALUES[options.level];
   const impl = new HttpSinkImpl(parsed, options);
   const sink = (record: LogRecord): void => {
     try {
+      if (min !== 0 && (LEVEL_VALUES[record.level] ?? 0) < min) return;
       impl.push(record);
     } catch (error) {
       // Only a record that is not a LogRecord gets here (a direct call with garbage).

@@ -22,5 +22,6 @@ export function jsonSink(stream?: LineStream | number, options?: StreamSinkOptio
     jsonLine,
     writerFor(stream, { buffered: options?.buffered, onError: options?.onError }),
     options?.onError,
+    options?.level,
   );
 }

@@ -368,3 +368,26 @@ describe("feedback loops", () => {
     expect(records.at(-1)?.message).toBe("again");
   });
 });
+
+describe("per-sink level", () => {
+  it("a sink writes only records at or above its own level, on top of the logger's", () => {
+    const quiet = lines();
+    const verbose = lines();
+    const log = createLogger({
+      level: "debug",
+      sinks: [textSink(quiet.stream, { level: "warn" }), jsonSink(verbose.stream)],
+    });
+    log.debug("d");
+    log.info("i");
+    log.warn("w");
+    log.error("e");
+    expect(quiet.out.map((l) => l.replace(/^\[.{23}\] /, ""))).toEqual(["[WARN] [mk] w\n", "[ERROR] [mk] e\n"]);
+    expect(verbose.out.map((l) => (JSON.parse(l) as { msg: string }).msg)).toEqual(["d", "i", "w", "e"]);
+    expect(log.stats()).toEqual({ records: 4, sinkErrors: 0, dropped: 0 }); // skipped is not dropped
+  });
+
+  it("rejects a bad sink level with InvalidLevelError", () => {
+    expect(() => textSink(undefined, { level: "loud" as never })).toThrow(InvalidLevelError);
+    expect(() => jsonSink(undefined, { level: 30 as never })).toThrow(InvalidLevelError);
+  });
+});

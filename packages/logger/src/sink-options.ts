@@ -1,4 +1,5 @@
 import { InvalidLoggerOptionError } from "./errors.ts";
+import { assertLevel } from "./levels.ts";
 
 export function checkStreamSinkArgs(name: string, stream: unknown, options: unknown): void {
   if (
@@ -14,6 +15,7 @@ export function checkStreamSinkArgs(name: string, stream: unknown, options: unkn
     throw new InvalidLoggerOptionError(`${name} option buffered`, "a boolean", o.buffered);
   }
   checkOptionalFunction(`${name} option onError`, o?.onError);
+  checkOptionalLevel((o as { level?: unknown } | undefined)?.level);
 }
 
 export function checkOptionsObject(name: string, options: unknown): void {
@@ -30,4 +32,9 @@ export function checkPositiveInt(what: string, value: unknown, min = 1): void {
   if (value !== undefined && !(typeof value === "number" && Number.isInteger(value) && value >= min)) {
     throw new InvalidLoggerOptionError(what, `an integer >= ${min}`, value);
   }
+}
+
+/** @throws {InvalidLevelError} */
+export function checkOptionalLevel(value: unknown): void {
+  if (value !== undefined) assertLevel(value);
 }

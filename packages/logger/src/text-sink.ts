@@ -2,7 +2,7 @@ import { lineSink } from "./line-sink.ts";
 import { type LineStream, writerFor } from "./line-writer.ts";
 import { textLine } from "./line-format.ts";
 import { checkStreamSinkArgs } from "./sink-options.ts";
-import type { Sink } from "./types.ts";
+import type { Level, Sink } from "./types.ts";
 
 /** Options of `textSink` and `jsonSink`. */
 export interface StreamSinkOptions {
@@ -14,6 +14,12 @@ export interface StreamSinkOptions {
   buffered?: boolean;
   /** Called with every write error; errors are also counted in `stats()`. Never thrown. */
   onError?: (error: Error) => void;
+  /**
+   * The least severe level this sink writes (records below it are skipped), on top of
+   * the logger's level: e.g. a logger at "debug" with stdout at "info" and a file at "debug".
+   * @default undefined (every record the logger passes)
+   */
+  level?: Level;
 }
 
 /**
@@ -36,5 +42,6 @@ export function textSink(stream?: LineStream | number, options?: StreamSinkOptio
     textLine,
     writerFor(stream, { buffered: options?.buffered, onError: options?.onError }),
     options?.onError,
+    options?.level,
   );
 }

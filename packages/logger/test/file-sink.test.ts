@@ -153,6 +153,20 @@ describe("fileSink in process", () => {
     expect(readFileSync(file, "utf8")).toMatch(/line 199\n$/);
   });
 
+  it("writes only records at or above its own level", async () => {
+    const file = join(dir, "levels.log");
+    const log = createLogger({
+      level: "debug",
+      sinks: [fileSink(file, { level: "info", format: (r) => `${r.message}\n` })],
+    });
+    log.debug("a");
+    log.info("b");
+    log.error("c");
+    await log.close();
+    expect(readFileSync(file, "utf8")).toBe("b\nc\n");
+    expect(() => fileSink(file, { level: "all" as never })).toThrow(/invalid log level "all"/);
+  });
+
   it("rejects bad paths and options with typed errors", () => {
     const aFile = join(dir, "plain-file");
     writeFileSync(aFile, "");

@@ -295,3 +295,18 @@ describe("httpSink against a real local HTTP server", () => {
     await sink.close();
   });
 });
+
+describe("httpSink level", () => {
+  it("sends only records at or above its level", async () => {
+    const { url, received } = await listen();
+    const sink = httpSink(url, { level: "error" });
+    const log = createLogger({ level: "debug", sinks: [sink] });
+    log.info("no");
+    log.error("yes");
+    log.warn("no");
+    await log.flush();
+    expect(messages(received)).toEqual(["yes"]);
+    expect(() => httpSink(url, { level: "x" as never })).toThrow(/invalid log level/);
+    await log.close();
+  });
+});
