@@ -45,6 +45,8 @@ function epochMs(time: number): string {
 
 // JSON.stringify of a short string costs several times a regex test, and log
 // messages rarely need escaping: quote them directly when nothing needs it.
+// JSON escapes U+0000–U+001F, so the control characters are the point here.
+// oxlint-disable-next-line no-control-regex
 const NEEDS_ESCAPE = /[\u0000-\u001f"\\\ud800-\udfff]/;
 
 function quote(text: string): string {
