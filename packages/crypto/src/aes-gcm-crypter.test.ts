@@ -172,6 +172,8 @@ describe("AesGcmCrypter", () => {
     }
     expect(() => new AesGcmCrypter(key16, { backend: "fast" as "js" })).toThrow(expect.objectContaining({ code: "BAD_INPUT" }));
     expect(() => new AesGcmCrypter(key16, { webCryptoThreshold: -1 })).toThrow(expect.objectContaining({ code: "BAD_INPUT" }));
+    expect(() => new AesGcmCrypter(key16, null as unknown as object)).toThrow(expect.objectContaining({ code: "BAD_INPUT" }));
+    expect(() => new AesGcmCrypter(key16, { previousKeys: "x" as unknown as [] })).toThrow(expect.objectContaining({ code: "BAD_INPUT" }));
   });
 
   it("refuses random garbage and all-zero files without returning plaintext", async () => {

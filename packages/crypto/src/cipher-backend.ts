@@ -44,6 +44,9 @@ export class BackendChooser {
   readonly #threshold: number;
 
   constructor(options: BackendOptions = {}) {
+    if (typeof options !== "object" || options === null) {
+      throw new InvalidInputError(`options expected an object, got ${options === null ? "null" : typeof options}`);
+    }
     const option = options.backend ?? "auto";
     if (option !== "auto" && option !== "js" && option !== "webcrypto") {
       throw new InvalidInputError(`backend expected "auto", "js" or "webcrypto", got ${JSON.stringify(option)}`);
