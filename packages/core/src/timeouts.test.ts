@@ -27,13 +27,17 @@ describe("Timeouts", () => {
     expect(at - started).toBeGreaterThanOrEqual(29);
   });
 
-  it("arms one timer for many watches, and leaves none once every watch is cancelled", () => {
+  it("arms one timer for many watches, and lets it lapse once every watch is cancelled", () => {
     vi.useFakeTimers();
     try {
       const timeouts = new Timeouts();
       const watches = Array.from({ length: 1000 }, () => timeouts.watch(60_000, () => {}));
       expect(vi.getTimerCount()).toBe(1);
       for (const w of watches) w.cancel();
+      // Reused by the next watch of the same length instead of cleared and set again.
+      timeouts.watch(60_000, () => {}).cancel();
+      expect(vi.getTimerCount()).toBe(1);
+      vi.advanceTimersByTime(60_000);
       expect(vi.getTimerCount()).toBe(0);
       const fired: number[] = [];
       timeouts.watch(100, () => fired.push(1));

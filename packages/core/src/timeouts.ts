@@ -20,15 +20,20 @@ class Lane {
     this.timer.unref();
   }
 
+  /**
+   * Nothing is pending: forget the entries. The timer, if armed, is left to
+   * fire once into an empty lane (it is unref'd): a level of startAll that
+   * settles at once then costs no setTimeout/clearTimeout pair, and the next
+   * level reuses the armed timer.
+   */
   reset(): void {
-    if (this.timer !== undefined) clearTimeout(this.timer);
-    this.timer = undefined;
     this.entries.length = 0;
     this.head = 0;
   }
 
   readonly #fire = (): void => {
     this.timer = undefined;
+    if (this.live === 0) return;
     const now = this.#owner.now();
     const { entries } = this;
     while (this.head < entries.length) {
@@ -78,8 +83,10 @@ class Entry implements Watch {
  * length expire in the order they were set, so each distinct timeout value
  * gets a FIFO lane with a single timer armed for its oldest live entry.
  * Starting 10,000 services at once arms one timer instead of 10,000 (a
- * setTimeout + clearTimeout pair costs about as much as a no-op start).
- * Timers are unref'd: a pending start never keeps the process alive by itself.
+ * setTimeout + clearTimeout pair costs about as much as a no-op start), and
+ * an idle lane's timer is left to lapse rather than cleared.
+ * Timers are unref'd: neither a pending start nor a lapsing timer keeps the
+ * process alive.
  */
 export class Timeouts {
   readonly #lanes = new Map<number, Lane>();
@@ -94,7 +101,8 @@ export class Timeouts {
     if (lane === undefined) this.#lanes.set(timeoutMs, (lane = new Lane(this)));
     const entry = new Entry(lane, this.now() + timeoutMs, onTimeout);
     lane.entries.push(entry);
-    if (lane.live++ === 0) lane.arm(timeoutMs);
+    // An armed timer fires no later than this entry is due (same timeout, set earlier), then re-arms.
+    if (lane.live++ === 0 && lane.timer === undefined) lane.arm(timeoutMs);
     return entry;
   }
 }
