@@ -175,3 +175,33 @@ describe("one service's lifecycle", () => {
     await kernel.close();
   });
 });
+
+describe("edges of the lifecycle", () => {
+  it("a start that settles after its deadline does not bring the service back to running", async () => {
+    const { kernel } = testKernel({ startTimeoutMs: 30 });
+    const gate = deferred();
+    await kernel.register({ name: "late", start: () => gate.promise });
+    await expect(kernel.start("late")).rejects.toMatchObject({ code: "START_TIMEOUT" });
+    gate.resolve();
+    await new Promise((r) => setTimeout(r, 10));
+    expect(kernel.status("late")).toBe("failed");
+    await kernel.close();
+  });
+
+  it("each service logs through its own child logger, the kernel through `kernel`", async () => {
+    const { kernel, log } = testKernel();
+    await kernel.register({ name: "svc", start: (ctx) => ctx.logger.info("hello from %s", ctx.name) });
+    await kernel.start("svc");
+    expect(log.lines()).toContain("[svc] hello from svc");
+    expect(log.lines()).toContain("[kernel] started svc");
+    await kernel.close();
+  });
+
+  it("close({ stopAll: true }) rejects with stopAll's error and is closed anyway", async () => {
+    const { kernel } = testKernel();
+    await kernel.register({ name: "bad", stop: () => { throw new Error("stuck"); } });
+    await kernel.start("bad");
+    await expect(kernel.close({ stopAll: true })).rejects.toMatchObject({ code: "STOP_ALL_FAILED" });
+    await expect(kernel.start("bad")).rejects.toMatchObject({ code: "KERNEL_CLOSED" });
+  });
+});
