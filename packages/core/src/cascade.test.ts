@@ -297,3 +297,47 @@ describe("stop(name) when a dependent fails to stop", () => {
     await kernel.close();
   });
 });
+
+describe("property: the kernel's own plan (records, not names)", () => {
+  const graphArb = fc
+    .integer({ min: 1, max: 20 })
+    .chain((n) =>
+      fc.record({
+        deps: fc.array(fc.uniqueArray(fc.nat({ max: n - 1 }), { maxLength: 3 }), { minLength: n, maxLength: n }),
+        order: fc.shuffledSubarray([...Array(n).keys()], { minLength: n, maxLength: n }),
+        cycle: fc.option(fc.uniqueArray(fc.nat({ max: n - 1 }), { minLength: 1, maxLength: 5 })),
+      }),
+    );
+
+  it("reports every cycle with a path of real edges before starting anything, and never reports one in a DAG", async () => {
+    await fc.assert(
+      fc.asyncProperty(graphArb, async ({ deps, order, cycle }) => {
+        const edges = new Map<string, string[]>();
+        for (const i of order) edges.set(`s${i}`, (deps[i] ?? []).filter((d) => d < i).map((d) => `s${d}`));
+        if (cycle !== null) {
+          cycle.forEach((node, k) => {
+            const to = `s${cycle[(k + 1) % cycle.length] as number}`;
+            const list = edges.get(`s${node}`) as string[];
+            if (!list.includes(to)) list.push(to);
+          });
+        }
+        const { kernel } = testKernel();
+        const rec = new Recorder();
+        for (const [name, d] of edges) await kernel.register(rec.service(name, d));
+        const error = await kernel.startAll().catch((e: unknown) => e);
+        if (cycle === null) {
+          expect(error).toBeUndefined();
+        } else {
+          expect(error).toBeInstanceOf(DependencyCycleError);
+          const path = (error as DependencyCycleError).cycle;
+          expect(path[0]).toBe(path[path.length - 1]);
+          for (let k = 0; k + 1 < path.length; k++) expect(edges.get(path[k] as string)).toContain(path[k + 1]);
+          expect((error as Error).message).toContain(path.join(" -> "));
+          expect(rec.calls).toEqual([]);
+        }
+        await kernel.close({ stopAll: true });
+      }),
+      { numRuns: 80 },
+    );
+  });
+});
