@@ -6,6 +6,7 @@ import type { ServiceRecord } from "./registry.ts";
 import { createServiceContext, type Courier } from "./service-context.ts";
 import { Timeouts } from "./timeouts.ts";
 import type { ServiceStatus, StatusChange } from "./types.ts";
+import { StartTransition, StopTransition } from "./transitions.ts";
 import { isThenable, settleBatch, settleWithin, type BatchEntry } from "./with-deadline.ts";
 
 /** What the lifecycle needs from the message bus: deliveries for the service contexts, and draining before a stop. */
@@ -237,83 +238,5 @@ export class Lifecycle {
     const failure = error instanceof LifecycleTimeoutError ? error : new StopFailedError(record.name, error);
     this.#options.logger.error("%s", failure.message);
     return failure;
-  }
-}
-
-type Outcome = (record: ServiceRecord, error: Error | undefined) => void;
-/** The value of a transition awaited by `settleWithin` (not in a batch), which never reads it. */
-const UNUSED: PromiseLike<unknown> = Promise.resolve();
-const IGNORE: Outcome = () => undefined;
-
-/**
- * One start: what its outcomes do, and (in a batch) its pending value and
- * where its outcome goes. One object per start, no closures.
- */
-class StartTransition implements BatchEntry {
-  settled = false;
-  readonly value: PromiseLike<unknown>;
-  readonly timeoutMs: number;
-  readonly #lifecycle: Lifecycle;
-  readonly #record: ServiceRecord;
-  readonly #abort: LazyAbort;
-  readonly #outcome: Outcome;
-
-  constructor(lifecycle: Lifecycle, record: ServiceRecord, abort: LazyAbort, timeoutMs: number, value: PromiseLike<unknown> = UNUSED, outcome: Outcome = IGNORE) {
-    this.#lifecycle = lifecycle;
-    this.#record = record;
-    this.#abort = abort;
-    this.timeoutMs = timeoutMs;
-    this.value = value;
-    this.#outcome = outcome;
-  }
-
-  fulfilled(): void {
-    this.#lifecycle.started(this.#record);
-  }
-
-  rejected(error: unknown): Error {
-    return this.#lifecycle.startFailed(this.#record, this.#abort, error);
-  }
-
-  timeout(): Error {
-    return new LifecycleTimeoutError("start", this.#record.name, this.timeoutMs);
-  }
-
-  done(error: Error | undefined): void {
-    this.#outcome(this.#record, error);
-  }
-}
-
-/** One stop; see {@link StartTransition}. */
-class StopTransition implements BatchEntry {
-  settled = false;
-  readonly value: PromiseLike<unknown>;
-  readonly timeoutMs: number;
-  readonly #lifecycle: Lifecycle;
-  readonly #record: ServiceRecord;
-  readonly #outcome: Outcome;
-
-  constructor(lifecycle: Lifecycle, record: ServiceRecord, timeoutMs: number, value: PromiseLike<unknown> = UNUSED, outcome: Outcome = IGNORE) {
-    this.#lifecycle = lifecycle;
-    this.#record = record;
-    this.timeoutMs = timeoutMs;
-    this.value = value;
-    this.#outcome = outcome;
-  }
-
-  fulfilled(): void {
-    this.#lifecycle.stopped(this.#record);
-  }
-
-  rejected(error: unknown): Error {
-    return this.#lifecycle.stopFailed(this.#record, error);
-  }
-
-  timeout(): Error {
-    return new LifecycleTimeoutError("stop", this.#record.name, this.timeoutMs);
-  }
-
-  done(error: Error | undefined): void {
-    this.#outcome(this.#record, error);
   }
 }
