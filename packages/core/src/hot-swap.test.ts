@@ -469,3 +469,84 @@ describe("hot swap under load", () => {
     );
   });
 });
+
+describe("hot swap with deadlines and aborts", () => {
+  it("property: a call answered 0 was handled exactly once; a 408 or aborted call at most once; none twice", async () => {
+    type Op =
+      | { kind: "call"; via: "send" | "push"; timeoutMs: number | undefined; abortAfterMs: number | undefined }
+      | { kind: "swap"; importMs: number; fail: boolean }
+      | { kind: "pause"; ms: number };
+    const op: fc.Arbitrary<Op> = fc.oneof(
+      fc.record({
+        kind: fc.constant("call" as const),
+        via: fc.constantFrom("send" as const, "push" as const),
+        timeoutMs: fc.option(fc.integer({ min: 1, max: 30 }), { nil: undefined }),
+        abortAfterMs: fc.option(fc.integer({ min: 0, max: 10 }), { nil: undefined }),
+      }),
+      fc.record({ kind: fc.constant("swap" as const), importMs: fc.integer({ min: 0, max: 20 }), fail: fc.boolean() }),
+      fc.record({ kind: fc.constant("pause" as const), ms: fc.integer({ min: 0, max: 5 }) }),
+    );
+    await fc.assert(
+      fc.asyncProperty(fc.array(op, { minLength: 1, maxLength: 30 }), async (ops) => {
+        const handled = new Map<number, number>();
+        const make = (version: number, importMs: number, fail: boolean): Service => {
+          const svc = echo(String(version), {
+            handle: () => (version % 2 === 0 ? sleep(1) : undefined),
+            import: async () => {
+              await sleep(importMs);
+              if (fail) throw new Error("import");
+            },
+          });
+          const handle = svc.handle?.bind(svc) as (e: Event, c: ServiceContext) => Reply | Promise<Reply>;
+          return {
+            ...svc,
+            handle: (e: Event, c: ServiceContext) => {
+              handled.set(e.content as number, (handled.get(e.content as number) ?? 0) + 1);
+              return handle(e, c);
+            },
+            exportState: () => svc.exportState?.(),
+            importState: (s: unknown, i: { fromVersion?: string }) => svc.importState?.(s, i),
+          } as Service;
+        };
+        const { kernel } = await running(make(0, 0, false), { queueCapacity: 10_000 });
+        const outcomes: Promise<[number, string]>[] = [];
+        let calls = 0;
+        let version = 0;
+        const swaps: Promise<unknown>[] = [];
+        for (const o of ops) {
+          if (o.kind === "pause") await sleep(o.ms);
+          else if (o.kind === "swap") {
+            swaps.push(kernel.replace(make(++version, o.importMs, o.fail)).catch((e: unknown) => e));
+          } else {
+            const n = calls++;
+            const controller = new AbortController();
+            if (o.abortAfterMs !== undefined) setTimeout(() => controller.abort(new Error("gave up")), o.abortAfterMs);
+            const event = say(n, o.timeoutMs === undefined ? {} : { timeoutMs: o.timeoutMs });
+            const options = o.abortAfterMs === undefined ? undefined : { signal: controller.signal };
+            outcomes.push(
+              kernel[o.via](event, options).then(
+                (r): [number, string] => [n, String(r.code)],
+                (): [number, string] => [n, "aborted"],
+              ),
+            );
+          }
+        }
+        const results = await Promise.all(outcomes);
+        for (const error of await Promise.all(swaps))
+          if (error !== undefined) expect(error).toBeInstanceOf(SwapFailedError);
+        await sleep(5); // let handlers whose callers gave up finish
+        for (const [n, outcome] of results) {
+          const times = handled.get(n) ?? 0;
+          if (outcome === "0") expect(times, `call ${n} answered 0`).toBe(1);
+          else {
+            expect(["408", "aborted"], `call ${n}`).toContain(outcome);
+            expect(times, `call ${n} (${outcome})`).toBeLessThanOrEqual(1);
+          }
+        }
+        expect(kernel.status("echo")).toBe("running");
+        await kernel.close({ stopAll: true });
+      }),
+      { numRuns: 30 },
+    );
+  });
+});
