@@ -25,6 +25,13 @@ export function checkEvent(event: unknown): InvalidEventError | undefined {
   return undefined;
 }
 
+export function badSignal(event: Event, signal: unknown): InvalidEventError {
+  return new InvalidEventError(
+    event,
+    `expected options.signal to be an AbortSignal, got ${signal === null ? "null" : typeof signal}`,
+  );
+}
+
 /** True when `value` has the shape of a {@link Reply}. */
 export function isReply(value: unknown): value is Reply {
   return (

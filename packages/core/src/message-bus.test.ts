@@ -231,6 +231,16 @@ describe.each(["send", "push"] as const)("MessageBus.%s", (method) => {
     expect(ep("slow").stats.handled).toBe(1);
   });
 
+  it("rejects a signal that is not an AbortSignal", async () => {
+    const { bus } = setup([echoSync]);
+    for (const signal of [42, "x", {}, null]) {
+      await expect(bus[method](evt("echo"), { signal } as unknown as { signal: AbortSignal })).rejects.toThrow(
+        "expected options.signal to be an AbortSignal",
+      );
+    }
+    expect(await bus[method](evt("echo", 1), 7 as never)).toEqual(ok(1));
+  });
+
   it("rejects at once with an already aborted signal and does not deliver", async () => {
     let calls = 0;
     const { bus } = setup([{ name: "a", handle: () => (calls++, ok()) }]);

@@ -1,5 +1,6 @@
 import type { Logger } from "@mk/logger";
 import {
+  badSignal,
   checkEvent,
   closed,
   handlerFailed,
@@ -127,7 +128,10 @@ export class MessageBus {
     const invalid = checkEvent(event);
     if (invalid !== undefined) return Promise.reject(invalid);
     const signal = options?.signal;
-    if (signal?.aborted === true) return Promise.reject(signal.reason);
+    if (signal !== undefined) {
+      if (!(signal instanceof AbortSignal)) return Promise.reject(badSignal(event, signal));
+      if (signal.aborted) return Promise.reject(signal.reason);
+    }
     const to = event.to;
     if (to === undefined || to === "") return Promise.resolve(this.#forKernel(event));
     if (this.#closed) return Promise.resolve(closed(to));
@@ -239,7 +243,10 @@ export class MessageBus {
   #sendTracked(event: Event, signal: AbortSignal | undefined): Promise<Reply> {
     const invalid = checkEvent(event);
     if (invalid !== undefined) return Promise.reject(invalid);
-    if (signal?.aborted === true) return Promise.reject(signal.reason);
+    if (signal !== undefined) {
+      if (!(signal instanceof AbortSignal)) return Promise.reject(badSignal(event, signal));
+      if (signal.aborted) return Promise.reject(signal.reason);
+    }
     const to = event.to;
     if (to === undefined || to === "") return Promise.resolve(this.#forKernel(event));
     if (this.#closed) return Promise.resolve(closed(to));
