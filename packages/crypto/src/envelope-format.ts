@@ -1,13 +1,10 @@
-import {
-  NotAnEnvelopeError,
-  TruncatedError,
-  UnsupportedFormatError,
-} from "./errors.ts";
+import { AuthenticationError, NotAnEnvelopeError, TruncatedError, UnsupportedFormatError } from "./errors.ts";
 
 // Envelope format v1, big-endian (byte-by-byte table in the README):
 //   0  4  magic 0x89 'M' 'K' 'C'   (high first byte: not text, not a legacy nonce by design)
 //   4  1  format version (1)
-//   5  1  algorithm id (1 = HKDF-SHA256 per-message subkey, AES-256-GCM, 32-byte commitment)
+//   5  1  algorithm id (1 = HKDF-SHA256 per-message subkey, AES-256-GCM, 32-byte commitment;
+//                        2 = the same in 64 KiB segments, for plaintexts over 64 KiB)
 //   6  2  flags (must be 0)
 //   8  4  key id (uint32)
 //  12 32  salt (random; HKDF salt for the per-message subkey)
@@ -15,9 +12,16 @@ import {
 //  56 32  key commitment (HKDF output bytes 32..64)
 //  88  n  ciphertext
 //  88+n 16 GCM tag
+// Algorithm 2: the body is segments ct_i || tag_i of 64 KiB of plaintext each (the last one
+// shorter, never empty); segment i uses nonce XOR uint32be(i) in bytes 8..12 and AAD that also
+// binds the total plaintext length, so dropping, reordering or cutting segments fails.
 export const MAGIC: Uint8Array = Uint8Array.of(0x89, 0x4d, 0x4b, 0x43);
 export const FORMAT_VERSION = 1;
 export const ALG_HKDF_SHA256_AES_256_GCM = 1;
+export const ALG_HKDF_SHA256_AES_256_GCM_SEGMENTED = 2;
+export type Algorithm = typeof ALG_HKDF_SHA256_AES_256_GCM | typeof ALG_HKDF_SHA256_AES_256_GCM_SEGMENTED;
+/** Plaintext bytes per segment (algorithm 2); larger plaintexts are sealed segmented. */
+export const SEGMENT_SIZE = 65_536;
 
 export const OFFSET_VERSION = 4;
 export const OFFSET_ALG = 5;
@@ -39,6 +43,7 @@ export const MIN_ENVELOPE_LENGTH: number = HEADER_LENGTH + TAG_LENGTH;
 
 /** The header fields of a parsed envelope; byte fields are views into the input. */
 export interface ParsedEnvelope {
+  algorithm: Algorithm;
   keyId: number;
   /** Bytes 0..88: what is authenticated as the header part of the AAD. */
   header: Uint8Array;
@@ -52,10 +57,10 @@ export interface ParsedEnvelope {
 }
 
 /** Writes magic..key id into `out[0..12)`. */
-export function writePrefix(out: Uint8Array, keyId: number): void {
+export function writePrefix(out: Uint8Array, keyId: number, algorithm: Algorithm): void {
   out.set(MAGIC, 0);
   out[OFFSET_VERSION] = FORMAT_VERSION;
-  out[OFFSET_ALG] = ALG_HKDF_SHA256_AES_256_GCM;
+  out[OFFSET_ALG] = algorithm;
   out[OFFSET_FLAGS] = 0;
   out[OFFSET_FLAGS + 1] = 0;
   new DataView(out.buffer, out.byteOffset, out.byteLength).setUint32(OFFSET_KEY_ID, keyId, false);
@@ -83,10 +88,10 @@ export function parseEnvelope(bytes: Uint8Array): ParsedEnvelope {
   }
   if (bytes.length <= OFFSET_ALG) throw new TruncatedError(MIN_ENVELOPE_LENGTH, bytes.length, "envelope");
   const alg = bytes[OFFSET_ALG] ?? 0;
-  if (alg !== ALG_HKDF_SHA256_AES_256_GCM) {
+  if (alg !== ALG_HKDF_SHA256_AES_256_GCM && alg !== ALG_HKDF_SHA256_AES_256_GCM_SEGMENTED) {
     throw new UnsupportedFormatError(
       "UNSUPPORTED_ALGORITHM",
-      `unsupported envelope algorithm 0x${alg.toString(16).padStart(2, "0")}: expected 0x01 (HKDF-SHA256 + AES-256-GCM)`,
+      `unsupported envelope algorithm 0x${alg.toString(16).padStart(2, "0")}: expected 0x01 or 0x02 (HKDF-SHA256 + AES-256-GCM)`,
     );
   }
   if (bytes.length < OFFSET_KEY_ID) throw new TruncatedError(MIN_ENVELOPE_LENGTH, bytes.length, "envelope");
@@ -104,6 +109,7 @@ export function parseEnvelope(bytes: Uint8Array): ParsedEnvelope {
   // accepts any nonce of 8+ bytes and would silently take a wrong slice.
   if (nonce.length !== NONCE_LENGTH) throw new TruncatedError(MIN_ENVELOPE_LENGTH, bytes.length, "envelope");
   return {
+    algorithm: alg,
     keyId,
     header: bytes.subarray(0, HEADER_LENGTH),
     info: bytes.subarray(0, INFO_LENGTH),
@@ -124,11 +130,41 @@ export function hasEnvelopeMagic(bytes: Uint8Array): boolean {
  * The header is fixed-length per version and the caller's part is length-prefixed, so no
  * (header, associatedData) pair can be read as another.
  */
-export function buildAad(header: Uint8Array, associatedData: Uint8Array | undefined): Uint8Array {
+export function buildAad(header: Uint8Array, associatedData: Uint8Array | undefined, plaintextLength?: number): Uint8Array {
   const adLength = associatedData?.length ?? 0;
-  const aad = new Uint8Array(header.length + 8 + adLength);
+  const aad = new Uint8Array(header.length + 8 + adLength + (plaintextLength === undefined ? 0 : 8));
+  const view = new DataView(aad.buffer);
   aad.set(header, 0);
-  new DataView(aad.buffer).setBigUint64(header.length, BigInt(adLength), false);
+  view.setBigUint64(header.length, BigInt(adLength), false);
   if (associatedData !== undefined) aad.set(associatedData, header.length + 8);
+  // Algorithm 2 only: every segment authenticates the total length, so a cut at a segment boundary fails.
+  if (plaintextLength !== undefined) view.setBigUint64(header.length + 8 + adLength, BigInt(plaintextLength), false);
   return aad;
+}
+
+/** Segment count for a segmented plaintext of `length` bytes. */
+export function segmentCount(length: number): number {
+  return Math.ceil(length / SEGMENT_SIZE);
+}
+
+/**
+ * Plaintext length of a segmented body (ciphertext || tag per segment), refusing lengths no
+ * sealer writes: fewer than two segments, or an empty last one. Such a body was cut or padded,
+ * so it is an {@link AuthenticationError} like any other tampering past the header.
+ */
+export function segmentedPlaintextLength(sealedLength: number): number {
+  const count = Math.ceil(sealedLength / (SEGMENT_SIZE + TAG_LENGTH));
+  const last = sealedLength - (count - 1) * (SEGMENT_SIZE + TAG_LENGTH);
+  if (count < 2 || last <= TAG_LENGTH) {
+    throw new AuthenticationError(`segmented envelope body of ${sealedLength} bytes is not a whole number of segments`);
+  }
+  return sealedLength - count * TAG_LENGTH;
+}
+
+/** Nonce of segment `index`: the envelope nonce with uint32be(index) XORed into bytes 8..12. */
+export function segmentNonce(nonce: Uint8Array, index: number): Uint8Array {
+  const out = Uint8Array.from(nonce);
+  const view = new DataView(out.buffer);
+  view.setUint32(8, view.getUint32(8, false) ^ index, false);
+  return out;
 }

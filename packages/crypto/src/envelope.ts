@@ -1,6 +1,8 @@
 import { clean, randomBytes } from "@noble/ciphers/utils.js";
 import { gcmOpen, gcmSeal, type CipherBackend } from "./cipher-backend.ts";
 import {
+  ALG_HKDF_SHA256_AES_256_GCM,
+  ALG_HKDF_SHA256_AES_256_GCM_SEGMENTED,
   HEADER_LENGTH,
   INFO_LENGTH,
   NONCE_LENGTH,
@@ -8,7 +10,12 @@ import {
   OFFSET_NONCE,
   OFFSET_SALT,
   SALT_LENGTH,
+  SEGMENT_SIZE,
+  TAG_LENGTH,
   buildAad,
+  segmentCount,
+  segmentNonce,
+  segmentedPlaintextLength,
   writePrefix,
   type ParsedEnvelope,
 } from "./envelope-format.ts";
@@ -21,7 +28,15 @@ import { constantTimeEqual, type SubkeyDeriver } from "./subkey.ts";
  */
 export type RandomSource = (length: number) => Uint8Array;
 
-/** Seals one message into a v1 envelope under the master key behind `deriver` (whose id is `keyId`). */
+// Segments in flight on the WebCrypto backend: Node's thread pool has 4 threads by default,
+// and each call copies its 64 KiB input on the main thread, so 4 keeps every slice short.
+const WEBCRYPTO_WINDOW = 4;
+const SEGMENTED: number = ALG_HKDF_SHA256_AES_256_GCM_SEGMENTED;
+
+/**
+ * Seals one message into a v1 envelope under the master key behind `deriver` (whose id is
+ * `keyId`): algorithm 1 up to 64 KiB, algorithm 2 (64 KiB segments) above, on either backend.
+ */
 export async function sealEnvelope(
   backend: CipherBackend,
   deriver: SubkeyDeriver,
@@ -30,8 +45,9 @@ export async function sealEnvelope(
   associatedData: Uint8Array | undefined,
   random: RandomSource = randomBytes,
 ): Promise<Uint8Array> {
+  const segmented = plaintext.length > SEGMENT_SIZE;
   const header = new Uint8Array(HEADER_LENGTH);
-  writePrefix(header, keyId);
+  writePrefix(header, keyId, segmented ? ALG_HKDF_SHA256_AES_256_GCM_SEGMENTED : ALG_HKDF_SHA256_AES_256_GCM);
   const fresh = random(SALT_LENGTH + NONCE_LENGTH);
   // A short read from the random source would leave zeros in the header: refuse instead.
   if (fresh.length !== SALT_LENGTH + NONCE_LENGTH) {
@@ -43,10 +59,22 @@ export async function sealEnvelope(
   const subkey = deriver.derive(header.subarray(0, INFO_LENGTH));
   header.set(subkey.commitment, OFFSET_COMMITMENT);
   try {
-    const sealed = await gcmSeal(backend, subkey.key, nonce, buildAad(header, associatedData), plaintext);
-    const out = new Uint8Array(HEADER_LENGTH + sealed.length);
+    if (!segmented) {
+      const sealed = await gcmSeal(backend, subkey.key, nonce, buildAad(header, associatedData), plaintext);
+      const out = new Uint8Array(HEADER_LENGTH + sealed.length);
+      out.set(header, 0);
+      out.set(sealed, HEADER_LENGTH);
+      return out;
+    }
+    const count = segmentCount(plaintext.length);
+    const aad = buildAad(header, associatedData, plaintext.length);
+    const out = new Uint8Array(HEADER_LENGTH + plaintext.length + count * TAG_LENGTH);
     out.set(header, 0);
-    out.set(sealed, HEADER_LENGTH);
+    await forEachSegment(backend, count, async (i) => {
+      const part = plaintext.subarray(i * SEGMENT_SIZE, Math.min(plaintext.length, (i + 1) * SEGMENT_SIZE));
+      const sealed = await gcmSeal(backend, subkey.key, segmentNonce(nonce, i), aad, part);
+      out.set(sealed, HEADER_LENGTH + i * (SEGMENT_SIZE + TAG_LENGTH));
+    });
     return out;
   } finally {
     clean(subkey.key, subkey.commitment);
@@ -72,8 +100,61 @@ export async function openEnvelope(
         `key commitment mismatch for key id ${envelope.keyId}: wrong key, or the envelope header was changed`,
       );
     }
-    return await gcmOpen(backend, subkey.key, envelope.nonce, buildAad(envelope.header, associatedData), envelope.sealed);
+    if (envelope.algorithm !== SEGMENTED) {
+      return await gcmOpen(backend, subkey.key, envelope.nonce, buildAad(envelope.header, associatedData), envelope.sealed);
+    }
+    const length = segmentedPlaintextLength(envelope.sealed.length);
+    const count = segmentCount(length);
+    const aad = buildAad(envelope.header, associatedData, length);
+    const out = new Uint8Array(length);
+    try {
+      await forEachSegment(backend, count, async (i) => {
+        const start = i * (SEGMENT_SIZE + TAG_LENGTH);
+        const sealed = envelope.sealed.subarray(start, Math.min(envelope.sealed.length, start + SEGMENT_SIZE + TAG_LENGTH));
+        out.set(await gcmOpen(backend, subkey.key, segmentNonce(envelope.nonce, i), aad, sealed), i * SEGMENT_SIZE);
+      });
+    } catch (error) {
+      // Segments that did verify must not outlive the one that did not.
+      out.fill(0);
+      throw error;
+    }
+    return out;
   } finally {
     clean(subkey.key, subkey.commitment);
   }
+}
+
+/**
+ * Runs `task` for segments 0..count-1. WebCrypto: up to {@link WEBCRYPTO_WINDOW} at once, each
+ * next one started from the completion of an earlier one, so no single event-loop turn copies
+ * more than a few segments. Pure JS: one at a time, yielding to the event loop between
+ * segments, so a large input blocks for one segment's worth of AES at a time. After a
+ * failure no further segment starts, and it settles only when none is still running.
+ */
+async function forEachSegment(backend: CipherBackend, count: number, task: (index: number) => Promise<void>): Promise<void> {
+  let next = 0;
+  let failed = false;
+  const worker = async (): Promise<void> => {
+    while (!failed && next < count) {
+      const index = next++;
+      if (backend === "js" && index > 0) await yieldToEventLoop();
+      try {
+        await task(index);
+      } catch (error) {
+        failed = true;
+        throw error;
+      }
+    }
+  };
+  const window = backend === "webcrypto" ? Math.min(WEBCRYPTO_WINDOW, count) : 1;
+  // allSettled: return (or throw) only when no task can still write into the caller's buffer.
+  const results = await Promise.allSettled(Array.from({ length: window }, worker));
+  for (const result of results) if (result.status === "rejected") throw result.reason;
+}
+
+function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => {
+    if (typeof setImmediate === "function") setImmediate(resolve);
+    else setTimeout(resolve, 0);
+  });
 }

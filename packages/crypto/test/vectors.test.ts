@@ -4,10 +4,22 @@ import { describe, expect, it } from "vitest";
 import { AesGcmCrypter, LegacyAesGcmCrypter } from "@mk/crypto";
 import { sealEnvelope } from "../src/envelope.ts";
 import { SubkeyDeriver } from "../src/subkey.ts";
-import { fixedRandom, fromHex, readJson, vectorsDir, type EnvelopeVector, type LegacyVector } from "./helpers.ts";
+import {
+  fixedRandom,
+  fromHex,
+  labelBytes,
+  nodeOpenEnvelope,
+  readJson,
+  sha256Hex,
+  vectorsDir,
+  type EnvelopeVector,
+  type LegacyVector,
+  type SegmentedVector,
+} from "./helpers.ts";
 
 const envelopes = readJson<{ vectors: EnvelopeVector[] }>("envelope-v1.json").vectors;
 const legacy = readJson<{ vectors: LegacyVector[] }>("legacy.json").vectors;
+const segmented = readJson<{ vectors: SegmentedVector[] }>("envelope-v1-segmented.json").vectors;
 const backends = ["js", "webcrypto", "auto"] as const;
 
 describe("reference Go vector (echo.state)", () => {
@@ -44,6 +56,23 @@ describe("envelope v1 vectors made with node:crypto", () => {
       const ad = v.associatedData === undefined ? undefined : fromHex(v.associatedData);
       const sealed = await sealEnvelope(backend, new SubkeyDeriver(fromHex(v.key)), v.keyId, fromHex(v.plaintext), ad, fixedRandom(fromHex(v.salt), fromHex(v.nonce)));
       expect(Buffer.from(sealed).toString("hex")).toBe(v.envelope);
+    },
+  );
+});
+
+describe("segmented (algorithm 2) vectors made with node:crypto", () => {
+  it.each(segmented.flatMap((v) => (["js", "webcrypto"] as const).map((b) => [v.name, b, v] as const)))(
+    "%s: same salt and nonce give the same bytes (%s), which open",
+    async (_, backend, v) => {
+      const ad = v.associatedData === undefined ? undefined : fromHex(v.associatedData);
+      const plaintext = labelBytes(v.plaintextLabel, v.plaintextLength);
+      const sealed = await sealEnvelope(backend, new SubkeyDeriver(fromHex(v.key)), v.keyId, plaintext, ad, fixedRandom(fromHex(v.salt), fromHex(v.nonce)));
+      expect(sealed.length).toBe(v.envelopeLength);
+      expect(sha256Hex(sealed)).toBe(v.envelopeSha256);
+      expect(sealed[5]).toBe(2);
+      const crypter = new AesGcmCrypter(fromHex(v.key), { keyId: v.keyId, backend });
+      expect(Buffer.from(await crypter.decrypt(sealed, ad)).equals(plaintext)).toBe(true);
+      expect(Buffer.from(nodeOpenEnvelope(fromHex(v.key), sealed, ad)).equals(plaintext)).toBe(true);
     },
   );
 });
