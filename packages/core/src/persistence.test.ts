@@ -155,7 +155,8 @@ describe("checkpoints", () => {
     await kernel.register(counter("idle"));
     await kernel.startAll();
     await kernel.send({ to: "echo", from: "t", type: "inc" });
-    await waitFor(() => saved.includes("echo@5"));
+    // The first tick saves echo and idle (never saved before); wait for both.
+    await waitFor(() => saved.includes("echo@5") && saved.includes("idle@1"));
     const first = store.saves.length;
     // Nothing changed: further ticks save nothing.
     await sleep(80);

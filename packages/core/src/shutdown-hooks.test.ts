@@ -11,8 +11,11 @@ interface Run {
   signal: NodeJS.Signals | null;
 }
 
-/** Runs the child scenario; once it prints "ready", sends `signals` (spaced by `gapMs`); resolves when it exits. */
-function runChild(scenario: string, signals: NodeJS.Signals[], gapMs = 0): Promise<Run> {
+/**
+ * Runs the child scenario; sends each signal once the child has printed its
+ * trigger line (the first one's is "ready"); resolves when it exits.
+ */
+function runChild(scenario: string, signals: NodeJS.Signals[], triggers: string[] = ["ready\n"]): Promise<Run> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ["--import", "tsx", join(fixtures, "shutdown-child.ts"), scenario], {
       cwd: fixtures,
@@ -21,13 +24,13 @@ function runChild(scenario: string, signals: NodeJS.Signals[], gapMs = 0): Promi
     });
     let stdout = "";
     let stderr = "";
-    let signalled = false;
+    let sent = 0;
     const killer = setTimeout(() => child.kill("SIGKILL"), 15_000);
     child.stdout.setEncoding("utf8").on("data", (chunk: string) => {
       stdout += chunk;
-      if (!signalled && stdout.includes("ready\n")) {
-        signalled = true;
-        signals.forEach((s, i) => setTimeout(() => child.kill(s), i * gapMs));
+      while (sent < signals.length && stdout.includes(triggers[sent] ?? "ready\n")) {
+        child.kill(signals[sent] as NodeJS.Signals);
+        sent += 1;
       }
     });
     child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
@@ -67,7 +70,8 @@ describe("enableShutdownHooks (real child process, real signals)", () => {
   });
 
   it("a second signal during a hung shutdown ends the process at once", async () => {
-    const run = await runChild("slow", ["SIGTERM", "SIGTERM"], 300);
+    // The second signal goes once the first is being handled (b's stop has begun).
+    const run = await runChild("slow", ["SIGTERM", "SIGTERM"], ["ready\n", "stop:b\n"]);
     expect(run.stdout).toContain("stop:b");
     expect(run.stdout).not.toContain("stop:a");
     expect(run.signal).toBe("SIGTERM");
