@@ -4,7 +4,7 @@ import { AuthenticationError, NotAnEnvelopeError, TruncatedError, UnsupportedFor
 //   0  4  magic 0x89 'M' 'K' 'C'   (high first byte: not text, not a legacy nonce by design)
 //   4  1  format version (1)
 //   5  1  algorithm id (1 = HKDF-SHA256 per-message subkey, AES-256-GCM, 32-byte commitment;
-//                        2 = the same in 64 KiB segments, for plaintexts over 64 KiB)
+//                        2 = the same in 256 KiB segments, for plaintexts over 256 KiB)
 //   6  2  flags (must be 0)
 //   8  4  key id (uint32)
 //  12 32  salt (random; HKDF salt for the per-message subkey)
@@ -12,7 +12,7 @@ import { AuthenticationError, NotAnEnvelopeError, TruncatedError, UnsupportedFor
 //  56 32  key commitment (HKDF output bytes 32..64)
 //  88  n  ciphertext
 //  88+n 16 GCM tag
-// Algorithm 2: the body is segments ct_i || tag_i of 64 KiB of plaintext each (the last one
+// Algorithm 2: the body is segments ct_i || tag_i of 256 KiB of plaintext each (the last one
 // shorter, never empty); segment i uses nonce XOR uint32be(i) in bytes 8..12 and AAD that also
 // binds the total plaintext length, so dropping, reordering or cutting segments fails.
 export const MAGIC: Uint8Array = Uint8Array.of(0x89, 0x4d, 0x4b, 0x43);
@@ -21,7 +21,7 @@ export const ALG_HKDF_SHA256_AES_256_GCM = 1;
 export const ALG_HKDF_SHA256_AES_256_GCM_SEGMENTED = 2;
 export type Algorithm = typeof ALG_HKDF_SHA256_AES_256_GCM | typeof ALG_HKDF_SHA256_AES_256_GCM_SEGMENTED;
 /** Plaintext bytes per segment (algorithm 2); larger plaintexts are sealed segmented. */
-export const SEGMENT_SIZE = 65_536;
+export const SEGMENT_SIZE = 262_144;
 
 export const OFFSET_VERSION = 4;
 export const OFFSET_ALG = 5;

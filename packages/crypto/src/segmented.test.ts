@@ -26,7 +26,7 @@ async function code(promise: Promise<unknown>): Promise<string> {
   throw new Error("expected a rejection, got plaintext");
 }
 
-describe("segmented envelopes (algorithm 2, plaintexts over 64 KiB)", () => {
+describe("segmented envelopes (algorithm 2, plaintexts over 256 KiB)", () => {
   it.each([SEGMENT_SIZE, SEGMENT_SIZE + 1, 2 * SEGMENT_SIZE, 2 * SEGMENT_SIZE + 1, 5 * SEGMENT_SIZE - 7])(
     "%i bytes: roundtrip on both backends, across backends, and through the node:crypto oracle",
     async (length) => {

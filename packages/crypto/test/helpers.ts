@@ -54,7 +54,7 @@ export function nodeOpenEnvelope(master: Uint8Array, envelope: Uint8Array, ad: U
   };
   if (e[5] === 1) return Uint8Array.from(open(body, nonce, Buffer.concat([header, adLength, ad])));
   if (e[5] !== 2) throw new Error("oracle: unknown algorithm");
-  const segment = 65536 + 16;
+  const segment = 262144 + 16;
   const count = Math.ceil(body.length / segment);
   const total = Buffer.alloc(8);
   total.writeBigUInt64BE(BigInt(body.length - 16 * count));

@@ -57,12 +57,13 @@ const envelopes = cases.map((c, i) => {
   };
 });
 
-// Algorithm 2 (64 KiB segments): plaintexts are bytes(label, length), so the file stores the
+// Algorithm 2 (256 KiB segments): plaintexts are bytes(label, length), so the file stores the
 // label and the envelope's SHA-256 instead of hundreds of KiB of hex.
+const SEGMENT = 262144;
 const segmentedCases = [
-  { name: "aes128 key, 65537 bytes (two segments, the last 1 byte), no AD", keyLength: 16, keyId: 0, length: 65537 },
-  { name: "aes256 key, 131072 bytes (two full segments), AD", keyLength: 32, keyId: 3, length: 131072, ad: Buffer.from("echo") },
-  { name: "aes192 key, 300000 bytes (five segments), long AD", keyLength: 24, keyId: 0xfffffffe, length: 300000, ad: bytes("seg-ad", 100) },
+  { name: "aes128 key, 262145 bytes (two segments, the last 1 byte), no AD", keyLength: 16, keyId: 0, length: 262145 },
+  { name: "aes256 key, 524288 bytes (two full segments), AD", keyLength: 32, keyId: 3, length: 524288, ad: Buffer.from("echo") },
+  { name: "aes192 key, 1000000 bytes (four segments), long AD", keyLength: 24, keyId: 0xfffffffe, length: 1000000, ad: bytes("seg-ad", 100) },
 ];
 const segmented = segmentedCases.map((c, i) => {
   const key = bytes(`seg-key-${i}`, c.keyLength);
@@ -82,12 +83,12 @@ const segmented = segmentedCases.map((c, i) => {
   total.writeBigUInt64BE(BigInt(plaintext.length));
   const aad = Buffer.concat([header, adLength, ad, total]);
   const parts = [header];
-  for (let s = 0; s * 65536 < plaintext.length; s++) {
+  for (let s = 0; s * SEGMENT < plaintext.length; s++) {
     const iv = Buffer.from(nonce);
     iv.writeUInt32BE((iv.readUInt32BE(8) ^ s) >>> 0, 8);
     const cipher = createCipheriv("aes-256-gcm", okm.subarray(0, 32), iv);
     cipher.setAAD(aad);
-    parts.push(cipher.update(plaintext.subarray(s * 65536, (s + 1) * 65536)), cipher.final(), cipher.getAuthTag());
+    parts.push(cipher.update(plaintext.subarray(s * SEGMENT, (s + 1) * SEGMENT)), cipher.final(), cipher.getAuthTag());
   }
   const envelope = Buffer.concat(parts);
   return {
