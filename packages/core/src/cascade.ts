@@ -109,9 +109,10 @@ export class Cascade {
     const levels = registry.plan();
     const failures: ServiceFailure[] = [];
     const skipped: string[] = [];
+    const { mutex, lifecycle } = this.#o;
+    // One map for the whole run, emptied after each level that used it.
+    const errors = new Map<string, Error>();
     for (const level of levels) {
-      const { mutex, lifecycle } = this.#o;
-      const errors = new Map<string, Error>();
       const batch: ServiceRecord[] = [];
       const busy: Promise<void>[] = [];
       for (const record of level) {
@@ -164,8 +165,8 @@ export class Cascade {
     let dependents: Map<string, string[]> | undefined;
     const failures: ServiceFailure[] = [];
     const { mutex, lifecycle, persistence } = this.#o;
+    const errors = new Map<string, Error>();
     for (const level of levels) {
-      const errors = new Map<string, Error>();
       const batch: ServiceRecord[] = [];
       const single: Promise<void>[] = [];
       for (const record of level) {
@@ -259,6 +260,7 @@ function collect(level: readonly ServiceRecord[], errors: Map<string, Error>, fa
     const error = errors.get(record.name);
     if (error !== undefined) failures.push({ service: record.name, error });
   }
+  errors.clear();
 }
 
 /** Levels of a graph that may hold a cycle (services changed by hot swaps): then registration order, one by one. */

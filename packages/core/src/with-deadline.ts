@@ -82,7 +82,9 @@ export function settleBatch(entries: readonly BatchEntry[], timeouts: Timeouts):
         resolve();
       }
     };
-    const groups = new Map<number, BatchEntry[]>();
+    // Distinct timeout values (usually one: the kernel default).
+    const lengths: number[] = [];
+    let last = Number.NaN;
     for (const entry of entries) {
       entry.value.then(
         () => {
@@ -94,16 +96,15 @@ export function settleBatch(entries: readonly BatchEntry[], timeouts: Timeouts):
           if (!entry.settled) finish(entry, entry.rejected(error));
         },
       );
-      if (!(entry.timeoutMs > 0 && Number.isFinite(entry.timeoutMs))) continue;
-      let group = groups.get(entry.timeoutMs);
-      if (group === undefined) groups.set(entry.timeoutMs, (group = []));
-      group.push(entry);
+      const ms = entry.timeoutMs;
+      if (ms !== last && ms > 0 && Number.isFinite(ms) && !lengths.includes(ms)) lengths.push(ms);
+      last = ms;
     }
-    for (const [timeoutMs, group] of groups) {
+    for (const timeoutMs of lengths) {
       watches.push(
         timeouts.watch(timeoutMs, () => {
-          for (const entry of group) {
-            if (!entry.settled) finish(entry, entry.rejected(entry.timeout()));
+          for (const entry of entries) {
+            if (!entry.settled && entry.timeoutMs === timeoutMs) finish(entry, entry.rejected(entry.timeout()));
           }
         }),
       );
