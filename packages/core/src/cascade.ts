@@ -160,16 +160,18 @@ export class Cascade {
       // A graph that cannot start (missing dependency, cycle) can still be stopped.
       plan = safeLevels(registry).map((level) => level.map((name) => registry.require(name)));
     }
-    const levels = reversed(plan);
     // Needed only once something failed: until then every dependent was stopped before its dependencies.
     let dependents: Map<string, string[]> | undefined;
     const failures: ServiceFailure[] = [];
     const { mutex, lifecycle, persistence } = this.#o;
     const errors = new Map<string, Error>();
-    for (const level of levels) {
+    // The plan walked backwards (levels, and records inside a level), without copying it.
+    for (let l = plan.length - 1; l >= 0; l--) {
+      const level = plan[l] as readonly ServiceRecord[];
       const batch: ServiceRecord[] = [];
       const single: Promise<void>[] = [];
-      for (const record of level) {
+      for (let i = level.length - 1; i >= 0; i--) {
+        const record = level[i] as ServiceRecord;
         const name = record.name;
         if (!record.registered || record.status !== "running") continue;
         if (failures.length > 0) dependents ??= dependentsMap(registry);
@@ -191,7 +193,7 @@ export class Cascade {
       });
       if (single.length > 0) await Promise.all([batchDone, ...single]);
       else if (batchDone !== undefined) await batchDone;
-      if (errors.size > 0) collect(level, errors, failures);
+      if (errors.size > 0) collect(level, errors, failures, true);
     }
     if (failures.length > 0) throw new LifecycleAggregateError("stopAll", failures);
   }
@@ -254,9 +256,10 @@ function reversed<T>(levels: readonly (readonly T[])[]): T[][] {
   return out;
 }
 
-/** Adds a level's failures to `failures` in the level's order, whatever order they came in. */
-function collect(level: readonly ServiceRecord[], errors: Map<string, Error>, failures: ServiceFailure[]): void {
-  for (const record of level) {
+/** Adds a level's failures to `failures` in the level's order (or its reverse), whatever order they came in. */
+function collect(level: readonly ServiceRecord[], errors: Map<string, Error>, failures: ServiceFailure[], backwards = false): void {
+  for (let k = 0; k < level.length; k++) {
+    const record = level[backwards ? level.length - 1 - k : k] as ServiceRecord;
     const error = errors.get(record.name);
     if (error !== undefined) failures.push({ service: record.name, error });
   }
