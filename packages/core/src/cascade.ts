@@ -3,6 +3,7 @@ import { InvalidStateError, LifecycleAggregateError, StartFailedError, StopFaile
 import type { KeyedMutex, Lane } from "./keyed-mutex.ts";
 import type { Lifecycle } from "./lifecycle.ts";
 import type { Persistence } from "./persistence.ts";
+import { assertValidName } from "./names.ts";
 import type { Registry, ServiceRecord } from "./registry.ts";
 import { dependentsClosure, dependentsMap, startLevels, type DependencyGraph } from "./start-order.ts";
 
@@ -48,6 +49,7 @@ export class Cascade {
    */
   async start(name: string): Promise<void> {
     const { registry, logger } = this.#o;
+    assertValidName(name);
     registry.require(name);
     const levels = startLevels(registry, { roots: [name] });
     const started: string[] = [];
@@ -75,6 +77,8 @@ export class Cascade {
    */
   async stop(name: string, options: StopOptions = {}): Promise<void> {
     const { registry, logger } = this.#o;
+    assertValidName(name);
+    assertStopOptions(options);
     registry.require(name);
     const closure = new Set(dependentsClosure(registry, [name]));
     const sub: DependencyGraph = {
@@ -153,6 +157,7 @@ export class Cascade {
    */
   async stopAll(options: StopOptions = {}): Promise<void> {
     const { registry } = this.#o;
+    assertStopOptions(options);
     let plan: readonly (readonly ServiceRecord[])[];
     try {
       plan = registry.plan();
@@ -274,4 +279,11 @@ function safeLevels(graph: DependencyGraph): string[][] {
     // A cycle among registered services cannot block a stop: fall back to one service per level.
     return graph.names.map((n) => [n]);
   }
+}
+
+/** @throws {TypeError} for options that are not an object with an optional boolean `force`. */
+function assertStopOptions(options: unknown): asserts options is StopOptions {
+  if (typeof options !== "object" || options === null) throw new TypeError(`expected stop options to be an object, got ${options === null ? "null" : typeof options}`);
+  const force = (options as { force?: unknown }).force;
+  if (force !== undefined && typeof force !== "boolean") throw new TypeError(`expected stop option "force" to be a boolean, got ${typeof force}`);
 }

@@ -7,6 +7,7 @@ import { KernelEvents, type KernelEventListener, type KernelEventName } from "./
 import { KeyedMutex } from "./keyed-mutex.ts";
 import { Lifecycle } from "./lifecycle.ts";
 import { MessageBus } from "./message-bus.ts";
+import { assertValidName } from "./names.ts";
 import { assertOptions } from "./options.ts";
 import { Persistence } from "./persistence.ts";
 import { Registration } from "./registration.ts";
@@ -146,6 +147,7 @@ export class Kernel {
 
   /** @throws {ServiceNotFoundError} */
   status(name: string): ServiceStatus {
+    assertValidName(name);
     return this.#registry.require(name).status;
   }
 
@@ -187,6 +189,9 @@ export class Kernel {
    * @throws {LifecycleAggregateError} when `stopAll` was asked and failed (the kernel is closed anyway).
    */
   close(options: CloseOptions = {}): Promise<void> {
+    if (typeof options !== "object" || options === null) {
+      return Promise.reject(new TypeError(`expected close options to be an object, got ${options === null ? "null" : typeof options}`));
+    }
     this.#closing ??= this.#close(options);
     return this.#closing;
   }

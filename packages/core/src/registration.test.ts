@@ -148,3 +148,25 @@ describe("register: per-service deadlines", () => {
     await kernel.close();
   });
 });
+
+describe("garbage at every lifecycle entry point", () => {
+  it("answers with typed errors and changes nothing", async () => {
+    const { kernel } = testKernel();
+    await kernel.register({ name: "a" });
+    for (const bad of [42, null, undefined, "", "../a", {}]) {
+      await expect(kernel.start(bad as never)).rejects.toMatchObject({ code: "INVALID_NAME" });
+      await expect(kernel.stop(bad as never)).rejects.toMatchObject({ code: "INVALID_NAME" });
+      await expect(kernel.unregister(bad as never)).rejects.toMatchObject({ code: "INVALID_NAME" });
+      expect(() => kernel.status(bad as never)).toThrow(InvalidNameError);
+    }
+    await expect(kernel.stop("a", null as never)).rejects.toThrow(TypeError);
+    await expect(kernel.stop("a", { force: "yes" } as never)).rejects.toThrow(/force/);
+    await expect(kernel.stopAll("all" as never)).rejects.toThrow(TypeError);
+    expect(() => kernel.on("status", "listener" as never)).toThrow(TypeError);
+    expect(() => kernel.enableShutdownHooks("SIGTERM" as never)).toThrow(TypeError);
+    expect(() => kernel.enableShutdownHooks(["TERM" as never])).toThrow(TypeError);
+    await expect(kernel.close(null as never)).rejects.toThrow(TypeError);
+    expect(kernel.services()).toMatchObject([{ name: "a", status: "created" }]);
+    await kernel.close();
+  });
+});

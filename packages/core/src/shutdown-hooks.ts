@@ -17,6 +17,9 @@ export interface Closable {
  * Returns a function that removes the hooks.
  */
 export function installShutdownHooks(target: Closable, signals: readonly NodeJS.Signals[], logger: Logger): () => void {
+  if (!Array.isArray(signals) || signals.some((s) => typeof s !== "string" || !s.startsWith("SIG"))) {
+    throw new TypeError(`expected an array of signal names such as "SIGTERM", got ${JSON.stringify(signals)}`);
+  }
   const unique = [...new Set(signals)];
   const handlers = new Map<NodeJS.Signals, () => void>();
   const remove = (): void => {
