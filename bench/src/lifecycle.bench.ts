@@ -119,8 +119,16 @@ const dummy: Service = { name: "plan-invalidator" };
 for (const n of SIZES) {
   for (const shape of SHAPES) {
     const nodes = dag(n, shape);
-    const floorServices: FloorService[] = nodes.map((x) => ({ name: x.name, deps: x.deps, start: async () => {}, stop: async () => {} }));
-    const kernel = new Kernel({ logger: createLogger({ level: "warn", sinks: [() => undefined] }), checkpointIntervalMs: 0 });
+    const floorServices: FloorService[] = nodes.map((x) => ({
+      name: x.name,
+      deps: x.deps,
+      start: async () => {},
+      stop: async () => {},
+    }));
+    const kernel = new Kernel({
+      logger: createLogger({ level: "warn", sinks: [() => undefined] }),
+      checkpointIntervalMs: 0,
+    });
     for (const x of nodes) {
       const service: Service = { name: x.name, dependencies: x.deps, start: async () => {}, stop: async () => {} };
       await kernel.register(service);

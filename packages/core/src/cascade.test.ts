@@ -46,7 +46,10 @@ describe("dependency order", () => {
   });
 
   it("breaks ties by registration order, every time", async () => {
-    for (const order of [["c", "a", "b"], ["b", "c", "a"]]) {
+    for (const order of [
+      ["c", "a", "b"],
+      ["b", "c", "a"],
+    ]) {
       const { kernel } = testKernel();
       const rec = new Recorder();
       for (const n of order) await kernel.register(rec.service(n));
@@ -118,7 +121,13 @@ describe("dependency order", () => {
   it("a failed start holds back its dependents only; the rest start and stay running", async () => {
     const { kernel } = testKernel();
     const rec = new Recorder();
-    await kernel.register(rec.service("db", [], { start: () => { throw new Error("no disk"); } }));
+    await kernel.register(
+      rec.service("db", [], {
+        start: () => {
+          throw new Error("no disk");
+        },
+      }),
+    );
     await kernel.register(rec.service("cache"));
     await kernel.register(rec.service("api", ["db", "cache"]));
     await kernel.register(rec.service("web", ["api"]));
@@ -130,7 +139,7 @@ describe("dependency order", () => {
     expect(agg.failures.map((f) => f.service)).toEqual(["db"]);
     expect(agg.failures[0]?.error).toBeInstanceOf(StartFailedError);
     expect(agg.skipped).toEqual(["api", "web"]);
-    expect(agg.message).toContain("db: service \"db\" failed to start: no disk");
+    expect(agg.message).toContain('db: service "db" failed to start: no disk');
     expect(agg.message).toContain("api, web");
     expect(Object.fromEntries(kernel.services().map((s) => [s.name, s.status]))).toEqual({
       db: "failed",
@@ -171,7 +180,13 @@ describe("dependency order", () => {
     const { kernel } = testKernel({ stopTimeoutMs: 40 });
     const rec = new Recorder();
     await kernel.register(rec.service("base"));
-    await kernel.register(rec.service("bad", ["base"], { stop: () => { throw new Error("boom"); } }));
+    await kernel.register(
+      rec.service("bad", ["base"], {
+        stop: () => {
+          throw new Error("boom");
+        },
+      }),
+    );
     await kernel.register(rec.service("hang", ["base"], { stop: () => new Promise<void>(() => {}) }));
     await kernel.register(rec.service("ok", ["base"]));
     await kernel.startAll();
@@ -194,7 +209,10 @@ describe("dependency order", () => {
       .integer({ min: 1, max: 25 })
       .chain((n) =>
         fc.tuple(
-          fc.array(fc.uniqueArray(fc.nat({ max: Math.max(0, n - 1) }), { maxLength: 3 }), { minLength: n, maxLength: n }),
+          fc.array(fc.uniqueArray(fc.nat({ max: Math.max(0, n - 1) }), { maxLength: 3 }), {
+            minLength: n,
+            maxLength: n,
+          }),
           fc.shuffledSubarray([...Array(n).keys()], { minLength: n, maxLength: n }),
         ),
       );
@@ -206,7 +224,9 @@ describe("dependency order", () => {
         for (const i of order) {
           const d = (deps[i] ?? []).filter((x) => x < i).map((x) => `s${x}`);
           edges.set(`s${i}`, d);
-          await kernel.register(rec.service(`s${i}`, d, { start: () => (i % 3 === 0 ? Promise.resolve() : undefined) }));
+          await kernel.register(
+            rec.service(`s${i}`, d, { start: () => (i % 3 === 0 ? Promise.resolve() : undefined) }),
+          );
         }
         await kernel.startAll();
         const started = rec.of("start");
@@ -254,7 +274,13 @@ describe("the start plan", () => {
     const { kernel } = testKernel();
     const gate = deferred();
     let starts = 0;
-    await kernel.register({ name: "slow", start: async () => { starts++; await gate.promise; } });
+    await kernel.register({
+      name: "slow",
+      start: async () => {
+        starts++;
+        await gate.promise;
+      },
+    });
     await kernel.register({ name: "after", dependencies: ["slow"] });
     const single = kernel.start("slow");
     await new Promise((r) => setImmediate(r));
@@ -299,21 +325,23 @@ describe("stop(name) when a dependent fails to stop", () => {
 });
 
 describe("property: the kernel's own plan (records, not names)", () => {
-  const graphArb = fc
-    .integer({ min: 1, max: 20 })
-    .chain((n) =>
-      fc.record({
-        deps: fc.array(fc.uniqueArray(fc.nat({ max: n - 1 }), { maxLength: 3 }), { minLength: n, maxLength: n }),
-        order: fc.shuffledSubarray([...Array(n).keys()], { minLength: n, maxLength: n }),
-        cycle: fc.option(fc.uniqueArray(fc.nat({ max: n - 1 }), { minLength: 1, maxLength: 5 })),
-      }),
-    );
+  const graphArb = fc.integer({ min: 1, max: 20 }).chain((n) =>
+    fc.record({
+      deps: fc.array(fc.uniqueArray(fc.nat({ max: n - 1 }), { maxLength: 3 }), { minLength: n, maxLength: n }),
+      order: fc.shuffledSubarray([...Array(n).keys()], { minLength: n, maxLength: n }),
+      cycle: fc.option(fc.uniqueArray(fc.nat({ max: n - 1 }), { minLength: 1, maxLength: 5 })),
+    }),
+  );
 
   it("reports every cycle with a path of real edges before starting anything, and never reports one in a DAG", async () => {
     await fc.assert(
       fc.asyncProperty(graphArb, async ({ deps, order, cycle }) => {
         const edges = new Map<string, string[]>();
-        for (const i of order) edges.set(`s${i}`, (deps[i] ?? []).filter((d) => d < i).map((d) => `s${d}`));
+        for (const i of order)
+          edges.set(
+            `s${i}`,
+            (deps[i] ?? []).filter((d) => d < i).map((d) => `s${d}`),
+          );
         if (cycle !== null) {
           cycle.forEach((node, k) => {
             const to = `s${cycle[(k + 1) % cycle.length] as number}`;

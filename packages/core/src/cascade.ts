@@ -1,5 +1,11 @@
 import type { Logger } from "@mk/logger";
-import { InvalidStateError, LifecycleAggregateError, StartFailedError, StopFailedError, type ServiceFailure } from "./errors.ts";
+import {
+  InvalidStateError,
+  LifecycleAggregateError,
+  StartFailedError,
+  StopFailedError,
+  type ServiceFailure,
+} from "./errors.ts";
 import type { KeyedMutex, Lane } from "./keyed-mutex.ts";
 import type { Lifecycle } from "./lifecycle.ts";
 import type { Persistence } from "./persistence.ts";
@@ -55,10 +61,13 @@ export class Cascade {
     const started: string[] = [];
     for (const level of levels) {
       const records = level.map((n) => registry.require(n));
-      const results = await Promise.allSettled(records.map((r) => this.#startRecord(r, r.name === name ? undefined : started)));
+      const results = await Promise.allSettled(
+        records.map((r) => this.#startRecord(r, r.name === name ? undefined : started)),
+      );
       let failure: ServiceFailure | undefined;
       results.forEach((result, i) => {
-        if (result.status === "rejected") failure ??= { service: (records[i] as ServiceRecord).name, error: result.reason as Error };
+        if (result.status === "rejected")
+          failure ??= { service: (records[i] as ServiceRecord).name, error: result.reason as Error };
       });
       if (failure !== undefined) {
         throw failure.service === name ? failure.error : new StartFailedError(name, failure.error);
@@ -89,10 +98,13 @@ export class Cascade {
     const stopped: string[] = [];
     for (const level of levels) {
       const records = level.map((n) => registry.require(n));
-      const results = await Promise.allSettled(records.map((r) => this.#stopRecord(r, options, r.name === name ? undefined : stopped)));
+      const results = await Promise.allSettled(
+        records.map((r) => this.#stopRecord(r, options, r.name === name ? undefined : stopped)),
+      );
       let failure: ServiceFailure | undefined;
       results.forEach((result, i) => {
-        if (result.status === "rejected") failure ??= { service: (records[i] as ServiceRecord).name, error: result.reason as Error };
+        if (result.status === "rejected")
+          failure ??= { service: (records[i] as ServiceRecord).name, error: result.reason as Error };
       });
       if (failure !== undefined) {
         throw failure.service === name ? failure.error : new StopFailedError(name, failure.error);
@@ -126,7 +138,11 @@ export class Cascade {
         // stopped, swapped, checkpointed) waits for its turn on its own.
         const lane = (record.lane ??= mutex.lane(name));
         if (!mutex.tryAcquire(lane)) {
-          busy.push(this.#startRecord(record, undefined, skipped).catch((error: unknown) => void errors.set(name, error as Error)));
+          busy.push(
+            this.#startRecord(record, undefined, skipped).catch(
+              (error: unknown) => void errors.set(name, error as Error),
+            ),
+          );
         } else if (record.status === "running") {
           mutex.release(lane);
         } else if (!this.#dependenciesRunning(record)) {
@@ -144,13 +160,14 @@ export class Cascade {
       else if (batchDone !== undefined) await batchDone;
       if (errors.size > 0) collect(level, errors, failures);
     }
-    if (skipped.length > 0) this.#o.logger.warn("not started because a dependency is not running: %s", skipped.join(", "));
+    if (skipped.length > 0)
+      this.#o.logger.warn("not started because a dependency is not running: %s", skipped.join(", "));
     if (failures.length > 0) throw new LifecycleAggregateError("startAll", failures, skipped);
   }
 
   /**
    * Stops every running service in the exact reverse of the start order
- * (levels last to first, each level called in reverse registration order),
+   * (levels last to first, each level called in reverse registration order),
    * going on past failures. A service whose dependent is still running (its
    * save failed) is not stopped, and is named too.
    * @throws {LifecycleAggregateError} (`STOP_ALL_FAILED`) naming each failure.
@@ -183,9 +200,15 @@ export class Cascade {
         const blocker = dependents?.get(name)?.find((d) => registry.get(d)?.status === "running");
         if (blocker !== undefined) {
           errors.set(name, new InvalidStateError(name, `not stopped: "${blocker}" depends on it and is still running`));
-        } else if (lifecycle.needsDrain(record) || persistence.canSave(record.service) || !mutex.tryAcquire((record.lane ??= mutex.lane(name)))) {
+        } else if (
+          lifecycle.needsDrain(record) ||
+          persistence.canSave(record.service) ||
+          !mutex.tryAcquire((record.lane ??= mutex.lane(name)))
+        ) {
           // Draining, saving or a busy mutex: the one-service path.
-          single.push(this.#stopRecord(record, options).catch((error: unknown) => void errors.set(name, error as Error)));
+          single.push(
+            this.#stopRecord(record, options).catch((error: unknown) => void errors.set(name, error as Error)),
+          );
         } else if (record.status !== "running") {
           mutex.release(record.lane);
         } else {
@@ -224,7 +247,8 @@ export class Cascade {
       const { registry, lifecycle } = this.#o;
       if (!this.#dependenciesRunning(record)) {
         const missing = record.dependencies.find((d) => registry.get(d)?.status !== "running") ?? "";
-        if (held === undefined) throw new StartFailedError(record.name, new InvalidStateError(missing, "dependency is not running"));
+        if (held === undefined)
+          throw new StartFailedError(record.name, new InvalidStateError(missing, "dependency is not running"));
         held.push(record.name);
         return undefined;
       }
@@ -262,7 +286,12 @@ function reversed<T>(levels: readonly (readonly T[])[]): T[][] {
 }
 
 /** Adds a level's failures to `failures` in the level's order (or its reverse), whatever order they came in. */
-function collect(level: readonly ServiceRecord[], errors: Map<string, Error>, failures: ServiceFailure[], backwards = false): void {
+function collect(
+  level: readonly ServiceRecord[],
+  errors: Map<string, Error>,
+  failures: ServiceFailure[],
+  backwards = false,
+): void {
   for (let k = 0; k < level.length; k++) {
     const record = level[backwards ? level.length - 1 - k : k] as ServiceRecord;
     const error = errors.get(record.name);
@@ -283,7 +312,9 @@ function safeLevels(graph: DependencyGraph): string[][] {
 
 /** @throws {TypeError} for options that are not an object with an optional boolean `force`. */
 function assertStopOptions(options: unknown): asserts options is StopOptions {
-  if (typeof options !== "object" || options === null) throw new TypeError(`expected stop options to be an object, got ${options === null ? "null" : typeof options}`);
+  if (typeof options !== "object" || options === null)
+    throw new TypeError(`expected stop options to be an object, got ${options === null ? "null" : typeof options}`);
   const force = (options as { force?: unknown }).force;
-  if (force !== undefined && typeof force !== "boolean") throw new TypeError(`expected stop option "force" to be a boolean, got ${typeof force}`);
+  if (force !== undefined && typeof force !== "boolean")
+    throw new TypeError(`expected stop option "force" to be a boolean, got ${typeof force}`);
 }

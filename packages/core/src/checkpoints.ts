@@ -58,7 +58,8 @@ export class Checkpoints {
     );
     const failures: ServiceFailure[] = [];
     results.forEach((result, i) => {
-      if (result.status === "rejected") failures.push({ service: (records[i] as ServiceRecord).name, error: result.reason as Error });
+      if (result.status === "rejected")
+        failures.push({ service: (records[i] as ServiceRecord).name, error: result.reason as Error });
     });
     if (failures.length > 0) throw new CheckpointFailedError(failures);
   }
@@ -96,7 +97,10 @@ export class Checkpoints {
     } catch (error) {
       const failure = error as Error;
       logger.error("checkpoint of %s failed (retried next tick): %s", record.name, failure.message);
-      events.emit("checkpoint-failed", version === undefined ? { name: record.name, error: failure } : { name: record.name, version, error: failure });
+      events.emit(
+        "checkpoint-failed",
+        version === undefined ? { name: record.name, error: failure } : { name: record.name, version, error: failure },
+      );
       throw failure;
     }
     logger.debug("checkpoint of %s saved", record.name);

@@ -38,9 +38,13 @@ export const SERVICE_NAME_PATTERN: RegExp = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/
 export class InvalidNameError extends KernelError {
   override name = "InvalidNameError";
   constructor(name: unknown) {
-    super("INVALID_NAME", `invalid service name ${JSON.stringify(String(name))}: expected ${SERVICE_NAME_PATTERN.source}`, {
-      service: String(name),
-    });
+    super(
+      "INVALID_NAME",
+      `invalid service name ${JSON.stringify(String(name))}: expected ${SERVICE_NAME_PATTERN.source}`,
+      {
+        service: String(name),
+      },
+    );
   }
 }
 
@@ -72,7 +76,9 @@ export class MissingDependencyError extends KernelError {
   override name = "MissingDependencyError";
   readonly dependency: string;
   constructor(service: string, dependency: string) {
-    super("MISSING_DEPENDENCY", `service "${service}" depends on "${dependency}", which is not registered`, { service });
+    super("MISSING_DEPENDENCY", `service "${service}" depends on "${dependency}", which is not registered`, {
+      service,
+    });
     this.dependency = dependency;
   }
 }
@@ -103,9 +109,13 @@ export class LifecycleTimeoutError extends KernelError {
   override name = "LifecycleTimeoutError";
   readonly timeoutMs: number;
   constructor(phase: "start" | "stop", service: string, timeoutMs: number) {
-    super(phase === "start" ? "START_TIMEOUT" : "STOP_TIMEOUT", `service "${service}" did not ${phase} within ${timeoutMs} ms`, {
-      service,
-    });
+    super(
+      phase === "start" ? "START_TIMEOUT" : "STOP_TIMEOUT",
+      `service "${service}" did not ${phase} within ${timeoutMs} ms`,
+      {
+        service,
+      },
+    );
     this.timeoutMs = timeoutMs;
   }
 }
@@ -140,14 +150,20 @@ export class LifecycleAggregateError extends KernelError {
 export class StateLoadFailedError extends KernelError {
   override name = "StateLoadFailedError";
   constructor(service: string, cause: unknown) {
-    super("STATE_LOAD_FAILED", `could not load the saved state of service "${service}": ${describe(cause)}`, { service, cause });
+    super("STATE_LOAD_FAILED", `could not load the saved state of service "${service}": ${describe(cause)}`, {
+      service,
+      cause,
+    });
   }
 }
 
 export class StateSaveFailedError extends KernelError {
   override name = "StateSaveFailedError";
   constructor(service: string, cause: unknown) {
-    super("STATE_SAVE_FAILED", `could not save the state of service "${service}": ${describe(cause)}`, { service, cause });
+    super("STATE_SAVE_FAILED", `could not save the state of service "${service}": ${describe(cause)}`, {
+      service,
+      cause,
+    });
   }
 }
 
@@ -156,10 +172,14 @@ export class SwapFailedError extends KernelError {
   override name = "SwapFailedError";
   readonly phase: string;
   constructor(service: string, phase: string, cause: unknown) {
-    super("SWAP_FAILED", `hot swap of service "${service}" failed at ${phase} and was rolled back: ${describe(cause)}`, {
-      service,
-      cause,
-    });
+    super(
+      "SWAP_FAILED",
+      `hot swap of service "${service}" failed at ${phase} and was rolled back: ${describe(cause)}`,
+      {
+        service,
+        cause,
+      },
+    );
     this.phase = phase;
   }
 }

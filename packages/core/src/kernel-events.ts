@@ -41,7 +41,8 @@ export class KernelEvents {
 
   /** Subscribes `listener` to `event`; the returned function unsubscribes it (idempotent). */
   on<K extends KernelEventName>(event: K, listener: KernelEventListener<K>): () => void {
-    if (typeof listener !== "function") throw new TypeError(`expected a listener function for "${event}", got ${typeof listener}`);
+    if (typeof listener !== "function")
+      throw new TypeError(`expected a listener function for "${event}", got ${typeof listener}`);
     let set = this.#listeners.get(event);
     if (set === undefined) this.#listeners.set(event, (set = new Set()));
     // Wrap so the same function subscribed twice gets two independent subscriptions.

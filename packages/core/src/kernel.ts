@@ -69,10 +69,20 @@ export class Kernel {
       startTimeoutMs: options.startTimeoutMs ?? 30_000,
       stopTimeoutMs: options.stopTimeoutMs ?? 30_000,
     });
-    const parts = { registry: this.#registry, lifecycle: this.#lifecycle, persistence: this.#persistence, mutex: this.#mutex, logger: this.#logger };
+    const parts = {
+      registry: this.#registry,
+      lifecycle: this.#lifecycle,
+      persistence: this.#persistence,
+      mutex: this.#mutex,
+      logger: this.#logger,
+    };
     this.#cascade = new Cascade(parts);
     this.#registration = new Registration({ ...parts, root, events: this.#events, bus: this.#bus });
-    this.#checkpoints = new Checkpoints({ ...parts, events: this.#events, intervalMs: options.checkpointIntervalMs ?? 2000 });
+    this.#checkpoints = new Checkpoints({
+      ...parts,
+      events: this.#events,
+      intervalMs: options.checkpointIntervalMs ?? 2000,
+    });
     this.#swap = new HotSwap({
       ...parts,
       bus: this.#bus,
@@ -135,17 +145,22 @@ export class Kernel {
   /** Delivers `event` to its target's handler and resolves with the reply (never rejects for a delivery problem: see the reply codes). */
   send(event: Event, options?: CallOptions): Promise<Reply> {
     // The hot path: no closure per call (the bus never throws synchronously).
-    if (this.#closing !== undefined) return Promise.reject(new KernelClosedError("send", typeof event?.to === "string" ? event.to : ""));
+    if (this.#closing !== undefined)
+      return Promise.reject(new KernelClosedError("send", typeof event?.to === "string" ? event.to : ""));
     return this.#bus.send(event, options);
   }
 
   /** Like {@link Kernel.send}, through the kernel's bounded queue. */
   push(event: Event, options?: CallOptions): Promise<Reply> {
-    if (this.#closing !== undefined) return Promise.reject(new KernelClosedError("push", typeof event?.to === "string" ? event.to : ""));
+    if (this.#closing !== undefined)
+      return Promise.reject(new KernelClosedError("push", typeof event?.to === "string" ? event.to : ""));
     return this.#bus.push(event, options);
   }
 
-  /** @throws {ServiceNotFoundError} */
+  /**
+   * @throws {InvalidNameError} for a name that cannot be a service's.
+   * @throws {ServiceNotFoundError}
+   */
   status(name: string): ServiceStatus {
     assertValidName(name);
     return this.#registry.require(name).status;
@@ -190,7 +205,9 @@ export class Kernel {
    */
   close(options: CloseOptions = {}): Promise<void> {
     if (typeof options !== "object" || options === null) {
-      return Promise.reject(new TypeError(`expected close options to be an object, got ${options === null ? "null" : typeof options}`));
+      return Promise.reject(
+        new TypeError(`expected close options to be an object, got ${options === null ? "null" : typeof options}`),
+      );
     }
     this.#closing ??= this.#close(options);
     return this.#closing;
@@ -213,7 +230,8 @@ export class Kernel {
   }
 
   #guard<T>(operation: string, run: () => Promise<T>, service?: string): Promise<T> {
-    if (this.#closing !== undefined) return Promise.reject(new KernelClosedError(operation, typeof service === "string" ? service : ""));
+    if (this.#closing !== undefined)
+      return Promise.reject(new KernelClosedError(operation, typeof service === "string" ? service : ""));
     try {
       return run();
     } catch (error) {

@@ -7,14 +7,20 @@ describe("KeyedMutex", () => {
   it("runs work for one key one at a time, in arrival order, whatever each outcome", async () => {
     const mutex = new KeyedMutex();
     const log: string[] = [];
-    const job = (id: string, fail = false) => async () => {
-      log.push(`start ${id}`);
-      await tick();
-      log.push(`end ${id}`);
-      if (fail) throw new Error(id);
-      return id;
-    };
-    const results = await Promise.allSettled([mutex.run("k", job("1")), mutex.run("k", job("2", true)), mutex.run("k", job("3"))]);
+    const job =
+      (id: string, fail = false) =>
+      async () => {
+        log.push(`start ${id}`);
+        await tick();
+        log.push(`end ${id}`);
+        if (fail) throw new Error(id);
+        return id;
+      };
+    const results = await Promise.allSettled([
+      mutex.run("k", job("1")),
+      mutex.run("k", job("2", true)),
+      mutex.run("k", job("3")),
+    ]);
     expect(log).toEqual(["start 1", "end 1", "start 2", "end 2", "start 3", "end 3"]);
     expect(results.map((r) => r.status)).toEqual(["fulfilled", "rejected", "fulfilled"]);
     expect(mutex.isLocked("k")).toBe(false);

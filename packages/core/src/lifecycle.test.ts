@@ -38,8 +38,18 @@ describe("one service's lifecycle", () => {
 
   it("a start that throws or rejects marks the service failed with START_FAILED naming it and its cause", async () => {
     const { kernel } = testKernel();
-    await kernel.register({ name: "sync", start: () => { throw new Error("no port"); } });
-    await kernel.register({ name: "async", start: async () => { throw new Error("no db"); } });
+    await kernel.register({
+      name: "sync",
+      start: () => {
+        throw new Error("no port");
+      },
+    });
+    await kernel.register({
+      name: "async",
+      start: async () => {
+        throw new Error("no db");
+      },
+    });
     const a = await kernel.start("sync").catch((e: unknown) => e);
     const b = await kernel.start("async").catch((e: unknown) => e);
     expect(a).toBeInstanceOf(StartFailedError);
@@ -55,7 +65,13 @@ describe("one service's lifecycle", () => {
   it("a start that never settles times out (START_TIMEOUT), the service is failed and its signal aborted", async () => {
     const { kernel } = testKernel({ startTimeoutMs: 50 });
     let signal: AbortSignal | undefined;
-    await kernel.register({ name: "hang", start: (ctx) => { signal = ctx.signal; return new Promise<void>(() => {}); } });
+    await kernel.register({
+      name: "hang",
+      start: (ctx) => {
+        signal = ctx.signal;
+        return new Promise<void>(() => {});
+      },
+    });
     const error = await kernel.start("hang").catch((e: unknown) => e);
     expect(error).toBeInstanceOf(LifecycleTimeoutError);
     expect(error).toMatchObject({ code: "START_TIMEOUT", service: "hang", timeoutMs: 50 });
@@ -74,7 +90,12 @@ describe("one service's lifecycle", () => {
   it("a failed service can be started again", async () => {
     const { kernel } = testKernel();
     let attempts = 0;
-    await kernel.register({ name: "flaky", start: () => { if (++attempts === 1) throw new Error("first time"); } });
+    await kernel.register({
+      name: "flaky",
+      start: () => {
+        if (++attempts === 1) throw new Error("first time");
+      },
+    });
     await expect(kernel.start("flaky")).rejects.toThrow("first time");
     await kernel.start("flaky");
     expect(kernel.status("flaky")).toBe("running");
@@ -83,7 +104,12 @@ describe("one service's lifecycle", () => {
 
   it("a stop that throws marks the service failed (STOP_FAILED); one that hangs times out (STOP_TIMEOUT)", async () => {
     const { kernel } = testKernel({ stopTimeoutMs: 40 });
-    await kernel.register({ name: "bad", stop: () => { throw new Error("disk gone"); } });
+    await kernel.register({
+      name: "bad",
+      stop: () => {
+        throw new Error("disk gone");
+      },
+    });
     await kernel.register({ name: "hang", stop: () => new Promise<void>(() => {}) });
     await kernel.startAll();
     const bad = await kernel.stop("bad").catch((e: unknown) => e);
@@ -199,7 +225,12 @@ describe("edges of the lifecycle", () => {
 
   it("close({ stopAll: true }) rejects with stopAll's error and is closed anyway", async () => {
     const { kernel } = testKernel();
-    await kernel.register({ name: "bad", stop: () => { throw new Error("stuck"); } });
+    await kernel.register({
+      name: "bad",
+      stop: () => {
+        throw new Error("stuck");
+      },
+    });
     await kernel.start("bad");
     await expect(kernel.close({ stopAll: true })).rejects.toMatchObject({ code: "STOP_ALL_FAILED" });
     await expect(kernel.start("bad")).rejects.toMatchObject({ code: "KERNEL_CLOSED" });

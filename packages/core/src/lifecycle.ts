@@ -101,7 +101,10 @@ export class Lifecycle {
    * success). Returns `undefined` when every start was synchronous, else a
    * promise that resolves once all have settled or timed out.
    */
-  startMany(records: readonly ServiceRecord[], done: (record: ServiceRecord, error: Error | undefined) => void): Promise<void> | undefined {
+  startMany(
+    records: readonly ServiceRecord[],
+    done: (record: ServiceRecord, error: Error | undefined) => void,
+  ): Promise<void> | undefined {
     const batch: BatchEntry[] = [];
     for (const record of records) {
       const service = record.service;
@@ -133,7 +136,10 @@ export class Lifecycle {
    * save (see {@link Lifecycle.needsDrain}). Same contract as
    * {@link Lifecycle.startMany}.
    */
-  stopMany(records: readonly ServiceRecord[], done: (record: ServiceRecord, error: Error | undefined) => void): Promise<void> | undefined {
+  stopMany(
+    records: readonly ServiceRecord[],
+    done: (record: ServiceRecord, error: Error | undefined) => void,
+  ): Promise<void> | undefined {
     const batch: BatchEntry[] = [];
     for (const record of records) {
       const service = record.service;
@@ -183,7 +189,12 @@ export class Lifecycle {
     const timeoutMs = record.service.stopTimeoutMs ?? this.#options.stopTimeoutMs;
     if (this.needsDrain(record)) {
       const drained = await this.#options.bus.drain(record.name, timeoutMs);
-      if (!drained) this.#options.logger.warn("service %s: handlers still running after %d ms; stopping anyway", record.name, timeoutMs);
+      if (!drained)
+        this.#options.logger.warn(
+          "service %s: handlers still running after %d ms; stopping anyway",
+          record.name,
+          timeoutMs,
+        );
     }
     if (options.beforeStop !== undefined) {
       try {

@@ -28,7 +28,9 @@ export function assertValidService(service: unknown): asserts service is Service
   for (const key of ["startTimeoutMs", "stopTimeoutMs"] as const) {
     const value = (service as Record<string, unknown>)[key];
     if (value !== undefined && (typeof value !== "number" || Number.isNaN(value) || value < 0)) {
-      throw new RangeError(`service "${name}": expected ${key} to be a number of milliseconds >= 0, got ${JSON.stringify(value)}`);
+      throw new RangeError(
+        `service "${name}": expected ${key} to be a number of milliseconds >= 0, got ${JSON.stringify(value)}`,
+      );
     }
   }
   if (dependencies === undefined) return;

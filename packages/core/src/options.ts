@@ -9,12 +9,14 @@ const DURATIONS = ["checkpointIntervalMs", "defaultTimeoutMs", "startTimeoutMs",
  * @throws {RangeError} when a number is out of range.
  */
 export function assertOptions(options: unknown): asserts options is KernelOptions {
-  if (typeof options !== "object" || options === null) throw new TypeError(`expected kernel options to be an object, got ${options === null ? "null" : typeof options}`);
+  if (typeof options !== "object" || options === null)
+    throw new TypeError(`expected kernel options to be an object, got ${options === null ? "null" : typeof options}`);
   const o = options as Record<string, unknown>;
   for (const key of DURATIONS) {
     const value = o[key];
     if (value === undefined) continue;
-    if (typeof value !== "number" || Number.isNaN(value)) throw new TypeError(`expected ${key} to be a number of milliseconds, got ${JSON.stringify(value)}`);
+    if (typeof value !== "number" || Number.isNaN(value))
+      throw new TypeError(`expected ${key} to be a number of milliseconds, got ${JSON.stringify(value)}`);
     if (value < 0) throw new RangeError(`expected ${key} to be >= 0, got ${value}`);
   }
   const capacity = o["queueCapacity"];
@@ -23,6 +25,7 @@ export function assertOptions(options: unknown): asserts options is KernelOption
   }
   for (const key of ["store", "logger"] as const) {
     const value = o[key];
-    if (value !== undefined && (typeof value !== "object" || value === null)) throw new TypeError(`expected ${key} to be an object, got ${typeof value}`);
+    if (value !== undefined && (typeof value !== "object" || value === null))
+      throw new TypeError(`expected ${key} to be an object, got ${typeof value}`);
   }
 }

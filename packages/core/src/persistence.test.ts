@@ -34,7 +34,12 @@ describe("state on register", () => {
     const store = new TestStore();
     await store.save("echo", { count: 1 });
     const { kernel } = testKernel({ store });
-    const bad = { name: "echo", importState: () => { throw new Error("schema mismatch"); } };
+    const bad = {
+      name: "echo",
+      importState: () => {
+        throw new Error("schema mismatch");
+      },
+    };
     const error = await kernel.register(bad).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(StateLoadFailedError);
     expect(error).toMatchObject({ code: "STATE_LOAD_FAILED", service: "echo" });
@@ -76,7 +81,12 @@ describe("state on stop", () => {
     const { kernel } = testKernel({ store });
     const calls: string[] = [];
     const echo = counter("echo", "3");
-    const svc = { ...echo, exportState: () => (calls.push("export"), echo.exportState()), handle: () => echo.handle(), stop: () => void calls.push("stop") };
+    const svc = {
+      ...echo,
+      exportState: () => (calls.push("export"), echo.exportState()),
+      handle: () => echo.handle(),
+      stop: () => void calls.push("stop"),
+    };
     await kernel.register(svc);
     await kernel.start("echo");
     await kernel.send({ to: "echo", from: "t", type: "inc" });
@@ -112,9 +122,17 @@ describe("state on stop", () => {
   it("an export that throws is a failed save too", async () => {
     const store = new TestStore();
     const { kernel } = testKernel({ store });
-    await kernel.register({ name: "x", exportState: () => { throw new Error("cyclic"); } });
+    await kernel.register({
+      name: "x",
+      exportState: () => {
+        throw new Error("cyclic");
+      },
+    });
     await kernel.start("x");
-    await expect(kernel.stop("x")).rejects.toMatchObject({ code: "STATE_SAVE_FAILED", message: expect.stringContaining("cyclic") });
+    await expect(kernel.stop("x")).rejects.toMatchObject({
+      code: "STATE_SAVE_FAILED",
+      message: expect.stringContaining("cyclic"),
+    });
     expect(kernel.status("x")).toBe("running");
     await kernel.stop("x", { force: true });
     await kernel.close();
@@ -124,7 +142,11 @@ describe("state on stop", () => {
     const store = new TestStore();
     const { kernel } = testKernel({ store });
     await kernel.register(counter("db"));
-    await kernel.register({ ...counter("api"), dependencies: ["db"], exportState: () => Promise.reject(new Error("busy")) });
+    await kernel.register({
+      ...counter("api"),
+      dependencies: ["db"],
+      exportState: () => Promise.reject(new Error("busy")),
+    });
     await kernel.register(counter("other"));
     await kernel.startAll();
     const error = await kernel.stopAll().catch((e: unknown) => e);
@@ -222,7 +244,12 @@ describe("checkpoints", () => {
     await kernel.register(counter("a"));
     await kernel.register(counter("b"));
     await kernel.register(counter("stopped"));
-    await kernel.register({ name: "broken", exportState: () => { throw new Error("nope"); } });
+    await kernel.register({
+      name: "broken",
+      exportState: () => {
+        throw new Error("nope");
+      },
+    });
     await kernel.start("a");
     await kernel.start("b");
     await kernel.start("broken");
@@ -261,8 +288,13 @@ describe("with the real stores", () => {
     await roundTrip(() => new FileStateStore(dir, new AesGcmCrypter(key)));
     expect(await readdir(dir)).toContain("echo.state");
     // A kernel with the wrong key refuses the registration instead of starting from scratch.
-    const { kernel } = testKernel({ store: new FileStateStore(dir, new AesGcmCrypter("fedcba9876543210fedcba9876543210")) });
-    await expect(kernel.register(counter("echo"))).rejects.toMatchObject({ code: "STATE_LOAD_FAILED", service: "echo" });
+    const { kernel } = testKernel({
+      store: new FileStateStore(dir, new AesGcmCrypter("fedcba9876543210fedcba9876543210")),
+    });
+    await expect(kernel.register(counter("echo"))).rejects.toMatchObject({
+      code: "STATE_LOAD_FAILED",
+      service: "echo",
+    });
     expect(kernel.services()).toEqual([]);
     await kernel.close();
   });

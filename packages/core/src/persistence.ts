@@ -57,7 +57,11 @@ export class Persistence {
     let state: unknown;
     try {
       state = await service.exportState();
-      if (options.onlyIfChanged === true && record.lastSaved !== undefined && isDeepStrictEqual(state, record.lastSaved.state)) {
+      if (
+        options.onlyIfChanged === true &&
+        record.lastSaved !== undefined &&
+        isDeepStrictEqual(state, record.lastSaved.state)
+      ) {
         return false;
       }
       await this.#store.save(record.name, state, service.version === undefined ? {} : { version: service.version });

@@ -4,7 +4,23 @@ import { AlreadyRegisteredError, InvalidNameError, KernelClosedError, ServiceNot
 import { Kernel } from "./kernel.ts";
 import { captureLogger, testKernel } from "../test/helpers.ts";
 
-const BAD_NAMES: unknown[] = ["", "../x", "a/b", ".hidden", "-x", "_x", "a b", "a\u0000b", "é", "x".repeat(129), 42, null, undefined, {}, ["a"]];
+const BAD_NAMES: unknown[] = [
+  "",
+  "../x",
+  "a/b",
+  ".hidden",
+  "-x",
+  "_x",
+  "a b",
+  "a\u0000b",
+  "é",
+  "x".repeat(129),
+  42,
+  null,
+  undefined,
+  {},
+  ["a"],
+];
 
 describe("register", () => {
   it.each(BAD_NAMES.map((n) => [n]))("refuses the name %j with INVALID_NAME and registers nothing", async (name) => {
@@ -66,7 +82,10 @@ describe("register", () => {
 
   it("refuses the second of two concurrent registrations of one name", async () => {
     const { kernel } = testKernel();
-    const results = await Promise.allSettled([kernel.register({ name: "a", version: "1" }), kernel.register({ name: "a", version: "2" })]);
+    const results = await Promise.allSettled([
+      kernel.register({ name: "a", version: "1" }),
+      kernel.register({ name: "a", version: "2" }),
+    ]);
     expect(results.map((r) => r.status)).toEqual(["fulfilled", "rejected"]);
     expect(kernel.services()).toHaveLength(1);
     await kernel.close();
@@ -78,8 +97,19 @@ describe("register", () => {
     await kernel.register({ name: "api", dependencies: ["db"] });
     const list = kernel.services();
     expect(list).toEqual([
-      { name: "db", version: "3.1", status: "created", dependencies: [], stats: { handled: 0, failed: 0, timedOut: 0, refused: 0 } },
-      { name: "api", status: "created", dependencies: ["db"], stats: { handled: 0, failed: 0, timedOut: 0, refused: 0 } },
+      {
+        name: "db",
+        version: "3.1",
+        status: "created",
+        dependencies: [],
+        stats: { handled: 0, failed: 0, timedOut: 0, refused: 0 },
+      },
+      {
+        name: "api",
+        status: "created",
+        dependencies: ["db"],
+        stats: { handled: 0, failed: 0, timedOut: 0, refused: 0 },
+      },
     ]);
     // A copy: changing it changes nothing inside.
     list[1]?.dependencies.push("zzz");

@@ -54,7 +54,12 @@ export class Registration {
     registry.add(record);
     logger.info(loaded === undefined ? "registered %s" : "registered %s with its saved state", name);
     if (events.has("status")) {
-      events.emit("status", service.version === undefined ? { name, from: undefined, to: "created" } : { name, version: service.version, from: undefined, to: "created" });
+      events.emit(
+        "status",
+        service.version === undefined
+          ? { name, from: undefined, to: "created" }
+          : { name, version: service.version, from: undefined, to: "created" },
+      );
     }
   }
 

@@ -79,7 +79,8 @@ describe("startLevels", () => {
         }
         // Ties inside a level follow registration order.
         const order = Object.keys(edges);
-        for (const level of levels) expect(level).toEqual([...level].sort((x, y) => order.indexOf(x) - order.indexOf(y)));
+        for (const level of levels)
+          expect(level).toEqual([...level].sort((x, y) => order.indexOf(x) - order.indexOf(y)));
         expect(findCycle(graph(edges))).toBeUndefined();
       }),
     );
@@ -102,7 +103,10 @@ describe("startLevels", () => {
       fc.property(dagArb, fc.integer({ min: 1, max: 6 }), fc.nat(), (edges, length, seed) => {
         const names = Object.keys(edges);
         // Pick a chain of distinct nodes and close it into a cycle.
-        const chain = Array.from({ length: Math.min(length, names.length) }, (_, i) => names[(seed + i * 7) % names.length] as string);
+        const chain = Array.from(
+          { length: Math.min(length, names.length) },
+          (_, i) => names[(seed + i * 7) % names.length] as string,
+        );
         const unique = [...new Set(chain)];
         const withCycle: Record<string, string[]> = {};
         for (const n of names) withCycle[n] = [...(edges[n] ?? [])];
@@ -127,6 +131,10 @@ describe("startLevels", () => {
 
 describe("dependentsClosure", () => {
   it("finds dependents of dependents, in graph order", () => {
-    expect(dependentsClosure(graph({ db: [], api: ["db"], web: ["api"], other: [] }), ["db"])).toEqual(["db", "api", "web"]);
+    expect(dependentsClosure(graph({ db: [], api: ["db"], web: ["api"], other: [] }), ["db"])).toEqual([
+      "db",
+      "api",
+      "web",
+    ]);
   });
 });

@@ -56,7 +56,13 @@ export function startLevels(graph: DependencyGraph, plan: PlanOptions | readonly
       return i;
     });
   }
-  const levels = nodeLevels(nodes, (i) => adjacency[i] as number[], (i) => i, (i) => names[i] as string, roots);
+  const levels = nodeLevels(
+    nodes,
+    (i) => adjacency[i] as number[],
+    (i) => i,
+    (i) => names[i] as string,
+    roots,
+  );
   return levels.map((level) => level.map((i) => names[i] as string));
 }
 

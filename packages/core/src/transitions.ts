@@ -22,7 +22,14 @@ export class StartTransition implements BatchEntry {
   readonly #abort: LazyAbort;
   readonly #outcome: Outcome;
 
-  constructor(lifecycle: Lifecycle, record: ServiceRecord, abort: LazyAbort, timeoutMs: number, value: PromiseLike<unknown> = UNUSED, outcome: Outcome = IGNORE) {
+  constructor(
+    lifecycle: Lifecycle,
+    record: ServiceRecord,
+    abort: LazyAbort,
+    timeoutMs: number,
+    value: PromiseLike<unknown> = UNUSED,
+    outcome: Outcome = IGNORE,
+  ) {
     this.#lifecycle = lifecycle;
     this.#record = record;
     this.#abort = abort;
@@ -57,7 +64,13 @@ export class StopTransition implements BatchEntry {
   readonly #record: ServiceRecord;
   readonly #outcome: Outcome;
 
-  constructor(lifecycle: Lifecycle, record: ServiceRecord, timeoutMs: number, value: PromiseLike<unknown> = UNUSED, outcome: Outcome = IGNORE) {
+  constructor(
+    lifecycle: Lifecycle,
+    record: ServiceRecord,
+    timeoutMs: number,
+    value: PromiseLike<unknown> = UNUSED,
+    outcome: Outcome = IGNORE,
+  ) {
     this.#lifecycle = lifecycle;
     this.#record = record;
     this.timeoutMs = timeoutMs;

@@ -16,7 +16,12 @@ export interface Transition {
  * the outcome handlers folded in rather than chained, because the kernel runs
  * this for every start and stop of every service.
  */
-export function settleWithin(value: PromiseLike<unknown>, timeoutMs: number, timeouts: Timeouts, transition: Transition): Promise<void> {
+export function settleWithin(
+  value: PromiseLike<unknown>,
+  timeoutMs: number,
+  timeouts: Timeouts,
+  transition: Transition,
+): Promise<void> {
   return new Promise<void>((resolve, reject) => {
     let settled = false;
     let watch: Watch | undefined;

@@ -104,7 +104,11 @@ export class TestStore implements StateStore {
 }
 
 /** A kernel with a capturing logger, checkpoints off unless asked, and its status events recorded. */
-export function testKernel(options: KernelOptions = {}): { kernel: Kernel; log: CapturedLogger; statuses: StatusChange[] } {
+export function testKernel(options: KernelOptions = {}): {
+  kernel: Kernel;
+  log: CapturedLogger;
+  statuses: StatusChange[];
+} {
   const log = captureLogger();
   const kernel = new Kernel({ checkpointIntervalMs: 0, logger: log.logger, ...options });
   const statuses: StatusChange[] = [];
