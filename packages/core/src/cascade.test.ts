@@ -205,17 +205,15 @@ describe("dependency order", () => {
   });
 
   it("property: on random DAGs, starts respect every edge and stopAll is the exact reverse", async () => {
-    const dag = fc
-      .integer({ min: 1, max: 25 })
-      .chain((n) =>
-        fc.tuple(
-          fc.array(fc.uniqueArray(fc.nat({ max: Math.max(0, n - 1) }), { maxLength: 3 }), {
-            minLength: n,
-            maxLength: n,
-          }),
-          fc.shuffledSubarray([...Array(n).keys()], { minLength: n, maxLength: n }),
-        ),
-      );
+    const dag = fc.integer({ min: 1, max: 25 }).chain((n) =>
+      fc.tuple(
+        fc.array(fc.uniqueArray(fc.nat({ max: Math.max(0, n - 1) }), { maxLength: 3 }), {
+          minLength: n,
+          maxLength: n,
+        }),
+        fc.shuffledSubarray([...Array(n).keys()], { minLength: n, maxLength: n }),
+      ),
+    );
     await fc.assert(
       fc.asyncProperty(dag, async ([deps, order]) => {
         const { kernel } = testKernel();
