@@ -1,7 +1,8 @@
 // Sealing one state blob: mk's AesGcmCrypter on each AES-GCM backend (pure-JS noble,
 // noble's WebCrypto wrapper, and the size-picked default) beside node:crypto
 // AES-256-GCM (createCipheriv, random nonce, nonce || ct || tag: the floor), at
-// 1 KiB, 4 KiB, 64 KiB and 1 MiB. Also: the longest event-loop block per
+// 1 KiB, 4 KiB, 64 KiB and 1 MiB (mk seals 1 MiB in 256 KiB segments). Also:
+// the Pure-JS/WebCrypto crossover, the longest event-loop block per
 // encryption, and what the envelope (header, HKDF-SHA256 subkey, commitment,
 // AAD) costs over the bare cipher at 4 KiB (LegacyAesGcmCrypter is the bare
 // cipher on the same backend). Medians over several interleaved rounds.
