@@ -43,7 +43,8 @@ export class Registration {
       loaded = await persistence.loadState(service);
     } catch (error) {
       registry.unreserve(name);
-      logger.error("%s", (error as Error).message);
+      // The caller gets the error; logging it at error too would report one failure twice.
+      logger.debug("registration of %s refused: %s", name, (error as Error).message);
       throw error;
     }
     const serviceLogger = this.#o.root.child(name);
