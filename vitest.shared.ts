@@ -30,7 +30,10 @@ function sourceAliases(): { find: RegExp; replacement: string }[] {
       if (js === undefined || !js.startsWith("./dist/")) continue;
       const source = js.replace(/^\.\/dist\//, "src/").replace(/\.js$/, ".ts");
       const specifier = subpath === "." ? pkg.name : pkg.name + subpath.slice(1);
-      aliases.push({ find: new RegExp(`^${escapeRegExp(specifier)}$`), replacement: join(root, "packages", dir, source) });
+      aliases.push({
+        find: new RegExp(`^${escapeRegExp(specifier)}$`),
+        replacement: join(root, "packages", dir, source),
+      });
     }
   }
   return aliases;

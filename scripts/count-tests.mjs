@@ -23,7 +23,9 @@ for (const dir of workspaces) {
   const json = JSON.parse(readFileSync(report, "utf8"));
   passed += json.numPassedTests;
   // Suites that failed to load count as failures too: their tests never ran.
-  failed += json.numFailedTests + (json.testResults ?? []).filter((f) => f.status === "failed" && f.assertionResults?.length === 0).length;
+  failed +=
+    json.numFailedTests +
+    (json.testResults ?? []).filter((f) => f.status === "failed" && f.assertionResults?.length === 0).length;
 }
 failed += missing;
 console.log(`tests: ${passed} passed, ${failed} failed`);

@@ -33,7 +33,13 @@ function nodeSeal(plaintext: Uint8Array): Uint8Array {
 
 const mk = (backend: CipherBackend | "auto"): AesGcmCrypter => new AesGcmCrypter(key, { backend });
 const legacy = (backend: CipherBackend): LegacyAesGcmCrypter => new LegacyAesGcmCrypter(key, { backend });
-const crypters = { js: mk("js"), webcrypto: mk("webcrypto"), auto: mk("auto"), legacyJs: legacy("js"), legacyWeb: legacy("webcrypto") };
+const crypters = {
+  js: mk("js"),
+  webcrypto: mk("webcrypto"),
+  auto: mk("auto"),
+  legacyJs: legacy("js"),
+  legacyWeb: legacy("webcrypto"),
+};
 
 const subjects: [string, Seal][] = [
   ["node:crypto AES-256-GCM (floor)", nodeSeal],
@@ -126,15 +132,24 @@ for (let round = 0; round < ROUNDS; round++) {
 
 const label = (size: number): string => (size >= 1 << 20 ? `${size >> 20} MiB` : `${size >> 10} KiB`);
 const floorName = subjects[0]?.[0] ?? "";
-process.stdout.write(`\nencrypt, medians of ${ROUNDS} rounds (~${BYTES_PER_SAMPLE >> 20} MiB per sample); block = longest event-loop stall per encryption (ms, p50 and p90 over ${ROUNDS * BLOCK_SAMPLES} encryptions; on a loaded machine it includes time the OS gave other processes); sync call = ms until encrypt() returns its promise\n`);
-process.stdout.write(`${"subject".padEnd(34)} ${"size".padStart(7)} ${"MB/s".padStart(8)} ${"µs/op".padStart(9)} ${"x node".padStart(7)} ${"block p50".padStart(10)} ${"p90 ms".padStart(8)} ${"sync call p50".padStart(14)}\n`);
+process.stdout.write(
+  `\nencrypt, medians of ${ROUNDS} rounds (~${BYTES_PER_SAMPLE >> 20} MiB per sample); block = longest event-loop stall per encryption (ms, p50 and p90 over ${ROUNDS * BLOCK_SAMPLES} encryptions; on a loaded machine it includes time the OS gave other processes); sync call = ms until encrypt() returns its promise\n`,
+);
+process.stdout.write(
+  `${"subject".padEnd(34)} ${"size".padStart(7)} ${"MB/s".padStart(8)} ${"µs/op".padStart(9)} ${"x node".padStart(7)} ${"block p50".padStart(10)} ${"p90 ms".padStart(8)} ${"sync call p50".padStart(14)}\n`,
+);
 for (const size of SIZES) {
   const floor = median(rates.get(`${floorName}@${size}`) ?? []);
   for (const [name] of subjects) {
     const rate = median(rates.get(`${name}@${size}`) ?? []);
     const b = blocks.get(`${name}@${size}`) ?? [];
     process.stdout.write(
-      `${name.padEnd(34)} ${label(size).padStart(7)} ${rate.toFixed(1).padStart(8)} ${((size / rate)).toFixed(1).padStart(9)} ${(rate / floor).toFixed(2).padStart(7)} ${quantile(b, 0.5).toFixed(3).padStart(10)} ${quantile(b, 0.9).toFixed(3).padStart(8)} ${quantile(calls.get(`${name}@${size}`) ?? [], 0.5).toFixed(3).padStart(14)}\n`,
+      `${name.padEnd(34)} ${label(size).padStart(7)} ${rate.toFixed(1).padStart(8)} ${(size / rate).toFixed(1).padStart(9)} ${(rate / floor).toFixed(2).padStart(7)} ${quantile(b, 0.5).toFixed(3).padStart(10)} ${quantile(b, 0.9).toFixed(3).padStart(8)} ${quantile(
+        calls.get(`${name}@${size}`) ?? [],
+        0.5,
+      )
+        .toFixed(3)
+        .padStart(14)}\n`,
     );
   }
 }
@@ -157,8 +172,16 @@ async function pairedOverhead(a: Seal, b: Seal, plaintext: Uint8Array, pairs = 6
   return median(ratios);
 }
 const p4k = plaintexts.get(4096) ?? new Uint8Array(4096);
-const ohJs = await pairedOverhead((p) => crypters.js.encrypt(p, ad), (p) => crypters.legacyJs.encrypt(p, ad), p4k);
-const ohWeb = await pairedOverhead((p) => crypters.webcrypto.encrypt(p, ad), (p) => crypters.legacyWeb.encrypt(p, ad), p4k);
+const ohJs = await pairedOverhead(
+  (p) => crypters.js.encrypt(p, ad),
+  (p) => crypters.legacyJs.encrypt(p, ad),
+  p4k,
+);
+const ohWeb = await pairedOverhead(
+  (p) => crypters.webcrypto.encrypt(p, ad),
+  (p) => crypters.legacyWeb.encrypt(p, ad),
+  p4k,
+);
 // Speed vs node:crypto, paired the same way (ratio of times, node / mk: higher is better for mk).
 async function pairedSpeed(mkSeal: Seal, nodeSeal_: Seal, plaintext: Uint8Array, pairs = 30): Promise<number> {
   const n = Math.max(4, Math.floor((256 * 1024) / plaintext.length));
@@ -177,15 +200,21 @@ async function pairedSpeed(mkSeal: Seal, nodeSeal_: Seal, plaintext: Uint8Array,
 }
 const paired = new Map<number, number>();
 for (const size of [65536, 1 << 20]) {
-  paired.set(size, await pairedSpeed((p) => crypters.auto.encrypt(p, ad), nodeSeal, plaintexts.get(size) ?? new Uint8Array(size)));
+  paired.set(
+    size,
+    await pairedSpeed((p) => crypters.auto.encrypt(p, ad), nodeSeal, plaintexts.get(size) ?? new Uint8Array(size)),
+  );
 }
 const autoVsNode = (size: number): string => (paired.get(size) ?? 0).toFixed(2);
 const idleBlocks = (await blockPerEncryption(idle, new Uint8Array(0))).map((b) => b.stall);
-for (let round = 1; round < ROUNDS; round++) idleBlocks.push(...(await blockPerEncryption(idle, new Uint8Array(0))).map((b) => b.stall));
+for (let round = 1; round < ROUNDS; round++)
+  idleBlocks.push(...(await blockPerEncryption(idle, new Uint8Array(0))).map((b) => b.stall));
 process.stdout.write(
   `\nnoise floor: the block probe around a 1 ms idle wait (no crypto): p50 ${quantile(idleBlocks, 0.5).toFixed(3)} ms, p90 ${quantile(idleBlocks, 0.9).toFixed(3)} ms\n`,
 );
-const worstAutoBlock = Math.max(...SIZES.map((s) => quantile(blocks.get(`mk AesGcmCrypter, auto (default)@${s}`) ?? [], 0.5)));
+const worstAutoBlock = Math.max(
+  ...SIZES.map((s) => quantile(blocks.get(`mk AesGcmCrypter, auto (default)@${s}`) ?? [], 0.5)),
+);
 process.stdout.write(
   `\nenvelope overhead at 4 KiB (header + HKDF-SHA256 + commitment + AAD, vs the bare cipher on the same backend): js ${(ohJs * 100).toFixed(1)}%, webcrypto ${(ohWeb * 100).toFixed(1)}%\n` +
     `goals: auto >= 0.4x node at 64 KiB (${autoVsNode(65536)}x) and 1 MiB (${autoVsNode(1 << 20)}x) [paired A/B rounds, median]; ` +
@@ -209,7 +238,9 @@ if (process.env.CROSSOVER !== "0") {
   for (const size of sizes) {
     const js = median(runs.get(`js@${size}`) ?? []);
     const web = median(runs.get(`webcrypto@${size}`) ?? []);
-    process.stdout.write(`${String(size).padStart(6)} ${js.toFixed(1).padStart(9)} ${web.toFixed(1).padStart(9)} ${(js / web).toFixed(2).padStart(6)}\n`);
+    process.stdout.write(
+      `${String(size).padStart(6)} ${js.toFixed(1).padStart(9)} ${web.toFixed(1).padStart(9)} ${(js / web).toFixed(2).padStart(6)}\n`,
+    );
   }
 }
 

@@ -9,7 +9,11 @@ const key16 = "1234567890123456";
 const key32 = Uint8Array.from({ length: 32 }, (_, i) => i * 7);
 const bytes = (max = 3000): fc.Arbitrary<Uint8Array> => fc.uint8Array({ maxLength: max });
 const optionalAd = fc.option(bytes(200), { nil: undefined });
-const keyArb = fc.oneof(fc.uint8Array({ minLength: 16, maxLength: 16 }), fc.uint8Array({ minLength: 24, maxLength: 24 }), fc.uint8Array({ minLength: 32, maxLength: 32 }));
+const keyArb = fc.oneof(
+  fc.uint8Array({ minLength: 16, maxLength: 16 }),
+  fc.uint8Array({ minLength: 24, maxLength: 24 }),
+  fc.uint8Array({ minLength: 32, maxLength: 32 }),
+);
 
 async function rejection(promise: Promise<unknown>): Promise<CryptoError> {
   try {
@@ -34,12 +38,18 @@ function expectedFlipCode(offset: number): string[] {
 describe("AesGcmCrypter", () => {
   it("roundtrips any plaintext and associated data, under any key size, on every backend", async () => {
     await fc.assert(
-      fc.asyncProperty(keyArb, bytes(), optionalAd, fc.constantFrom("js", "webcrypto", "auto"), async (key, plaintext, ad, backend) => {
-        const crypter = new AesGcmCrypter(key, { backend });
-        const sealed = await crypter.encrypt(plaintext, ad);
-        expect(sealed.length).toBe(plaintext.length + MIN_ENVELOPE_LENGTH);
-        expect(await crypter.decrypt(sealed, ad)).toEqual(plaintext);
-      }),
+      fc.asyncProperty(
+        keyArb,
+        bytes(),
+        optionalAd,
+        fc.constantFrom("js", "webcrypto", "auto"),
+        async (key, plaintext, ad, backend) => {
+          const crypter = new AesGcmCrypter(key, { backend });
+          const sealed = await crypter.encrypt(plaintext, ad);
+          expect(sealed.length).toBe(plaintext.length + MIN_ENVELOPE_LENGTH);
+          expect(await crypter.decrypt(sealed, ad)).toEqual(plaintext);
+        },
+      ),
       { numRuns: 150 },
     );
   });
@@ -152,7 +162,10 @@ describe("AesGcmCrypter", () => {
       fc.property(fc.nat(80), (size) => {
         fc.pre(size !== 16 && size !== 24 && size !== 32);
         expect(() => new AesGcmCrypter(new Uint8Array(size))).toThrow(
-          expect.objectContaining({ code: "BAD_KEY_SIZE", message: `aes key expected 16, 24 or 32 bytes, got ${size}` }),
+          expect.objectContaining({
+            code: "BAD_KEY_SIZE",
+            message: `aes key expected 16, 24 or 32 bytes, got ${size}`,
+          }),
         );
       }),
     );
@@ -168,12 +181,21 @@ describe("AesGcmCrypter", () => {
       expect(() => new AesGcmCrypter(value as Uint8Array)).toThrow(CryptoError);
       await expect(crypter.encrypt(value as Uint8Array)).rejects.toBeInstanceOf(CryptoError);
       await expect(crypter.decrypt(value as Uint8Array)).rejects.toBeInstanceOf(CryptoError);
-      if (value !== undefined) await expect(crypter.encrypt(Uint8Array.of(1), value as Uint8Array)).rejects.toBeInstanceOf(CryptoError);
+      if (value !== undefined)
+        await expect(crypter.encrypt(Uint8Array.of(1), value as Uint8Array)).rejects.toBeInstanceOf(CryptoError);
     }
-    expect(() => new AesGcmCrypter(key16, { backend: "fast" as "js" })).toThrow(expect.objectContaining({ code: "BAD_INPUT" }));
-    expect(() => new AesGcmCrypter(key16, { webCryptoThreshold: -1 })).toThrow(expect.objectContaining({ code: "BAD_INPUT" }));
-    expect(() => new AesGcmCrypter(key16, null as unknown as object)).toThrow(expect.objectContaining({ code: "BAD_INPUT" }));
-    expect(() => new AesGcmCrypter(key16, { previousKeys: "x" as unknown as [] })).toThrow(expect.objectContaining({ code: "BAD_INPUT" }));
+    expect(() => new AesGcmCrypter(key16, { backend: "fast" as "js" })).toThrow(
+      expect.objectContaining({ code: "BAD_INPUT" }),
+    );
+    expect(() => new AesGcmCrypter(key16, { webCryptoThreshold: -1 })).toThrow(
+      expect.objectContaining({ code: "BAD_INPUT" }),
+    );
+    expect(() => new AesGcmCrypter(key16, null as unknown as object)).toThrow(
+      expect.objectContaining({ code: "BAD_INPUT" }),
+    );
+    expect(() => new AesGcmCrypter(key16, { previousKeys: "x" as unknown as [] })).toThrow(
+      expect.objectContaining({ code: "BAD_INPUT" }),
+    );
   });
 
   it("refuses random garbage and all-zero files without returning plaintext", async () => {

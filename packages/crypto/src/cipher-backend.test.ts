@@ -20,10 +20,14 @@ describe("backend choice", () => {
 
   it("falls back to pure JS where crypto.subtle is missing (e.g. insecure browser contexts), and still works", async () => {
     const real = globalThis.crypto;
-    vi.stubGlobal("crypto", { getRandomValues: <T extends ArrayBufferView>(array: T): T => real.getRandomValues(array as never) });
+    vi.stubGlobal("crypto", {
+      getRandomValues: <T extends ArrayBufferView>(array: T): T => real.getRandomValues(array as never),
+    });
     expect(hasWebCrypto()).toBe(false);
     expect(new BackendChooser().pick(1 << 20)).toBe("js");
-    expect(() => new AesGcmCrypter("1234567890123456", { backend: "webcrypto" })).toThrow(expect.objectContaining({ code: "BAD_INPUT" }));
+    expect(() => new AesGcmCrypter("1234567890123456", { backend: "webcrypto" })).toThrow(
+      expect.objectContaining({ code: "BAD_INPUT" }),
+    );
     const crypter = new AesGcmCrypter("1234567890123456");
     const big = new Uint8Array(100_000).fill(9);
     const sealed = await crypter.encrypt(big);
@@ -32,7 +36,13 @@ describe("backend choice", () => {
     vi.unstubAllGlobals();
     expect(hasWebCrypto()).toBe(true);
     // Opened through WebCrypto now: the JS-only path wrote the same format.
-    expect(Buffer.from(await new AesGcmCrypter("1234567890123456", { backend: "webcrypto" }).decrypt(sealed)).equals(big)).toBe(true);
-    expect(Buffer.from(await new LegacyAesGcmCrypter("1234567890123456", { backend: "webcrypto" }).decrypt(legacySealed)).equals(big)).toBe(true);
+    expect(
+      Buffer.from(await new AesGcmCrypter("1234567890123456", { backend: "webcrypto" }).decrypt(sealed)).equals(big),
+    ).toBe(true);
+    expect(
+      Buffer.from(
+        await new LegacyAesGcmCrypter("1234567890123456", { backend: "webcrypto" }).decrypt(legacySealed),
+      ).equals(big),
+    ).toBe(true);
   });
 });

@@ -28,12 +28,25 @@ const cases: [string, () => Uint8Array, string, RegExp?][] = [
   ["ciphertext changed", () => edit(HEADER_LENGTH, (sealed[HEADER_LENGTH] ?? 0) ^ 1), "AUTH_FAILED"],
   ["tag changed", () => edit(sealed.length - 1, (sealed[sealed.length - 1] ?? 0) ^ 1), "AUTH_FAILED"],
   ["truncated by 1 byte", () => sealed.subarray(0, sealed.length - 1), "AUTH_FAILED"],
-  ["truncated to the header", () => sealed.subarray(0, HEADER_LENGTH), "TRUNCATED", /expected at least 104 bytes, got 88/],
+  [
+    "truncated to the header",
+    () => sealed.subarray(0, HEADER_LENGTH),
+    "TRUNCATED",
+    /expected at least 104 bytes, got 88/,
+  ],
   ["truncated inside the magic", () => sealed.subarray(0, 2), "TRUNCATED"],
   ["empty", () => new Uint8Array(0), "TRUNCATED"],
   ["trailing garbage", () => Uint8Array.from([...sealed, 0]), "AUTH_FAILED"],
-  ["all zeros of the right length (delayed allocation after a crash)", () => new Uint8Array(sealed.length), "BAD_MAGIC"],
-  ["a legacy reference file", () => Uint8Array.from(Buffer.from("c2e3ff11488d7333b08fa71061c18d773876b8803017fee998ea4d5ff6", "hex")), "BAD_MAGIC"],
+  [
+    "all zeros of the right length (delayed allocation after a crash)",
+    () => new Uint8Array(sealed.length),
+    "BAD_MAGIC",
+  ],
+  [
+    "a legacy reference file",
+    () => Uint8Array.from(Buffer.from("c2e3ff11488d7333b08fa71061c18d773876b8803017fee998ea4d5ff6", "hex")),
+    "BAD_MAGIC",
+  ],
   ["text", () => new TextEncoder().encode('{"n":1}'), "BAD_MAGIC"],
 ];
 

@@ -130,7 +130,11 @@ export function hasEnvelopeMagic(bytes: Uint8Array): boolean {
  * The header is fixed-length per version and the caller's part is length-prefixed, so no
  * (header, associatedData) pair can be read as another.
  */
-export function buildAad(header: Uint8Array, associatedData: Uint8Array | undefined, plaintextLength?: number): Uint8Array {
+export function buildAad(
+  header: Uint8Array,
+  associatedData: Uint8Array | undefined,
+  plaintextLength?: number,
+): Uint8Array {
   const adLength = associatedData?.length ?? 0;
   const aad = new Uint8Array(header.length + 8 + adLength + (plaintextLength === undefined ? 0 : 8));
   const view = new DataView(aad.buffer);

@@ -101,7 +101,13 @@ export async function openEnvelope(
       );
     }
     if (envelope.algorithm !== SEGMENTED) {
-      return await gcmOpen(backend, subkey.key, envelope.nonce, buildAad(envelope.header, associatedData), envelope.sealed);
+      return await gcmOpen(
+        backend,
+        subkey.key,
+        envelope.nonce,
+        buildAad(envelope.header, associatedData),
+        envelope.sealed,
+      );
     }
     const length = segmentedPlaintextLength(envelope.sealed.length);
     const count = segmentCount(length);
@@ -110,7 +116,10 @@ export async function openEnvelope(
     try {
       await forEachSegment(backend, count, async (i) => {
         const start = i * (SEGMENT_SIZE + TAG_LENGTH);
-        const sealed = envelope.sealed.subarray(start, Math.min(envelope.sealed.length, start + SEGMENT_SIZE + TAG_LENGTH));
+        const sealed = envelope.sealed.subarray(
+          start,
+          Math.min(envelope.sealed.length, start + SEGMENT_SIZE + TAG_LENGTH),
+        );
         out.set(await gcmOpen(backend, subkey.key, segmentNonce(envelope.nonce, i), aad, sealed), i * SEGMENT_SIZE);
       });
     } catch (error) {
@@ -130,7 +139,11 @@ export async function openEnvelope(
  * large input blocks the loop for one segment's worth of AES at a time, not for all of it.
  * After a failure no further segment starts, and it settles only when none is still running.
  */
-async function forEachSegment(backend: CipherBackend, count: number, task: (index: number) => Promise<void>): Promise<void> {
+async function forEachSegment(
+  backend: CipherBackend,
+  count: number,
+  task: (index: number) => Promise<void>,
+): Promise<void> {
   let next = 0;
   let failed = false;
   const worker = async (): Promise<void> => {

@@ -86,7 +86,10 @@ export class UnknownKeyError extends CryptoError {
  * changed (code `AUTH_FAILED`). No plaintext is ever returned in that case.
  */
 export class AuthenticationError extends CryptoError {
-  constructor(message = "authentication failed: wrong key, wrong associated data, or tampered ciphertext", options?: { cause?: unknown }) {
+  constructor(
+    message = "authentication failed: wrong key, wrong associated data, or tampered ciphertext",
+    options?: { cause?: unknown },
+  ) {
     super("AUTH_FAILED", message, options);
     this.name = "AuthenticationError";
   }

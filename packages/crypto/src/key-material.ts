@@ -24,7 +24,8 @@ export function keyBytes(key: KeyInput, what = "aes key"): Uint8Array {
 
 /** Refuses anything that is not a Uint8Array with a typed error instead of noble's plain Error. */
 export function assertBytes(value: unknown, what: string): asserts value is Uint8Array {
-  if (!(value instanceof Uint8Array)) throw new InvalidInputError(`${what} expected Uint8Array, got ${describe(value)}`);
+  if (!(value instanceof Uint8Array))
+    throw new InvalidInputError(`${what} expected Uint8Array, got ${describe(value)}`);
 }
 
 /** Describes a value for an error message without printing its contents (it may be a secret). */

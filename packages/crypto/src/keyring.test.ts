@@ -47,7 +47,13 @@ describe("keyring and rotation", () => {
 
   it("selects the key by id, never by trying: a wrong key filed under a known id fails AUTH_FAILED", async () => {
     const sealedUnderK3 = await new AesGcmCrypter(k3, { keyId: 1 }).encrypt(text("x"));
-    const crypter = new AesGcmCrypter(k2, { keyId: 2, previousKeys: [{ id: 1, key: k1 }, { id: 3, key: k3 }] });
+    const crypter = new AesGcmCrypter(k2, {
+      keyId: 2,
+      previousKeys: [
+        { id: 1, key: k1 },
+        { id: 3, key: k3 },
+      ],
+    });
     // k3 is in the ring (as id 3), but the header says 1: no fallback to other keys.
     await expect(crypter.decrypt(sealedUnderK3)).rejects.toMatchObject({ code: "AUTH_FAILED" });
   });
@@ -65,7 +71,9 @@ describe("keyring and rotation", () => {
     await fc.assert(
       fc.asyncProperty(fc.uniqueArray(fc.nat({ max: 0xffffffff }), { minLength: 2, maxLength: 6 }), async (ids) => {
         const keys = ids.map((id) => ({ id, key: Uint8Array.from({ length: 16 }, (_, i) => (id + i * 31) & 0xff) }));
-        const sealed = await Promise.all(keys.map(async ({ id, key }) => new AesGcmCrypter(key, { keyId: id }).encrypt(text(String(id)))));
+        const sealed = await Promise.all(
+          keys.map(async ({ id, key }) => new AesGcmCrypter(key, { keyId: id }).encrypt(text(String(id)))),
+        );
         const [primary, ...previous] = [...keys].reverse();
         if (primary === undefined) throw new Error("unreachable");
         const ring = new AesGcmCrypter(primary.key, { keyId: primary.id, previousKeys: previous });
@@ -85,9 +93,14 @@ describe("keyring and rotation", () => {
       expect(() => new AesGcmCrypter(k1, { keyId: id })).toThrow(expect.objectContaining({ code: "BAD_INPUT" }));
     }
     expect(() => new AesGcmCrypter(k1, { previousKeys: [{ id: 1, key: "short" }] })).toThrow(
-      expect.objectContaining({ code: "BAD_KEY_SIZE", message: "aes key (previous key id 1) expected 16, 24 or 32 bytes, got 5" }),
+      expect.objectContaining({
+        code: "BAD_KEY_SIZE",
+        message: "aes key (previous key id 1) expected 16, 24 or 32 bytes, got 5",
+      }),
     );
-    expect(() => new AesGcmCrypter(k1, { previousKeys: [null as unknown as { id: number; key: string }] })).toThrow(CryptoError);
+    expect(() => new AesGcmCrypter(k1, { previousKeys: [null as unknown as { id: number; key: string }] })).toThrow(
+      CryptoError,
+    );
   });
 
   it("needsRewrap and keyIdOf read the header only and refuse non-envelopes", () => {

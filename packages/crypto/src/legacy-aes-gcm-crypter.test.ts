@@ -4,7 +4,11 @@ import { describe, expect, it } from "vitest";
 import { CryptoError } from "./errors.ts";
 import { LegacyAesGcmCrypter } from "./legacy-aes-gcm-crypter.ts";
 
-const keyArb = fc.oneof(fc.uint8Array({ minLength: 16, maxLength: 16 }), fc.uint8Array({ minLength: 24, maxLength: 24 }), fc.uint8Array({ minLength: 32, maxLength: 32 }));
+const keyArb = fc.oneof(
+  fc.uint8Array({ minLength: 16, maxLength: 16 }),
+  fc.uint8Array({ minLength: 24, maxLength: 24 }),
+  fc.uint8Array({ minLength: 32, maxLength: 32 }),
+);
 const optionalAd = fc.option(fc.uint8Array({ maxLength: 64 }), { nil: undefined });
 const backendArb = fc.constantFrom("js", "webcrypto", "auto");
 
@@ -24,13 +28,20 @@ function nodeOpen(key: Uint8Array, sealed: Uint8Array, ad?: Uint8Array): Uint8Ar
 describe("LegacyAesGcmCrypter (reference format)", () => {
   it("agrees with node:crypto AES-GCM both ways, for every key size and backend", async () => {
     await fc.assert(
-      fc.asyncProperty(keyArb, fc.uint8Array({ maxLength: 10_000 }), optionalAd, fc.uint8Array({ minLength: 12, maxLength: 12 }), backendArb, async (key, plaintext, ad, nonce, backend) => {
-        const crypter = new LegacyAesGcmCrypter(key, { backend });
-        const sealed = await crypter.encrypt(plaintext, ad);
-        expect(sealed.length).toBe(12 + plaintext.length + 16);
-        expect(nodeOpen(key, sealed, ad)).toEqual(plaintext);
-        expect(await crypter.decrypt(nodeSeal(key, nonce, plaintext, ad), ad)).toEqual(plaintext);
-      }),
+      fc.asyncProperty(
+        keyArb,
+        fc.uint8Array({ maxLength: 10_000 }),
+        optionalAd,
+        fc.uint8Array({ minLength: 12, maxLength: 12 }),
+        backendArb,
+        async (key, plaintext, ad, nonce, backend) => {
+          const crypter = new LegacyAesGcmCrypter(key, { backend });
+          const sealed = await crypter.encrypt(plaintext, ad);
+          expect(sealed.length).toBe(12 + plaintext.length + 16);
+          expect(nodeOpen(key, sealed, ad)).toEqual(plaintext);
+          expect(await crypter.decrypt(nodeSeal(key, nonce, plaintext, ad), ad)).toEqual(plaintext);
+        },
+      ),
       { numRuns: 60 },
     );
   });
@@ -45,9 +56,13 @@ describe("LegacyAesGcmCrypter (reference format)", () => {
         flipped[at % sealed.length] = (flipped[at % sealed.length] ?? 0) ^ (1 << bit);
         await expect(crypter.decrypt(flipped)).rejects.toMatchObject({ code: "AUTH_FAILED" });
         const cut = at % sealed.length;
-        await expect(crypter.decrypt(sealed.subarray(0, cut))).rejects.toMatchObject({ code: cut < 28 ? "TRUNCATED" : "AUTH_FAILED" });
+        await expect(crypter.decrypt(sealed.subarray(0, cut))).rejects.toMatchObject({
+          code: cut < 28 ? "TRUNCATED" : "AUTH_FAILED",
+        });
         await expect(crypter.decrypt(sealed, Uint8Array.of(1))).rejects.toMatchObject({ code: "AUTH_FAILED" });
-        await expect(new LegacyAesGcmCrypter("6543210987654321").decrypt(sealed)).rejects.toMatchObject({ code: "AUTH_FAILED" });
+        await expect(new LegacyAesGcmCrypter("6543210987654321").decrypt(sealed)).rejects.toMatchObject({
+          code: "AUTH_FAILED",
+        });
       }),
       { numRuns: 150 },
     );
@@ -55,7 +70,9 @@ describe("LegacyAesGcmCrypter (reference format)", () => {
 
   it("refuses bad key sizes and garbage arguments with typed errors", async () => {
     expect(() => new LegacyAesGcmCrypter("123456789012345")).toThrow("aes key expected 16, 24 or 32 bytes, got 15");
-    expect(() => new LegacyAesGcmCrypter(new Uint8Array(33))).toThrow(expect.objectContaining({ code: "BAD_KEY_SIZE" }));
+    expect(() => new LegacyAesGcmCrypter(new Uint8Array(33))).toThrow(
+      expect.objectContaining({ code: "BAD_KEY_SIZE" }),
+    );
     const crypter = new LegacyAesGcmCrypter("1234567890123456");
     for (const value of [undefined, null, 3, "x", {}]) {
       await expect(crypter.decrypt(value as Uint8Array)).rejects.toBeInstanceOf(CryptoError);

@@ -35,7 +35,13 @@ export class LegacyAesGcmCrypter implements Crypter {
     assertBytes(plaintext, "plaintext");
     if (associatedData !== undefined) assertBytes(associatedData, "associatedData");
     const nonce = randomBytes(NONCE_LENGTH);
-    const sealed = await gcmSeal(this.#backend.pick(plaintext.length), this.#liveKey(), nonce, associatedData, plaintext);
+    const sealed = await gcmSeal(
+      this.#backend.pick(plaintext.length),
+      this.#liveKey(),
+      nonce,
+      associatedData,
+      plaintext,
+    );
     const out = new Uint8Array(NONCE_LENGTH + sealed.length);
     out.set(nonce, 0);
     out.set(sealed, NONCE_LENGTH);

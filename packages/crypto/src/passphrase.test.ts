@@ -13,7 +13,12 @@ import {
   type ScryptParams,
 } from "./passphrase.ts";
 
-const scryptNode = promisify(nodeScrypt) as (pw: string, salt: Uint8Array, len: number, opts: object) => Promise<Buffer>;
+const scryptNode = promisify(nodeScrypt) as (
+  pw: string,
+  salt: Uint8Array,
+  len: number,
+  opts: object,
+) => Promise<Buffer>;
 
 describe("passphrase keys (scrypt)", () => {
   it("defaults to OWASP's N=2^17, r=8, p=1 with a 16-byte random salt", () => {
@@ -26,10 +31,18 @@ describe("passphrase keys (scrypt)", () => {
   it("derives the key node:crypto's scrypt derives, and the same one from the stored params", async () => {
     const params = createScryptParams({ N: 2 ** 14, r: 8, p: 5 });
     const key = await deriveKeyFromPassphrase("correct horse battery staple", params);
-    const oracle = await scryptNode("correct horse battery staple", params.salt, 32, { N: 2 ** 14, r: 8, p: 5, maxmem: 2 ** 28 });
+    const oracle = await scryptNode("correct horse battery staple", params.salt, 32, {
+      N: 2 ** 14,
+      r: 8,
+      p: 5,
+      maxmem: 2 ** 28,
+    });
     expect(Buffer.from(key).equals(oracle)).toBe(true);
 
-    const again = await deriveKeyFromPassphrase("correct horse battery staple", parseScryptParams(serializeScryptParams(params)));
+    const again = await deriveKeyFromPassphrase(
+      "correct horse battery staple",
+      parseScryptParams(serializeScryptParams(params)),
+    );
     expect(again).toEqual(key);
     const crypter = new AesGcmCrypter(key);
     const sealed = await crypter.encrypt(Uint8Array.of(42));
@@ -52,8 +65,16 @@ describe("passphrase keys (scrypt)", () => {
   });
 
   it("serializes to one line of JSON", () => {
-    const params = validateScryptParams({ algorithm: "scrypt", N: 2 ** 17, r: 8, p: 1, salt: new Uint8Array(16).fill(1) });
-    expect(serializeScryptParams(params)).toBe('{"kdf":"scrypt","N":131072,"r":8,"p":1,"salt":"AQEBAQEBAQEBAQEBAQEBAQ=="}');
+    const params = validateScryptParams({
+      algorithm: "scrypt",
+      N: 2 ** 17,
+      r: 8,
+      p: 1,
+      salt: new Uint8Array(16).fill(1),
+    });
+    expect(serializeScryptParams(params)).toBe(
+      '{"kdf":"scrypt","N":131072,"r":8,"p":1,"salt":"AQEBAQEBAQEBAQEBAQEBAQ=="}',
+    );
   });
 
   const hostile: [string, string][] = [
@@ -85,22 +106,39 @@ describe("passphrase keys (scrypt)", () => {
     await expect(deriveKeyFromPassphrase("pw", bad)).rejects.toMatchObject({ code: "BAD_KDF_PARAMS" });
     expect(() => createScryptParams({ N: 2 ** 12 })).toThrow(expect.objectContaining({ code: "BAD_KDF_PARAMS" }));
     await expect(deriveKeyFromPassphrase("", createScryptParams())).rejects.toMatchObject({ code: "BAD_INPUT" });
-    await expect(deriveKeyFromPassphrase(42 as unknown as string, createScryptParams())).rejects.toMatchObject({ code: "BAD_INPUT" });
+    await expect(deriveKeyFromPassphrase(42 as unknown as string, createScryptParams())).rejects.toMatchObject({
+      code: "BAD_INPUT",
+    });
   });
 
   it("accepts exactly the params inside SCRYPT_LIMITS (property)", () => {
     const L = SCRYPT_LIMITS;
     fc.assert(
-      fc.property(fc.integer({ min: 0, max: 31 }), fc.integer({ min: 0, max: 64 }), fc.integer({ min: 0, max: 40 }), fc.integer({ min: 0, max: 80 }), (log2N, r, p, saltLength) => {
-        const N = 2 ** log2N;
-        const inside =
-          log2N >= L.minLog2N && log2N <= L.maxLog2N && r >= L.minR && r <= L.maxR && p >= 1 && p <= L.maxP &&
-          N * r * p >= L.minWork && N * r * p <= L.maxWork && 128 * N * r <= L.maxMemoryBytes &&
-          saltLength >= L.minSaltLength && saltLength <= L.maxSaltLength;
-        const attempt = (): ScryptParams => validateScryptParams({ algorithm: "scrypt", N, r, p, salt: new Uint8Array(saltLength) });
-        if (inside) expect(attempt().N).toBe(N);
-        else expect(attempt).toThrow(expect.objectContaining({ code: "BAD_KDF_PARAMS" }));
-      }),
+      fc.property(
+        fc.integer({ min: 0, max: 31 }),
+        fc.integer({ min: 0, max: 64 }),
+        fc.integer({ min: 0, max: 40 }),
+        fc.integer({ min: 0, max: 80 }),
+        (log2N, r, p, saltLength) => {
+          const N = 2 ** log2N;
+          const inside =
+            log2N >= L.minLog2N &&
+            log2N <= L.maxLog2N &&
+            r >= L.minR &&
+            r <= L.maxR &&
+            p >= 1 &&
+            p <= L.maxP &&
+            N * r * p >= L.minWork &&
+            N * r * p <= L.maxWork &&
+            128 * N * r <= L.maxMemoryBytes &&
+            saltLength >= L.minSaltLength &&
+            saltLength <= L.maxSaltLength;
+          const attempt = (): ScryptParams =>
+            validateScryptParams({ algorithm: "scrypt", N, r, p, salt: new Uint8Array(saltLength) });
+          if (inside) expect(attempt().N).toBe(N);
+          else expect(attempt).toThrow(expect.objectContaining({ code: "BAD_KDF_PARAMS" }));
+        },
+      ),
       { numRuns: 500 },
     );
   });

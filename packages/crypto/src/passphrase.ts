@@ -81,15 +81,19 @@ export function createScryptParams(options: ScryptCostOptions = {}): ScryptParam
  * @throws KdfParamsError (`BAD_KDF_PARAMS`)
  */
 export function validateScryptParams(params: unknown): ScryptParams {
-  if (typeof params !== "object" || params === null) throw new KdfParamsError(`kdf params expected an object, got ${describe(params)}`);
+  if (typeof params !== "object" || params === null)
+    throw new KdfParamsError(`kdf params expected an object, got ${describe(params)}`);
   const { algorithm, N, r, p, salt } = params as Record<string, unknown>;
   const L = SCRYPT_LIMITS;
-  if (algorithm !== "scrypt") throw new KdfParamsError(`kdf algorithm expected "scrypt", got ${JSON.stringify(algorithm) ?? "undefined"}`);
+  if (algorithm !== "scrypt")
+    throw new KdfParamsError(`kdf algorithm expected "scrypt", got ${JSON.stringify(algorithm) ?? "undefined"}`);
   if (!isInt(N) || N < 2 ** L.minLog2N || N > 2 ** L.maxLog2N || (N & (N - 1)) !== 0) {
     throw new KdfParamsError(`scrypt N expected a power of two in 2^${L.minLog2N}..2^${L.maxLog2N}, got ${String(N)}`);
   }
-  if (!isInt(r) || r < L.minR || r > L.maxR) throw new KdfParamsError(`scrypt r expected an integer in ${L.minR}..${L.maxR}, got ${String(r)}`);
-  if (!isInt(p) || p < 1 || p > L.maxP) throw new KdfParamsError(`scrypt p expected an integer in 1..${L.maxP}, got ${String(p)}`);
+  if (!isInt(r) || r < L.minR || r > L.maxR)
+    throw new KdfParamsError(`scrypt r expected an integer in ${L.minR}..${L.maxR}, got ${String(r)}`);
+  if (!isInt(p) || p < 1 || p > L.maxP)
+    throw new KdfParamsError(`scrypt p expected an integer in 1..${L.maxP}, got ${String(p)}`);
   const work = N * r * p;
   if (work < L.minWork) {
     throw new KdfParamsError(`scrypt cost N*r*p=${work} is below OWASP's minimum ${L.minWork} (e.g. N=2^17, r=8, p=1)`);
@@ -118,16 +122,19 @@ export function serializeScryptParams(params: ScryptParams): string {
  */
 export function parseScryptParams(text: string): ScryptParams {
   if (typeof text !== "string") throw new KdfParamsError(`kdf params expected a string, got ${describe(text)}`);
-  if (text.length > MAX_SERIALIZED_LENGTH) throw new KdfParamsError(`kdf params longer than ${MAX_SERIALIZED_LENGTH} characters`);
+  if (text.length > MAX_SERIALIZED_LENGTH)
+    throw new KdfParamsError(`kdf params longer than ${MAX_SERIALIZED_LENGTH} characters`);
   let raw: unknown;
   try {
     raw = JSON.parse(text);
   } catch (cause) {
     throw new KdfParamsError(`kdf params are not valid JSON: ${(cause as Error).message}`);
   }
-  if (typeof raw !== "object" || raw === null || Array.isArray(raw)) throw new KdfParamsError("kdf params expected a JSON object");
+  if (typeof raw !== "object" || raw === null || Array.isArray(raw))
+    throw new KdfParamsError("kdf params expected a JSON object");
   const { kdf, N, r, p, salt } = raw as Record<string, unknown>;
-  if (typeof salt !== "string" || !/^[A-Za-z0-9+/]*={0,2}$/.test(salt)) throw new KdfParamsError("kdf params salt expected base64");
+  if (typeof salt !== "string" || !/^[A-Za-z0-9+/]*={0,2}$/.test(salt))
+    throw new KdfParamsError("kdf params salt expected base64");
   return validateScryptParams({ algorithm: kdf, N, r, p, salt: fromBase64(salt) });
 }
 
@@ -138,11 +145,15 @@ export function parseScryptParams(text: string): ScryptParams {
  * @throws KdfParamsError (`BAD_KDF_PARAMS`) for parameters outside {@link SCRYPT_LIMITS};
  *   InvalidInputError (`BAD_INPUT`) for an empty passphrase.
  */
-export async function deriveKeyFromPassphrase(passphrase: string | Uint8Array, params: ScryptParams): Promise<Uint8Array> {
+export async function deriveKeyFromPassphrase(
+  passphrase: string | Uint8Array,
+  params: ScryptParams,
+): Promise<Uint8Array> {
   if (typeof passphrase !== "string" && !(passphrase instanceof Uint8Array)) {
     throw new InvalidInputError(`passphrase expected string or Uint8Array, got ${describe(passphrase)}`);
   }
-  if (passphrase.length === 0) throw new InvalidInputError("passphrase expected at least 1 character, got an empty one");
+  if (passphrase.length === 0)
+    throw new InvalidInputError("passphrase expected at least 1 character, got an empty one");
   const valid = validateScryptParams(params);
   return scryptAsync(passphrase, valid.salt, {
     N: valid.N,

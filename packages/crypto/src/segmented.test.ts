@@ -31,7 +31,12 @@ describe("segmented envelopes (algorithm 2, plaintexts over 256 KiB)", () => {
     "%i bytes: roundtrip on both backends, across backends, and through the node:crypto oracle",
     async (length) => {
       const plaintext = pattern(length, length);
-      for (const [sealer, opener] of [[js, web], [web, js], [web, web], [js, js]] as const) {
+      for (const [sealer, opener] of [
+        [js, web],
+        [web, js],
+        [web, web],
+        [js, js],
+      ] as const) {
         const sealed = await sealer.encrypt(plaintext, ad);
         expect(sealed[5]).toBe(length > SEGMENT_SIZE ? 2 : 1);
         expect(sealed.length).toBe(HEADER_LENGTH + length + 16 * Math.max(1, Math.ceil(length / SEGMENT_SIZE)));
@@ -46,7 +51,8 @@ describe("segmented envelopes (algorithm 2, plaintexts over 256 KiB)", () => {
     const sealed = await web.encrypt(plaintext, ad);
     const body = sealed.subarray(HEADER_LENGTH);
     const seg = (i: number): Uint8Array => body.subarray(i * SEALED_SEGMENT, (i + 1) * SEALED_SEGMENT);
-    const join = (...parts: Uint8Array[]): Uint8Array => Uint8Array.from(Buffer.concat([sealed.subarray(0, HEADER_LENGTH), ...parts]));
+    const join = (...parts: Uint8Array[]): Uint8Array =>
+      Uint8Array.from(Buffer.concat([sealed.subarray(0, HEADER_LENGTH), ...parts]));
     const cases: Uint8Array[] = [
       join(seg(0), seg(1), seg(2)), // last segment dropped: a whole number of full segments
       join(seg(0), seg(1)),
@@ -58,7 +64,8 @@ describe("segmented envelopes (algorithm 2, plaintexts over 256 KiB)", () => {
       sealed.subarray(0, sealed.length - 1),
     ];
     for (const [i, input] of cases.entries()) {
-      for (const crypter of [js, web]) expect(`${i}:${await code(crypter.decrypt(input, ad))}`).toBe(`${i}:AUTH_FAILED`);
+      for (const crypter of [js, web])
+        expect(`${i}:${await code(crypter.decrypt(input, ad))}`).toBe(`${i}:AUTH_FAILED`);
     }
     expect(await code(web.decrypt(sealed, new TextEncoder().encode("other")))).toBe("AUTH_FAILED");
   });
@@ -81,7 +88,19 @@ describe("segmented envelopes (algorithm 2, plaintexts over 256 KiB)", () => {
         copy[offset] = (copy[offset] ?? 0) ^ (1 << bit);
         const got = await code((useJs ? js : web).decrypt(copy, ad));
         const expected =
-          offset < 4 ? "BAD_MAGIC" : offset === 4 ? "UNSUPPORTED_VERSION" : offset === 5 ? (bit <= 1 ? ["UNSUPPORTED_ALGORITHM", "AUTH_FAILED"] : "UNSUPPORTED_ALGORITHM") : offset < 8 ? "UNKNOWN_FLAGS" : offset < 12 ? "UNKNOWN_KEY" : "AUTH_FAILED";
+          offset < 4
+            ? "BAD_MAGIC"
+            : offset === 4
+              ? "UNSUPPORTED_VERSION"
+              : offset === 5
+                ? bit <= 1
+                  ? ["UNSUPPORTED_ALGORITHM", "AUTH_FAILED"]
+                  : "UNSUPPORTED_ALGORITHM"
+                : offset < 8
+                  ? "UNKNOWN_FLAGS"
+                  : offset < 12
+                    ? "UNKNOWN_KEY"
+                    : "AUTH_FAILED";
         expect([expected].flat()).toContain(got);
       }),
       { numRuns: 60 },

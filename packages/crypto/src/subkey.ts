@@ -48,12 +48,18 @@ export class SubkeyDeriver {
 
   /** @param info header[0..44): magic through salt. */
   derive(info: Uint8Array): Subkey {
-    if (info.length !== INFO_LENGTH) throw new InvalidInputError(`subkey info expected ${INFO_LENGTH} bytes, got ${info.length}`);
+    if (info.length !== INFO_LENGTH)
+      throw new InvalidInputError(`subkey info expected ${INFO_LENGTH} bytes, got ${info.length}`);
     const okm = new Uint8Array(SUBKEY_LENGTH + COMMITMENT_LENGTH);
     // RFC 5869 §2.3: T(1) = HMAC(PRK, info || 0x01), T(2) = HMAC(PRK, T(1) || info || 0x02).
     const t1 = okm.subarray(0, HASH_LENGTH);
     this.#base._cloneInto(this.#scratch).update(info).update(COUNTER_1).digestInto(t1);
-    this.#base._cloneInto(this.#scratch).update(t1).update(info).update(COUNTER_2).digestInto(okm.subarray(HASH_LENGTH));
+    this.#base
+      ._cloneInto(this.#scratch)
+      .update(t1)
+      .update(info)
+      .update(COUNTER_2)
+      .digestInto(okm.subarray(HASH_LENGTH));
     return { key: okm.subarray(0, SUBKEY_LENGTH), commitment: okm.subarray(SUBKEY_LENGTH) };
   }
 

@@ -35,7 +35,11 @@ export interface LegacyVector {
  * Independent oracle: opens a v1 envelope (algorithm 1 or 2) with node:crypto only
  * (HKDF-SHA256, AES-256-GCM), following the README's layout. Throws when anything does not verify.
  */
-export function nodeOpenEnvelope(master: Uint8Array, envelope: Uint8Array, ad: Uint8Array = new Uint8Array(0)): Uint8Array {
+export function nodeOpenEnvelope(
+  master: Uint8Array,
+  envelope: Uint8Array,
+  ad: Uint8Array = new Uint8Array(0),
+): Uint8Array {
   const e = Buffer.from(envelope);
   const header = e.subarray(0, 88);
   const extractSalt = Buffer.from("mk/crypto v1 hkdf-extract");

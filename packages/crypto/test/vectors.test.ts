@@ -32,7 +32,9 @@ describe("reference Go vector (echo.state)", () => {
   });
 
   it("fails with AUTH_FAILED under another key and with any AD", async () => {
-    await expect(new LegacyAesGcmCrypter("6543210987654321").decrypt(file)).rejects.toMatchObject({ code: "AUTH_FAILED" });
+    await expect(new LegacyAesGcmCrypter("6543210987654321").decrypt(file)).rejects.toMatchObject({
+      code: "AUTH_FAILED",
+    });
     await expect(new LegacyAesGcmCrypter("1234567890123456").decrypt(file, Uint8Array.of(0))).rejects.toMatchObject({
       code: "AUTH_FAILED",
     });
@@ -44,17 +46,27 @@ describe("reference Go vector (echo.state)", () => {
 });
 
 describe("envelope v1 vectors made with node:crypto", () => {
-  it.each(envelopes.flatMap((v) => backends.map((b) => [v.name, b, v] as const)))("%s: opens (%s)", async (_, backend, v) => {
-    const crypter = new AesGcmCrypter(fromHex(v.key), { keyId: v.keyId, backend });
-    const ad = v.associatedData === undefined ? undefined : fromHex(v.associatedData);
-    expect(await crypter.decrypt(fromHex(v.envelope), ad)).toEqual(fromHex(v.plaintext));
-  });
+  it.each(envelopes.flatMap((v) => backends.map((b) => [v.name, b, v] as const)))(
+    "%s: opens (%s)",
+    async (_, backend, v) => {
+      const crypter = new AesGcmCrypter(fromHex(v.key), { keyId: v.keyId, backend });
+      const ad = v.associatedData === undefined ? undefined : fromHex(v.associatedData);
+      expect(await crypter.decrypt(fromHex(v.envelope), ad)).toEqual(fromHex(v.plaintext));
+    },
+  );
 
   it.each(envelopes.flatMap((v) => (["js", "webcrypto"] as const).map((b) => [v.name, b, v] as const)))(
     "%s: sealing with the same salt and nonce gives the same bytes (%s)",
     async (_, backend, v) => {
       const ad = v.associatedData === undefined ? undefined : fromHex(v.associatedData);
-      const sealed = await sealEnvelope(backend, new SubkeyDeriver(fromHex(v.key)), v.keyId, fromHex(v.plaintext), ad, fixedRandom(fromHex(v.salt), fromHex(v.nonce)));
+      const sealed = await sealEnvelope(
+        backend,
+        new SubkeyDeriver(fromHex(v.key)),
+        v.keyId,
+        fromHex(v.plaintext),
+        ad,
+        fixedRandom(fromHex(v.salt), fromHex(v.nonce)),
+      );
       expect(Buffer.from(sealed).toString("hex")).toBe(v.envelope);
     },
   );
@@ -66,7 +78,14 @@ describe("segmented (algorithm 2) vectors made with node:crypto", () => {
     async (_, backend, v) => {
       const ad = v.associatedData === undefined ? undefined : fromHex(v.associatedData);
       const plaintext = labelBytes(v.plaintextLabel, v.plaintextLength);
-      const sealed = await sealEnvelope(backend, new SubkeyDeriver(fromHex(v.key)), v.keyId, plaintext, ad, fixedRandom(fromHex(v.salt), fromHex(v.nonce)));
+      const sealed = await sealEnvelope(
+        backend,
+        new SubkeyDeriver(fromHex(v.key)),
+        v.keyId,
+        plaintext,
+        ad,
+        fixedRandom(fromHex(v.salt), fromHex(v.nonce)),
+      );
       expect(sealed.length).toBe(v.envelopeLength);
       expect(sha256Hex(sealed)).toBe(v.envelopeSha256);
       expect(sealed[5]).toBe(2);
@@ -78,9 +97,12 @@ describe("segmented (algorithm 2) vectors made with node:crypto", () => {
 });
 
 describe("legacy vectors made with node:crypto", () => {
-  it.each(legacy.flatMap((v) => backends.map((b) => [v.name, b, v] as const)))("%s: opens (%s)", async (_, backend, v) => {
-    const crypter = new LegacyAesGcmCrypter(fromHex(v.key), { backend });
-    const ad = v.associatedData === undefined ? undefined : fromHex(v.associatedData);
-    expect(await crypter.decrypt(fromHex(v.ciphertext), ad)).toEqual(fromHex(v.plaintext));
-  });
+  it.each(legacy.flatMap((v) => backends.map((b) => [v.name, b, v] as const)))(
+    "%s: opens (%s)",
+    async (_, backend, v) => {
+      const crypter = new LegacyAesGcmCrypter(fromHex(v.key), { backend });
+      const ad = v.associatedData === undefined ? undefined : fromHex(v.associatedData);
+      expect(await crypter.decrypt(fromHex(v.ciphertext), ad)).toEqual(fromHex(v.plaintext));
+    },
+  );
 });

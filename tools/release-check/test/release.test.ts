@@ -1,5 +1,14 @@
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync, copyFileSync } from "node:fs";
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  writeFileSync,
+  copyFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -23,7 +32,12 @@ interface Manifest {
 }
 
 function run(cmd: string, args: string[], cwd: string): string {
-  return execFileSync(cmd, args, { cwd, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, npm_config_update_notifier: "false" } });
+  return execFileSync(cmd, args, {
+    cwd,
+    encoding: "utf8",
+    stdio: ["ignore", "pipe", "pipe"],
+    env: { ...process.env, npm_config_update_notifier: "false" },
+  });
 }
 
 let work = "";
@@ -33,7 +47,8 @@ beforeAll(() => {
   work = mkdtempSync(join(tmpdir(), "mk-release-check-"));
   for (const dir of published) {
     const pkgDir = join(root, "packages", dir);
-    if (!existsSync(join(pkgDir, "dist/index.js"))) throw new Error(`packages/${dir} is not built: run pnpm build first`);
+    if (!existsSync(join(pkgDir, "dist/index.js")))
+      throw new Error(`packages/${dir} is not built: run pnpm build first`);
     const out = run("pnpm", ["pack", "--pack-destination", work], pkgDir).trim().split("\n").at(-1) ?? "";
     const name = (JSON.parse(readFileSync(join(pkgDir, "package.json"), "utf8")) as Manifest).name;
     tarballs.set(name, out.startsWith("/") ? out : join(work, out));
@@ -116,7 +131,15 @@ describe("a new npm project installing the tarballs", () => {
 
   it("resolves every package by its public name", () => {
     for (const name of tarballs.keys()) {
-      const out = run("node", ["--input-type=module", "-e", `const m = await import(${JSON.stringify(name)}); console.log(Object.keys(m).length)`], project);
+      const out = run(
+        "node",
+        [
+          "--input-type=module",
+          "-e",
+          `const m = await import(${JSON.stringify(name)}); console.log(Object.keys(m).length)`,
+        ],
+        project,
+      );
       expect(Number(out.trim())).toBeGreaterThan(0);
     }
   });
@@ -128,8 +151,17 @@ describe("a new npm project installing the tarballs", () => {
       const failure = error as { stdout?: string; stderr?: string };
       throw new Error(`tsc failed on the consumer:\n${failure.stdout ?? ""}${failure.stderr ?? ""}`);
     }
-    const result = JSON.parse(run("node", ["out/main.js"], project).trim().split("\n").at(-1) ?? "{}") as Record<string, unknown>;
-    expect(result).toEqual({ first: 3, second: 6, typedError: "INVALID_NAME", cryptoError: expect.any(String), logged: true });
+    const result = JSON.parse(run("node", ["out/main.js"], project).trim().split("\n").at(-1) ?? "{}") as Record<
+      string,
+      unknown
+    >;
+    expect(result).toEqual({
+      first: 3,
+      second: 6,
+      typedError: "INVALID_NAME",
+      cryptoError: expect.any(String),
+      logged: true,
+    });
   });
 });
 

@@ -22,11 +22,41 @@ function bytes(label, length) {
 
 const cases = [
   { name: "aes128 key, empty plaintext, no AD", keyLength: 16, keyId: 0, plaintext: Buffer.alloc(0), ad: undefined },
-  { name: "reference key string, JSON 3, no AD", key: Buffer.from("1234567890123456"), keyId: 0, plaintext: Buffer.from("3"), ad: undefined },
-  { name: "aes192 key, short JSON, AD=service name", keyLength: 24, keyId: 1, plaintext: Buffer.from('{"count":10}'), ad: Buffer.from("echo") },
-  { name: "aes256 key, 1000 bytes, empty AD", keyLength: 32, keyId: 7, plaintext: bytes("pt-1000", 1000), ad: Buffer.alloc(0) },
-  { name: "aes256 key, 5000 bytes (webcrypto path), AD", keyLength: 32, keyId: 0xffffffff, plaintext: bytes("pt-5000", 5000), ad: Buffer.from("alpha") },
-  { name: "aes256 key, 20000 bytes, long AD", keyLength: 32, keyId: 0x01020304, plaintext: bytes("pt-20000", 20000), ad: bytes("ad-300", 300) },
+  {
+    name: "reference key string, JSON 3, no AD",
+    key: Buffer.from("1234567890123456"),
+    keyId: 0,
+    plaintext: Buffer.from("3"),
+    ad: undefined,
+  },
+  {
+    name: "aes192 key, short JSON, AD=service name",
+    keyLength: 24,
+    keyId: 1,
+    plaintext: Buffer.from('{"count":10}'),
+    ad: Buffer.from("echo"),
+  },
+  {
+    name: "aes256 key, 1000 bytes, empty AD",
+    keyLength: 32,
+    keyId: 7,
+    plaintext: bytes("pt-1000", 1000),
+    ad: Buffer.alloc(0),
+  },
+  {
+    name: "aes256 key, 5000 bytes (webcrypto path), AD",
+    keyLength: 32,
+    keyId: 0xffffffff,
+    plaintext: bytes("pt-5000", 5000),
+    ad: Buffer.from("alpha"),
+  },
+  {
+    name: "aes256 key, 20000 bytes, long AD",
+    keyLength: 32,
+    keyId: 0x01020304,
+    plaintext: bytes("pt-20000", 20000),
+    ad: bytes("ad-300", 300),
+  },
 ];
 
 const EXTRACT_SALT = Buffer.from("mk/crypto v1 hkdf-extract");
@@ -62,8 +92,20 @@ const envelopes = cases.map((c, i) => {
 const SEGMENT = 262144;
 const segmentedCases = [
   { name: "aes128 key, 262145 bytes (two segments, the last 1 byte), no AD", keyLength: 16, keyId: 0, length: 262145 },
-  { name: "aes256 key, 524288 bytes (two full segments), AD", keyLength: 32, keyId: 3, length: 524288, ad: Buffer.from("echo") },
-  { name: "aes192 key, 1000000 bytes (four segments), long AD", keyLength: 24, keyId: 0xfffffffe, length: 1000000, ad: bytes("seg-ad", 100) },
+  {
+    name: "aes256 key, 524288 bytes (two full segments), AD",
+    keyLength: 32,
+    keyId: 3,
+    length: 524288,
+    ad: Buffer.from("echo"),
+  },
+  {
+    name: "aes192 key, 1000000 bytes (four segments), long AD",
+    keyLength: 24,
+    keyId: 0xfffffffe,
+    length: 1000000,
+    ad: bytes("seg-ad", 100),
+  },
 ];
 const segmented = segmentedCases.map((c, i) => {
   const key = bytes(`seg-key-${i}`, c.keyLength);
@@ -108,7 +150,12 @@ const segmented = segmentedCases.map((c, i) => {
 const legacyCases = [
   { name: "aes128 (reference key), JSON 3", key: Buffer.from("1234567890123456"), plaintext: Buffer.from("3") },
   { name: "aes192, empty plaintext", key: bytes("legacy-key-192", 24), plaintext: Buffer.alloc(0) },
-  { name: "aes256, 5000 bytes, AD", key: bytes("legacy-key-256", 32), plaintext: bytes("legacy-pt", 5000), ad: Buffer.from("echo") },
+  {
+    name: "aes256, 5000 bytes, AD",
+    key: bytes("legacy-key-256", 32),
+    plaintext: bytes("legacy-pt", 5000),
+    ad: Buffer.from("echo"),
+  },
 ];
 const legacy = legacyCases.map((c, i) => {
   const nonce = bytes(`legacy-nonce-${i}`, 12);

@@ -24,7 +24,10 @@ const capture: Sink = (record) => {
   records.push(record);
 };
 const level: Level = "info";
-const logger: Logger = createLogger({ level, sinks: [textSink({ write: (line: string) => void lines.push(line) }), capture, jsonSink({ write: () => undefined })] });
+const logger: Logger = createLogger({
+  level,
+  sinks: [textSink({ write: (line: string) => void lines.push(line) }), capture, jsonSink({ write: () => undefined })],
+});
 
 class Counter implements Service {
   readonly name = "counter";
@@ -59,7 +62,8 @@ async function run(times: number): Promise<number> {
   for (let i = 0; i < times; i++) last = await kernel.send({ to: "counter", from: "consumer", type: "tick" });
   const pushed = await kernel.push({ to: "counter", from: "consumer", type: "tick" });
   const missing = await kernel.send({ to: "nobody", from: "consumer", type: "tick" });
-  if (last?.code !== 0 || pushed.code !== 0 || missing.code !== ReplyCode.NOT_FOUND) throw new Error("unexpected replies");
+  if (last?.code !== 0 || pushed.code !== 0 || missing.code !== ReplyCode.NOT_FOUND)
+    throw new Error("unexpected replies");
   await kernel.stopAll();
   await kernel.close();
   return counter.count;
