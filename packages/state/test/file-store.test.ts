@@ -487,7 +487,8 @@ describe("FileStateStore: failed writes", () => {
     await Promise.all(
       Array.from({ length: 90 }, (_, i) => store.save(names[i % 3] ?? "a", { i, pad: "p".repeat(i * 50) })),
     );
-    for (const [k, name] of names.entries()) expect(((await store.load(name))?.state as { i: number }).i).toBe(87 + k);
+    for (const [k, name] of names.entries())
+      expect(((await store.load(name))?.state as { i: number } | undefined)?.i).toBe(87 + k);
     expect((await readdir(dir)).sort()).toEqual(["a.state", "b.state", "c.state"]);
   });
 
@@ -496,6 +497,8 @@ describe("FileStateStore: failed writes", () => {
     const one = new FileStateStore(dir, crypter);
     const two = new FileStateStore(dir, crypter);
     await Promise.all(Array.from({ length: 30 }, (_, i) => (i % 2 ? one : two).save("echo", { i })));
-    expect([28, 29]).toContain(((await new FileStateStore(dir, crypter).load("echo"))?.state as { i: number }).i);
+    expect([28, 29]).toContain(
+      ((await new FileStateStore(dir, crypter).load("echo"))?.state as { i: number } | undefined)?.i,
+    );
   });
 });
