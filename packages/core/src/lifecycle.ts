@@ -76,10 +76,7 @@ export class Lifecycle {
    */
   startOne(record: ServiceRecord): Promise<void> {
     const service = record.service;
-    const abort = new LazyAbort();
-    record.controller = abort;
-    record.context = createServiceContext(record.name, record.logger, abort, this.#options.bus);
-    this.setStatus(record, "starting");
+    const abort = this.#prepareStart(record);
     let value: unknown;
     try {
       value = service.start?.(record.context);
@@ -92,6 +89,15 @@ export class Lifecycle {
     }
     const timeoutMs = service.startTimeoutMs ?? this.#options.startTimeoutMs;
     return settleWithin(value, timeoutMs, this.#timeouts, new StartTransition(this, record, abort, timeoutMs));
+  }
+
+  /** Every start gets a fresh signal and context, so nothing of a previous run leaks into the next. */
+  #prepareStart(record: ServiceRecord): LazyAbort {
+    const abort = new LazyAbort();
+    record.controller = abort;
+    record.context = createServiceContext(record.name, record.logger, abort, this.#options.bus);
+    this.setStatus(record, "starting");
+    return abort;
   }
 
   /**
@@ -108,10 +114,7 @@ export class Lifecycle {
     const batch: BatchEntry[] = [];
     for (const record of records) {
       const service = record.service;
-      const abort = new LazyAbort();
-      record.controller = abort;
-      record.context = createServiceContext(record.name, record.logger, abort, this.#options.bus);
-      this.setStatus(record, "starting");
+      const abort = this.#prepareStart(record);
       let value: unknown;
       try {
         value = service.start?.(record.context);

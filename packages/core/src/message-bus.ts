@@ -125,16 +125,10 @@ export class MessageBus {
    * @throws `options.signal.reason` (a rejection) when the signal aborts first.
    */
   push(event: Event, options?: CallOptions): Promise<Reply> {
-    const invalid = checkEvent(event);
-    if (invalid !== undefined) return Promise.reject(invalid);
     const signal = options?.signal;
-    if (signal !== undefined) {
-      if (!(signal instanceof AbortSignal)) return Promise.reject(badSignal(event, signal));
-      if (signal.aborted) return Promise.reject(signal.reason);
-    }
-    const to = event.to;
-    if (to === undefined || to === "") return Promise.resolve(this.#forKernel(event));
-    if (this.#closed) return Promise.resolve(closed(to));
+    const early = this.#answerEarly(event, signal);
+    if (early !== undefined) return early;
+    const to = event.to as string;
     if (this.#waitingPushes >= this.#capacity) {
       const endpoint = this.#lookup(to);
       if (endpoint !== undefined) endpoint.stats.refused++;
@@ -239,8 +233,12 @@ export class MessageBus {
     this.#drains.settleAll(true);
   }
 
-  /** The slow path of `send`: a signal, a hold somewhere, or a closed bus. */
-  #sendTracked(event: Event, signal: AbortSignal | undefined): Promise<Reply> {
+  /**
+   * What both paths answer before any delivery: a malformed event or signal,
+   * an already aborted signal, an event for the kernel itself, a closed bus.
+   * `undefined` means "deliver to `event.to`", which is then a non-empty string.
+   */
+  #answerEarly(event: Event, signal: AbortSignal | undefined): Promise<Reply> | undefined {
     const invalid = checkEvent(event);
     if (invalid !== undefined) return Promise.reject(invalid);
     if (signal !== undefined) {
@@ -250,6 +248,14 @@ export class MessageBus {
     const to = event.to;
     if (to === undefined || to === "") return Promise.resolve(this.#forKernel(event));
     if (this.#closed) return Promise.resolve(closed(to));
+    return undefined;
+  }
+
+  /** The slow path of `send`: a signal, a hold somewhere, or a closed bus. */
+  #sendTracked(event: Event, signal: AbortSignal | undefined): Promise<Reply> {
+    const early = this.#answerEarly(event, signal);
+    if (early !== undefined) return early;
+    const to = event.to as string;
     const ticks = event.timeoutMs === undefined ? this.#defaultTicks : this.#wheel.ticksFor(event.timeoutMs);
     const call = new PendingCall(event, to, false, ticks);
     if (signal !== undefined) this.#watch(call, signal);
