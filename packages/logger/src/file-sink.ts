@@ -31,8 +31,8 @@ export interface FileSinkOptions {
 }
 
 /**
- * Appends lines to a file. Lines are buffered and written with `fs.writeSync` at the
- * end of the tick, when `bufferSize` characters are pending, on `flush()`, on `close()`
+ * Appends lines to a file. Lines are buffered and written with `fs.writeSync` when the
+ * current job ends (a microtask), when `bufferSize` characters are pending, on `flush()`, on `close()`
  * (which also fsyncs) and at process `exit` (also after `process.exit()`); only a
  * SIGKILL or a native crash can lose the last tick's lines. The parent directory is created.
  *

@@ -46,7 +46,12 @@ const sleeper: Int32Array = new Int32Array(new SharedArrayBuffer(4));
 const scratch: Buffer = Buffer.allocUnsafe(3 * 64 * 1024);
 let scratchBusy = false;
 
-/** Buffers lines in a string and writes them to `fd` with writeSync at the end of the tick or when the buffer is full. */
+/**
+ * Buffers lines in a string and writes them to `fd` with writeSync when the
+ * current job ends (a microtask: a synchronous burst is one write, yet nothing
+ * a caller prints after its next `await`, console.log included, can overtake
+ * the lines) or when the buffer is full.
+ */
 export class FdWriter implements LineWriter {
   #fd: number;
   readonly #ownsFd: boolean;
@@ -82,7 +87,7 @@ export class FdWriter implements LineWriter {
     if (this.#buffer.length >= this.#limit) this.flush();
     else if (!this.#scheduled) {
       this.#scheduled = true;
-      setImmediate(this.#onTick);
+      queueMicrotask(this.#onTick);
     }
   }
 
@@ -179,7 +184,7 @@ export class FdWriter implements LineWriter {
   }
 }
 
-/** Writes each line to a user's stream as it comes (or per tick with `buffered`). */
+/** Writes each line to a user's stream as it comes (or once per job with `buffered`). */
 export class StreamWriter implements LineWriter {
   readonly #stream: LineStream;
   readonly #buffered: boolean;
@@ -211,7 +216,7 @@ export class StreamWriter implements LineWriter {
     if (this.#buffer.length >= DEFAULT_BUFFER_SIZE) this.flush();
     else if (!this.#scheduled) {
       this.#scheduled = true;
-      setImmediate(this.#onTick);
+      queueMicrotask(this.#onTick);
     }
   }
 

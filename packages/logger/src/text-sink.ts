@@ -27,7 +27,7 @@ export interface StreamSinkOptions {
  * ` {"field":…}` when the call had fields.
  *
  * Without `stream` (or with a file descriptor number) lines are buffered and written with
- * `fs.writeSync` at the end of the tick, when 16 KiB are pending, on `flush()`/`close()`
+ * `fs.writeSync` when the current job ends (a microtask), when 16 KiB are pending, on `flush()`/`close()`
  * and at process `exit`. A stream gets one `write(line)` per record unless `buffered`.
  *
  * @param stream anything with `write(string)`, or a file descriptor. @default stdout (fd 1)

@@ -243,6 +243,28 @@ describe("stdout shared by several loggers", { timeout: 120_000 }, () => {
       .map((line) => Number(/n (\d+)/.exec(line)?.[1]));
     expect(numbers).toEqual(Array.from({ length: 3000 }, (_, i) => i));
   });
+  // Regression: lines were flushed with setImmediate, so a console.log after an
+  // `await` printed before log lines written earlier (seen in the README example).
+  it("never lets console.log after an await overtake earlier lines (child process)", async () => {
+    if (!existsSync(dist)) throw new Error(`${dist} is missing: run \`pnpm build\` in packages/logger first`);
+    const script = [
+      `const { createLogger } = await import(${JSON.stringify(pathToFileURL(dist).href)});`,
+      `const log = createLogger({ service: "svc" });`,
+      `for (let i = 0; i < 5; i++) { log.info("line %d", i); await Promise.resolve(); console.log("console " + i); }`,
+    ].join("\n");
+    const child = spawn(process.execPath, ["--input-type=module", "-e", script], {
+      stdio: ["ignore", "pipe", "inherit"],
+    });
+    let stdout = "";
+    child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d));
+    const code = await new Promise((resolve) => child.on("close", resolve));
+    expect(code).toBe(0);
+    const order = stdout
+      .split("\n")
+      .filter(Boolean)
+      .map((line) => (line.startsWith("console") ? line : (/line \d+$/.exec(line)?.[0] ?? line)));
+    expect(order).toEqual(Array.from({ length: 5 }, (_, i) => [`line ${i}`, `console ${i}`]).flat());
+  });
 });
 
 describe("rotation failure", () => {
