@@ -1,10 +1,11 @@
 import type { Logger } from "@mk/logger";
 import {
+  InvalidArgumentError,
   InvalidStateError,
   LifecycleAggregateError,
+  type ServiceFailure,
   StartFailedError,
   StopFailedError,
-  type ServiceFailure,
 } from "./errors.ts";
 import type { KeyedMutex, Lane } from "./keyed-mutex.ts";
 import type { Lifecycle } from "./lifecycle.ts";
@@ -310,11 +311,13 @@ function safeLevels(graph: DependencyGraph): string[][] {
   }
 }
 
-/** @throws {TypeError} for options that are not an object with an optional boolean `force`. */
+/** @throws {InvalidArgumentError} for options that are not an object with an optional boolean `force`. */
 function assertStopOptions(options: unknown): asserts options is StopOptions {
   if (typeof options !== "object" || options === null)
-    throw new TypeError(`expected stop options to be an object, got ${options === null ? "null" : typeof options}`);
+    throw new InvalidArgumentError(
+      `expected stop options to be an object, got ${options === null ? "null" : typeof options}`,
+    );
   const force = (options as { force?: unknown }).force;
   if (force !== undefined && typeof force !== "boolean")
-    throw new TypeError(`expected stop option "force" to be a boolean, got ${typeof force}`);
+    throw new InvalidArgumentError(`expected stop option "force" to be a boolean, got ${typeof force}`);
 }

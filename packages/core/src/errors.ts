@@ -17,6 +17,7 @@ export type KernelErrorCode =
   | "SWAP_FAILED"
   | "CHECKPOINT_FAILED"
   | "KERNEL_CLOSED"
+  | "INVALID_ARGUMENT"
   | "INVALID_EVENT";
 
 /** Base of every error thrown by `@mk/core`. */
@@ -45,6 +46,18 @@ export class InvalidNameError extends KernelError {
         service: String(name),
       },
     );
+  }
+}
+
+/**
+ * A call's argument has the wrong type or is out of range (a service that is
+ * not an object, a timeout of "5s", a listener that is not a function). A bug
+ * in the caller, reported before anything changes.
+ */
+export class InvalidArgumentError extends KernelError {
+  override name = "InvalidArgumentError";
+  constructor(message: string, service?: string) {
+    super("INVALID_ARGUMENT", message, service === undefined ? undefined : { service });
   }
 }
 

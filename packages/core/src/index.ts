@@ -16,6 +16,7 @@ export {
   AlreadyRegisteredError,
   CheckpointFailedError,
   DependencyCycleError,
+  InvalidArgumentError,
   InvalidEventError,
   InvalidNameError,
   InvalidStateError,

@@ -1,6 +1,7 @@
 import type { Logger } from "@mk/logger";
 import type { SwapEvent } from "./hot-swap.ts";
 import type { StatusChange } from "./types.ts";
+import { InvalidArgumentError } from "./errors.ts";
 
 /** A checkpoint saved a service's state. */
 export interface CheckpointEvent {
@@ -42,7 +43,7 @@ export class KernelEvents {
   /** Subscribes `listener` to `event`; the returned function unsubscribes it (idempotent). */
   on<K extends KernelEventName>(event: K, listener: KernelEventListener<K>): () => void {
     if (typeof listener !== "function")
-      throw new TypeError(`expected a listener function for "${event}", got ${typeof listener}`);
+      throw new InvalidArgumentError(`expected a listener function for "${event}", got ${typeof listener}`);
     let set = this.#listeners.get(event);
     if (set === undefined) this.#listeners.set(event, (set = new Set()));
     // Wrap so the same function subscribed twice gets two independent subscriptions.

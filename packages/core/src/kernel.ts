@@ -1,7 +1,7 @@
 import { createLogger, type Logger } from "@mk/logger";
 import { Cascade, type StopOptions } from "./cascade.ts";
 import { Checkpoints } from "./checkpoints.ts";
-import { KernelClosedError } from "./errors.ts";
+import { InvalidArgumentError, KernelClosedError } from "./errors.ts";
 import { HotSwap } from "./hot-swap.ts";
 import { KernelEvents, type KernelEventListener, type KernelEventName } from "./kernel-events.ts";
 import { KeyedMutex } from "./keyed-mutex.ts";
@@ -49,7 +49,7 @@ export class Kernel {
   #closing: Promise<void> | undefined;
   #removeShutdownHooks: (() => void) | undefined;
 
-  /** @throws {TypeError} / {RangeError} for an option of the wrong type or out of range. */
+  /** @throws {InvalidArgumentError} for an option of the wrong type or out of range. */
   constructor(options: KernelOptions = {}) {
     assertOptions(options);
     const root = options.logger ?? createLogger();
@@ -206,7 +206,9 @@ export class Kernel {
   close(options: CloseOptions = {}): Promise<void> {
     if (typeof options !== "object" || options === null) {
       return Promise.reject(
-        new TypeError(`expected close options to be an object, got ${options === null ? "null" : typeof options}`),
+        new InvalidArgumentError(
+          `expected close options to be an object, got ${options === null ? "null" : typeof options}`,
+        ),
       );
     }
     this.#closing ??= this.#close(options);

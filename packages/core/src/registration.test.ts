@@ -1,6 +1,12 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { AlreadyRegisteredError, InvalidNameError, KernelClosedError, ServiceNotFoundError } from "./errors.ts";
+import {
+  AlreadyRegisteredError,
+  InvalidArgumentError,
+  InvalidNameError,
+  KernelClosedError,
+  ServiceNotFoundError,
+} from "./errors.ts";
 import { Kernel } from "./kernel.ts";
 import { captureLogger, testKernel } from "../test/helpers.ts";
 
@@ -60,10 +66,20 @@ describe("register", () => {
 
   it("refuses garbage services and dependency lists with a typed error", async () => {
     const { kernel } = testKernel();
-    await expect(kernel.register(null as never)).rejects.toThrow(TypeError);
-    await expect(kernel.register("svc" as never)).rejects.toThrow(TypeError);
+    await expect(kernel.register(null as never)).rejects.toThrow(InvalidArgumentError);
+    await expect(kernel.register("svc" as never)).rejects.toThrow(InvalidArgumentError);
     await expect(kernel.register({ name: "a", dependencies: "b" } as never)).rejects.toThrow(/dependencies/);
     await expect(kernel.register({ name: "a", dependencies: ["../etc"] })).rejects.toBeInstanceOf(InvalidNameError);
+    for (const method of ["start", "stop", "handle", "exportState", "importState"]) {
+      await expect(kernel.register({ name: "a", [method]: 3 } as never)).rejects.toMatchObject({
+        code: "INVALID_ARGUMENT",
+        service: "a",
+        message: `service "a": expected ${method} to be a function, got number`,
+      });
+    }
+    await expect(kernel.register({ name: "a", version: 2 } as never)).rejects.toMatchObject({
+      code: "INVALID_ARGUMENT",
+    });
     expect(kernel.services()).toEqual([]);
     await kernel.close();
   });
@@ -130,10 +146,14 @@ describe("register", () => {
 
 describe("kernel options and close", () => {
   it("refuses nonsense options", () => {
-    expect(() => new Kernel({ checkpointIntervalMs: -1, logger: captureLogger().logger })).toThrow(RangeError);
-    expect(() => new Kernel({ startTimeoutMs: "5s" as never, logger: captureLogger().logger })).toThrow(TypeError);
-    expect(() => new Kernel({ queueCapacity: 0, logger: captureLogger().logger })).toThrow(RangeError);
-    expect(() => new Kernel(null as never)).toThrow(TypeError);
+    expect(() => new Kernel({ checkpointIntervalMs: -1, logger: captureLogger().logger })).toThrow(
+      InvalidArgumentError,
+    );
+    expect(() => new Kernel({ startTimeoutMs: "5s" as never, logger: captureLogger().logger })).toThrow(
+      InvalidArgumentError,
+    );
+    expect(() => new Kernel({ queueCapacity: 0, logger: captureLogger().logger })).toThrow(InvalidArgumentError);
+    expect(() => new Kernel(null as never)).toThrow(InvalidArgumentError);
   });
 
   it("after close, operations reject with KERNEL_CLOSED; reads still work; close is idempotent", async () => {
@@ -171,7 +191,7 @@ describe("kernel options and close", () => {
 describe("register: per-service deadlines", () => {
   it("refuses a negative or non-numeric startTimeoutMs/stopTimeoutMs", async () => {
     const { kernel } = testKernel();
-    await expect(kernel.register({ name: "a", startTimeoutMs: -1 })).rejects.toThrow(RangeError);
+    await expect(kernel.register({ name: "a", startTimeoutMs: -1 })).rejects.toThrow(InvalidArgumentError);
     await expect(kernel.register({ name: "a", stopTimeoutMs: "1s" as never })).rejects.toThrow(/stopTimeoutMs/);
     expect(kernel.services()).toEqual([]);
     await kernel.register({ name: "a", startTimeoutMs: 0 });
@@ -189,13 +209,13 @@ describe("garbage at every lifecycle entry point", () => {
       await expect(kernel.unregister(bad as never)).rejects.toMatchObject({ code: "INVALID_NAME" });
       expect(() => kernel.status(bad as never)).toThrow(InvalidNameError);
     }
-    await expect(kernel.stop("a", null as never)).rejects.toThrow(TypeError);
+    await expect(kernel.stop("a", null as never)).rejects.toThrow(InvalidArgumentError);
     await expect(kernel.stop("a", { force: "yes" } as never)).rejects.toThrow(/force/);
-    await expect(kernel.stopAll("all" as never)).rejects.toThrow(TypeError);
-    expect(() => kernel.on("status", "listener" as never)).toThrow(TypeError);
-    expect(() => kernel.enableShutdownHooks("SIGTERM" as never)).toThrow(TypeError);
-    expect(() => kernel.enableShutdownHooks(["TERM" as never])).toThrow(TypeError);
-    await expect(kernel.close(null as never)).rejects.toThrow(TypeError);
+    await expect(kernel.stopAll("all" as never)).rejects.toThrow(InvalidArgumentError);
+    expect(() => kernel.on("status", "listener" as never)).toThrow(InvalidArgumentError);
+    expect(() => kernel.enableShutdownHooks("SIGTERM" as never)).toThrow(InvalidArgumentError);
+    expect(() => kernel.enableShutdownHooks(["TERM" as never])).toThrow(InvalidArgumentError);
+    await expect(kernel.close(null as never)).rejects.toThrow(InvalidArgumentError);
     expect(kernel.services()).toMatchObject([{ name: "a", status: "created" }]);
     await kernel.close();
   });

@@ -1,5 +1,5 @@
 import type { Logger } from "@mk/logger";
-import { AlreadyRegisteredError, ServiceNotFoundError } from "./errors.ts";
+import { AlreadyRegisteredError, InvalidArgumentError, ServiceNotFoundError } from "./errors.ts";
 import type { Lane } from "./keyed-mutex.ts";
 import type { LazyAbort } from "./lazy-abort.ts";
 import { planRecords } from "./record-plan.ts";
@@ -60,7 +60,7 @@ export class ServiceRecord {
   /** Puts a new version of the service in place (hot swap). The name must stay the same. */
   setService(service: Service): void {
     if (service.name !== this.name) {
-      throw new TypeError(`service "${this.name}": cannot put service "${service.name}" in its place`);
+      throw new InvalidArgumentError(`service "${this.name}": cannot put service "${service.name}" in its place`);
     }
     this.service = service;
     this.dependencies = Object.freeze([...(service.dependencies ?? [])]);

@@ -1,4 +1,5 @@
 import type { Logger } from "@mk/logger";
+import { InvalidArgumentError } from "./errors.ts";
 
 /** What the shutdown hooks call on the kernel. */
 export interface Closable {
@@ -18,7 +19,9 @@ export interface Closable {
  */
 export function installShutdownHooks(target: Closable, signals: readonly NodeJS.Signals[], logger: Logger): () => void {
   if (!Array.isArray(signals) || signals.some((s) => typeof s !== "string" || !s.startsWith("SIG"))) {
-    throw new TypeError(`expected an array of signal names such as "SIGTERM", got ${JSON.stringify(signals)}`);
+    throw new InvalidArgumentError(
+      `expected an array of signal names such as "SIGTERM", got ${JSON.stringify(signals)}`,
+    );
   }
   const unique = [...new Set(signals)];
   const handlers = new Map<NodeJS.Signals, () => void>();

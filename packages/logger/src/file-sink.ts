@@ -1,4 +1,4 @@
-import { closeSync, fstatSync, mkdirSync, openSync, renameSync, rmSync } from "node:fs";
+import { closeSync, fstatSync, openSync, renameSync, rmSync } from "node:fs";
 import { dirname } from "node:path";
 import { InvalidLoggerOptionError, SinkOpenError, SinkWriteError } from "./errors.ts";
 import { lineSink } from "./line-sink.ts";
@@ -6,6 +6,7 @@ import { jsonLine, textLine } from "./line-format.ts";
 import { DEFAULT_BUFFER_SIZE, FdWriter } from "./line-writer.ts";
 import { checkOptionalFunction, checkOptionalLevel, checkOptionsObject, checkPositiveInt } from "./sink-options.ts";
 import type { Level, LogRecord, Sink } from "./types.ts";
+import { makeDirs } from "./make-dirs.ts";
 
 /** Options of `fileSink`. */
 export interface FileSinkOptions {
@@ -62,7 +63,7 @@ export function fileSink(path: string, options?: FileSinkOptions): Sink {
 
   const open = (): number => {
     try {
-      mkdirSync(dirname(path), { recursive: true });
+      makeDirs(dirname(path));
       return openSync(path, "a", mode);
     } catch (error) {
       throw new SinkOpenError(`cannot open log file "${path}" for appending`, { cause: error });

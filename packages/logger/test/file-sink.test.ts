@@ -172,6 +172,8 @@ describe("fileSink in process", () => {
     writeFileSync(aFile, "");
     expect(() => fileSink(dir)).toThrow(SinkOpenError); // a directory
     expect(() => fileSink(join(aFile, "below.log"))).toThrow(SinkOpenError); // parent is a file
+    // Regression: Node 20's recursive mkdir never returned under /proc (ENOENT forever).
+    expect(() => fileSink("/proc/mk-no-such-dir/app.log")).toThrow(SinkOpenError);
     for (const bad of [
       () => fileSink(""),
       () => fileSink(1 as never),

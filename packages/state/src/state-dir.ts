@@ -1,5 +1,5 @@
 import { lstat, mkdir, readdir, unlink } from "node:fs/promises";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { TEMP_FILE_PATTERN, tempFilesInFlight } from "./durable-write.ts";
 import { StateError, errnoOf } from "./errors.ts";
 
@@ -12,7 +12,7 @@ import { StateError, errnoOf } from "./errors.ts";
  */
 export async function prepareStateDir(dir: string): Promise<void> {
   try {
-    await mkdir(dir, { recursive: true, mode: 0o700 });
+    await makeDirs(dir, 0o700);
   } catch (cause) {
     const errno = errnoOf(cause);
     // EEXIST: something that is not a directory is there; lstat below explains what.
@@ -78,5 +78,28 @@ function isAlive(pid: number): boolean {
   } catch (cause) {
     // EPERM: it exists but belongs to someone else.
     return errnoOf(cause) === "EPERM";
+  }
+}
+
+/**
+ * `mkdir -p` that always ends. Node 20's recursive `mkdir` never settles when
+ * the parent exists but refuses children with ENOENT (any path under `/proc`):
+ * it retries the same step forever. Walking up ourselves tries each directory
+ * at most twice.
+ */
+async function makeDirs(dir: string, mode: number): Promise<void> {
+  try {
+    await mkdir(dir, { mode });
+    return;
+  } catch (error) {
+    const code = errnoOf(error);
+    if (code === "EEXIST") return;
+    if (code !== "ENOENT" || dirname(dir) === dir) throw error;
+  }
+  await makeDirs(dirname(dir), mode);
+  try {
+    await mkdir(dir, { mode });
+  } catch (error) {
+    if (errnoOf(error) !== "EEXIST") throw error;
   }
 }

@@ -77,6 +77,13 @@ describe("FileStateStore: layout and protocol", () => {
 });
 
 describe("FileStateStore: the state directory", () => {
+  // Regression: Node 20's recursive mkdir never settled under /proc (ENOENT forever).
+  it("fails with STATE_IO, instead of hanging, where the directory cannot be created", async () => {
+    const error = await rejection(new FileStateStore("/proc/mk-no-such-dir/state", crypter).save("echo", 1));
+    expect(error.code).toBe("STATE_IO");
+    expect(error.message).toMatch(/cannot create state directory/);
+  });
+
   it("refuses a directory that is a symlink", async () => {
     const root = await tempDir();
     await mkdir(join(root, "real"), { mode: 0o700 });
