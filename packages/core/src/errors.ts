@@ -187,7 +187,9 @@ export class SwapFailedError extends KernelError {
   constructor(service: string, phase: string, cause: unknown) {
     super(
       "SWAP_FAILED",
-      `hot swap of service "${service}" failed at ${phase} and was rolled back: ${describe(cause)}`,
+      phase === "validate"
+        ? `hot swap of service "${service}" refused, nothing was changed: ${describe(cause)}`
+        : `hot swap of service "${service}" failed at ${phase} and was rolled back: ${describe(cause)}`,
       {
         service,
         cause,
