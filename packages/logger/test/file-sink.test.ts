@@ -222,49 +222,47 @@ describe("write failures are counted, reported and never thrown", () => {
   });
 });
 
+/**
+ * Runs `body` in a child node process after `const mk = await import(<built package>)`
+ * and returns its stdout lines once it exits with code 0.
+ */
+async function stdoutOfScript(body: string): Promise<string[]> {
+  if (!existsSync(dist)) throw new Error(`${dist} is missing: run \`pnpm build\` in packages/logger first`);
+  const script = `const mk = await import(${JSON.stringify(pathToFileURL(dist).href)});\n${body}`;
+  const child = spawn(process.execPath, ["--input-type=module", "-e", script], {
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  let stdout = "";
+  child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d));
+  const code = await new Promise((resolve) => child.on("close", resolve));
+  expect(code).toBe(0);
+  return stdout.split("\n").filter(Boolean);
+}
+
 describe("stdout shared by several loggers", { timeout: 120_000 }, () => {
   it("keeps the order of lines across loggers and sinks (child process)", async () => {
-    if (!existsSync(dist)) throw new Error(`${dist} is missing: run \`pnpm build\` in packages/logger first`);
-    const script = [
-      `const { createLogger, textSink, jsonSink } = await import(${JSON.stringify(pathToFileURL(dist).href)});`,
-      `const a = createLogger({ service: "a" });`,
-      `const b = createLogger({ service: "b", sinks: [jsonSink()] });`,
-      `for (let i = 0; i < 3000; i++) { (i % 2 ? b : a).info("n %d", i); if (i % 500 === 0) await new Promise((r) => setImmediate(r)); }`,
-      `process.exit(0);`,
-    ].join("\n");
-    const child = spawn(process.execPath, ["--input-type=module", "-e", script], {
-      stdio: ["ignore", "pipe", "inherit"],
-    });
-    let stdout = "";
-    child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d));
-    const code = await new Promise((resolve) => child.on("close", resolve));
-    expect(code).toBe(0);
-    const numbers = stdout
-      .split("\n")
-      .filter(Boolean)
-      .map((line) => Number(/n (\d+)/.exec(line)?.[1]));
+    const lines = await stdoutOfScript(
+      [
+        `const a = mk.createLogger({ service: "a" });`,
+        `const b = mk.createLogger({ service: "b", sinks: [mk.jsonSink()] });`,
+        `for (let i = 0; i < 3000; i++) { (i % 2 ? b : a).info("n %d", i); if (i % 500 === 0) await new Promise((r) => setImmediate(r)); }`,
+        `process.exit(0);`,
+      ].join("\n"),
+    );
+    const numbers = lines.map((line) => Number(/n (\d+)/.exec(line)?.[1]));
     expect(numbers).toEqual(Array.from({ length: 3000 }, (_, i) => i));
   });
+
   // Regression: lines were flushed with setImmediate, so a console.log after an
   // `await` printed before log lines written earlier (seen in the README example).
   it("never lets console.log after an await overtake earlier lines (child process)", async () => {
-    if (!existsSync(dist)) throw new Error(`${dist} is missing: run \`pnpm build\` in packages/logger first`);
-    const script = [
-      `const { createLogger } = await import(${JSON.stringify(pathToFileURL(dist).href)});`,
-      `const log = createLogger({ service: "svc" });`,
-      `for (let i = 0; i < 5; i++) { log.info("line %d", i); await Promise.resolve(); console.log("console " + i); }`,
-    ].join("\n");
-    const child = spawn(process.execPath, ["--input-type=module", "-e", script], {
-      stdio: ["ignore", "pipe", "inherit"],
-    });
-    let stdout = "";
-    child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d));
-    const code = await new Promise((resolve) => child.on("close", resolve));
-    expect(code).toBe(0);
-    const order = stdout
-      .split("\n")
-      .filter(Boolean)
-      .map((line) => (line.startsWith("console") ? line : (/line \d+$/.exec(line)?.[0] ?? line)));
+    const lines = await stdoutOfScript(
+      [
+        `const log = mk.createLogger({ service: "svc" });`,
+        `for (let i = 0; i < 5; i++) { log.info("line %d", i); await Promise.resolve(); console.log("console " + i); }`,
+      ].join("\n"),
+    );
+    const order = lines.map((line) => (line.startsWith("console") ? line : (/line \d+$/.exec(line)?.[0] ?? line)));
     expect(order).toEqual(Array.from({ length: 5 }, (_, i) => [`line ${i}`, `console ${i}`]).flat());
   });
 });
