@@ -4,18 +4,29 @@ import { Timeouts } from "./timeouts.ts";
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 describe("Timeouts", () => {
-  it("fires each watch after its timeout, in order, unless cancelled", async () => {
-    const timeouts = new Timeouts();
-    const fired: string[] = [];
-    timeouts.watch(20, () => fired.push("a"));
-    const b = timeouts.watch(20, () => fired.push("b"));
-    timeouts.watch(40, () => fired.push("c"));
-    await sleep(5);
-    timeouts.watch(20, () => fired.push("d"));
-    b.cancel();
-    b.cancel();
-    await sleep(100);
-    expect(fired).toEqual(["a", "d", "c"]);
+  // On fake timers (performance included): with real ones a slow machine could
+  // stretch the 5 ms pause past c's deadline and legitimately reorder c and d.
+  it("fires each watch after its timeout, in order, unless cancelled", () => {
+    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout", "performance"] });
+    try {
+      const timeouts = new Timeouts();
+      const fired: string[] = [];
+      timeouts.watch(20, () => fired.push("a"));
+      const b = timeouts.watch(20, () => fired.push("b"));
+      timeouts.watch(40, () => fired.push("c"));
+      vi.advanceTimersByTime(5);
+      timeouts.watch(20, () => fired.push("d"));
+      b.cancel();
+      b.cancel();
+      vi.advanceTimersByTime(19);
+      expect(fired).toEqual(["a"]);
+      vi.advanceTimersByTime(1);
+      expect(fired).toEqual(["a", "d"]);
+      vi.advanceTimersByTime(20);
+      expect(fired).toEqual(["a", "d", "c"]);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it("never fires early", async () => {
