@@ -6,6 +6,12 @@ import type { Level } from "./types.ts";
 
 const levels: Level[] = ["debug", "info", "warn", "error"];
 
+// Thousands of generated cases, all synchronous: the time they take scales with
+// how busy the machine is (a JSON-line run took over 20 s, the default limit, on
+// a loaded 2-core box). A generous limit keeps them from failing on a slow
+// machine; what they check is unchanged.
+const CPU_BOUND = { timeout: 120_000 };
+
 function pad(n: number, width = 2): string {
   return String(n).padStart(width, "0");
 }
@@ -27,7 +33,7 @@ describe("timestamps", () => {
     expect(stampOf(t - 801)).toBe("2025-04-26 19:47:00.000");
   });
 
-  it("agrees with Date getters and is always 23 characters (property)", () => {
+  it("agrees with Date getters and is always 23 characters (property)", CPU_BOUND, () => {
     fc.assert(
       fc.property(anyTime, fc.integer({ min: 0, max: 2500 }), (t, step) => {
         // Consecutive calls exercise the per-second cache (hits and misses).
@@ -69,7 +75,7 @@ describe("text line", () => {
     );
   });
 
-  it("round-trips any message, service, level and time into the layout (property)", () => {
+  it("round-trips any message, service, level and time into the layout (property)", CPU_BOUND, () => {
     const layout = /^\[(.{23})\] \[(DEBUG|INFO|WARN|ERROR)\] \[/s;
     fc.assert(
       fc.property(
@@ -135,7 +141,7 @@ describe("JSON line", () => {
     expect(withCycle.c).toMatch(/^\[unserializable: /);
   });
 
-  it("always gives one parseable line for any message, service and fields (property)", () => {
+  it("always gives one parseable line for any message, service and fields (property)", CPU_BOUND, () => {
     fc.assert(
       fc.property(
         fc.string(),
@@ -157,7 +163,7 @@ describe("JSON line", () => {
 });
 
 describe("JSON time", () => {
-  it("is the epoch ms number for any time, as JSON.stringify writes it (property)", () => {
+  it("is the epoch ms number for any time, as JSON.stringify writes it (property)", CPU_BOUND, () => {
     fc.assert(
       fc.property(fc.oneof(fc.integer({ min: -1e15, max: 1e15 }), fc.double(), fc.constant(999)), (time) => {
         const parsed = JSON.parse(jsonLine({ time, level: "info", service: "s", message: "" })) as { time: unknown };
