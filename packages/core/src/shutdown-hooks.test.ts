@@ -25,7 +25,8 @@ function runChild(scenario: string, signals: NodeJS.Signals[], triggers: string[
     let stdout = "";
     let stderr = "";
     let sent = 0;
-    const killer = setTimeout(() => child.kill("SIGKILL"), 15_000);
+    // Starting node with tsx takes seconds on a busy machine: only a hung child is killed.
+    const killer = setTimeout(() => child.kill("SIGKILL"), 60_000);
     child.stdout.setEncoding("utf8").on("data", (chunk: string) => {
       stdout += chunk;
       while (sent < signals.length && stdout.includes(triggers[sent] ?? "ready\n")) {
@@ -43,7 +44,7 @@ function runChild(scenario: string, signals: NodeJS.Signals[], triggers: string[
   });
 }
 
-describe("enableShutdownHooks (real child process, real signals)", () => {
+describe("enableShutdownHooks (real child process, real signals)", { timeout: 120_000 }, () => {
   it("on SIGTERM stops dependents first, closes, and ends by the signal", async () => {
     const run = await runChild("hooks", ["SIGTERM"]);
     const lines = run.stdout.split("\n");
