@@ -37,12 +37,20 @@ function assertWhole(state: unknown): asserts state is CrashState {
   expect(s.data).toBe(s.fill.repeat(s.size));
 }
 
-/** Runs the child until it has printed "ready", waits a random moment, SIGKILLs it. Returns the last acknowledged save. */
-function runAndKill(dir: string): Promise<{ ready: number; acked: number } | "restart"> {
+/**
+ * Runs the child until it has printed "ready" and then `afterSaves` "saved" lines,
+ * waits a random moment, SIGKILLs it. Returns the last acknowledged save.
+ * Counting lines rather than milliseconds: on a busy machine one save can take
+ * longer than the random wait, and a kill timed from "ready" alone might then
+ * never come after a completed save.
+ */
+function runAndKill(dir: string, afterSaves: number): Promise<{ ready: number; acked: number } | "restart"> {
   return new Promise((resolve, reject) => {
     const proc = spawn(process.execPath, [child, dir, KEY], { stdio: ["ignore", "pipe", "pipe"] });
     let ready = -1;
     let acked = -1;
+    let saves = 0;
+    const killSoon = (): void => void setTimeout(() => proc.kill("SIGKILL"), Math.random() * 25);
     let buffered = "";
     let stderr = "";
     proc.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
@@ -56,9 +64,10 @@ function runAndKill(dir: string): Promise<{ ready: number; acked: number } | "re
         if (word === "ready") {
           ready = Number(value);
           acked = ready;
-          setTimeout(() => proc.kill("SIGKILL"), Math.random() * 25);
+          if (afterSaves === 0) killSoon();
         } else if (word === "saved") {
           acked = Number(value);
+          if (++saves === afterSaves) killSoon();
         }
       }
     });
@@ -87,7 +96,8 @@ describe("crash safety under SIGKILL", () => {
       const dir = join(await tempDir(), `lane${index}`);
       let expected = 0;
       for (let i = 0; i < KILLS / LANES; i++) {
-        const outcome = await runAndKill(dir);
+        // Kill at random moments after "ready" or after 1 to 3 acknowledged saves.
+        const outcome = await runAndKill(dir, i % 4);
         if (outcome === "restart") {
           if (++restarts > 40)
             throw new Error("the built packages stayed unloadable; run `pnpm build` at the repo root");
@@ -117,5 +127,6 @@ describe("crash safety under SIGKILL", () => {
     // The kills really landed mid-write, and after saves had completed.
     expect(tempFilesSeen).toBeGreaterThan(0);
     expect(killsAfterSaves).toBeGreaterThan(0);
-  }, 300_000);
+    // Hundreds of node processes: minutes on a busy machine, so a generous limit.
+  }, 900_000);
 });

@@ -187,7 +187,9 @@ describe("FileStateStore: the state directory", () => {
   });
 });
 
-describe("FileStateStore: hostile files", () => {
+// Hundreds of real decrypt attempts per test: slow on a busy machine (one took over
+// 20 s, the default limit, on a loaded 2-core box), so a generous limit.
+describe("FileStateStore: hostile files", { timeout: 120_000 }, () => {
   async function sealedFile(): Promise<{ store: FileStateStore; dir: string; path: string; bytes: Buffer }> {
     const { store, dir } = await newStore();
     await store.save("echo", { count: 7 }, { version: "1" });
