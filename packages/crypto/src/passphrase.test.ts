@@ -20,7 +20,9 @@ const scryptNode = promisify(nodeScrypt) as (
   opts: object,
 ) => Promise<Buffer>;
 
-describe("passphrase keys (scrypt)", () => {
+// Real scrypt at OWASP's cost, several times per test: on a busy machine one test
+// took over 20 s (the default limit) on a loaded 2-core box, so a generous limit.
+describe("passphrase keys (scrypt)", { timeout: 120_000 }, () => {
   it("defaults to OWASP's N=2^17, r=8, p=1 with a 16-byte random salt", () => {
     const a = createScryptParams();
     const b = createScryptParams();
