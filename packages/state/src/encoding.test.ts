@@ -3,7 +3,9 @@ import { describe, expect, it } from "vitest";
 import { decodeState, encodeState, inspectParsed } from "./encoding.ts";
 import { StateEncodeError, StateError } from "./errors.ts";
 
-describe("encodeState / decodeState", () => {
+// Deeply nested inputs and thousands of generated cases: 6 s under load (a third
+// of the default limit), so a generous limit keeps a busy machine from failing them.
+describe("encodeState / decodeState", { timeout: 120_000 }, () => {
   it("property: JSON values without -0 or __proto__ round-trip exactly", () => {
     const storable = (v: unknown): boolean =>
       !Object.is(v, -0) &&
