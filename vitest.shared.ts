@@ -46,8 +46,9 @@ export function mkVitestConfig(overrides: ViteUserConfig["test"] = {}): ViteUser
       include: ["src/**/*.test.ts", "test/**/*.test.ts"],
       reporters: ["default", "json"],
       outputFile: { json: "test-results.json" },
-      testTimeout: 20_000,
-      hookTimeout: 20_000,
+      // Generous: a test never fails because the machine is slow (CI may share two cores).
+      testTimeout: 60_000,
+      hookTimeout: 60_000,
       typecheck: { enabled: true, include: ["src/**/*.test-d.ts", "test/**/*.test-d.ts"] },
       ...overrides,
     },
