@@ -157,16 +157,17 @@ for (const size of SIZES) {
 // Envelope overhead at 4 KiB: (envelope time - bare cipher time) / bare cipher time on the same
 // backend, LegacyAesGcmCrypter being the bare cipher. Paired A/B rounds (mk, bare, mk, bare, ...)
 // and the median of the per-round ratios, so load drift on a shared machine cancels out.
+/** Nanoseconds for `n` sequential encryptions of `plaintext`. */
+async function timeSeals(seal: Seal, plaintext: Uint8Array, n: number): Promise<number> {
+  const t0 = process.hrtime.bigint();
+  for (let i = 0; i < n; i++) await seal(plaintext);
+  return Number(process.hrtime.bigint() - t0);
+}
 async function pairedOverhead(a: Seal, b: Seal, plaintext: Uint8Array, pairs = 60, n = 100): Promise<number> {
   const ratios: number[] = [];
-  const time = async (seal: Seal): Promise<number> => {
-    const t0 = process.hrtime.bigint();
-    for (let i = 0; i < n; i++) await seal(plaintext);
-    return Number(process.hrtime.bigint() - t0);
-  };
   for (let i = 0; i < pairs; i++) {
-    const ta = await time(a);
-    const tb = await time(b);
+    const ta = await timeSeals(a, plaintext, n);
+    const tb = await timeSeals(b, plaintext, n);
     ratios.push((ta - tb) / tb);
   }
   return median(ratios);
@@ -186,14 +187,9 @@ const ohWeb = await pairedOverhead(
 async function pairedSpeed(mkSeal: Seal, nodeSeal_: Seal, plaintext: Uint8Array, pairs = 30): Promise<number> {
   const n = Math.max(4, Math.floor((256 * 1024) / plaintext.length));
   const ratios: number[] = [];
-  const time = async (seal: Seal): Promise<number> => {
-    const t0 = process.hrtime.bigint();
-    for (let i = 0; i < n; i++) await seal(plaintext);
-    return Number(process.hrtime.bigint() - t0);
-  };
   for (let i = 0; i < pairs; i++) {
-    const tMk = await time(mkSeal);
-    const tNode = await time(nodeSeal_);
+    const tMk = await timeSeals(mkSeal, plaintext, n);
+    const tNode = await timeSeals(nodeSeal_, plaintext, n);
     ratios.push(tNode / tMk);
   }
   return median(ratios);

@@ -1,8 +1,6 @@
-import { lineSink } from "./line-sink.ts";
-import { type LineStream, writerFor } from "./line-writer.ts";
+import type { LineStream } from "./line-writer.ts";
 import { jsonLine } from "./line-format.ts";
-import { checkStreamSinkArgs } from "./sink-options.ts";
-import type { StreamSinkOptions } from "./text-sink.ts";
+import { streamSink, type StreamSinkOptions } from "./text-sink.ts";
 import type { Sink } from "./types.ts";
 
 /**
@@ -17,11 +15,5 @@ import type { Sink } from "./types.ts";
  * @throws {InvalidLoggerOptionError} when `stream` or `options` are not of the documented types.
  */
 export function jsonSink(stream?: LineStream | number, options?: StreamSinkOptions): Sink {
-  checkStreamSinkArgs("jsonSink", stream, options);
-  return lineSink(
-    jsonLine,
-    writerFor(stream, { buffered: options?.buffered, onError: options?.onError }),
-    options?.onError,
-    options?.level,
-  );
+  return streamSink("jsonSink", jsonLine, stream, options);
 }

@@ -2,12 +2,12 @@ import { lineSink } from "./line-sink.ts";
 import { type LineStream, writerFor } from "./line-writer.ts";
 import { textLine } from "./line-format.ts";
 import { checkStreamSinkArgs } from "./sink-options.ts";
-import type { Level, Sink } from "./types.ts";
+import type { Level, LogRecord, Sink } from "./types.ts";
 
 /** Options of `textSink` and `jsonSink`. */
 export interface StreamSinkOptions {
   /**
-   * For a stream: collect the lines of one tick and write them with one `write()` call.
+   * For a stream: collect the lines of one synchronous run of code and write them with one `write()` call.
    * File descriptors (and the default stdout) are always buffered this way.
    * @default false
    */
@@ -37,9 +37,19 @@ export interface StreamSinkOptions {
  * log.info("count is %d", 10); // [2025-04-26 19:47:00.801] [INFO] [api] count is 10
  */
 export function textSink(stream?: LineStream | number, options?: StreamSinkOptions): Sink {
-  checkStreamSinkArgs("textSink", stream, options);
+  return streamSink("textSink", textLine, stream, options);
+}
+
+/** The body of `textSink` and `jsonSink`, which differ only in the line they format. */
+export function streamSink(
+  name: string,
+  format: (record: LogRecord) => string,
+  stream: LineStream | number | undefined,
+  options: StreamSinkOptions | undefined,
+): Sink {
+  checkStreamSinkArgs(name, stream, options);
   return lineSink(
-    textLine,
+    format,
     writerFor(stream, { buffered: options?.buffered, onError: options?.onError }),
     options?.onError,
     options?.level,
