@@ -1,0 +1,4 @@
+export { startNats, natsServerBinary, type NatsServer, type NatsServerOptions } from "./nats.ts";
+export { startPostgres, postgresBinaries, type PostgresServer, type PostgresServerOptions } from "./postgres.ts";
+export { TestServerError, type TestServerErrorCode } from "./errors.ts";
+export { freeLoopbackPort } from "./free-port.ts";
