@@ -122,10 +122,18 @@ class IsolatedService {
     host.quiet();
     try {
       await host.control("stop");
+      // An in-process service keeps its state across stop and start; this one's state must leave its isolate first.
+      if (this.#info?.exportState === true)
+        this.#pending = { state: await host.control("export"), info: this.#importInfo() };
     } finally {
       if (this.#host === host) this.#host = undefined;
       await host.close();
     }
+  }
+
+  #importInfo(): ImportInfo {
+    const version = this.#options.version;
+    return version === undefined ? {} : { fromVersion: version };
   }
 
   handle(event: Event): Promise<Reply> | Reply {
