@@ -1,3 +1,5 @@
+import { describeThrown, SERVICE_NAME_PATTERN, serviceNameProblem } from "@mk/common";
+
 /** Stable codes of every error the kernel throws; match on these, not on messages. */
 export type KernelErrorCode =
   | "INVALID_NAME"
@@ -34,17 +36,14 @@ export class KernelError extends Error {
   }
 }
 
-export const SERVICE_NAME_PATTERN: RegExp = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
-
 export class InvalidNameError extends KernelError {
   override name = "InvalidNameError";
   constructor(name: unknown) {
     super(
       "INVALID_NAME",
-      `invalid service name ${JSON.stringify(String(name))}: expected ${SERVICE_NAME_PATTERN.source}`,
-      {
-        service: String(name),
-      },
+      serviceNameProblem(name) ??
+        `invalid service name ${JSON.stringify(name)}: expected ${SERVICE_NAME_PATTERN.source}`,
+      { service: typeof name === "string" ? name : describeThrown(name, 80) },
     );
   }
 }
@@ -230,6 +229,7 @@ export class InvalidEventError extends KernelError {
   }
 }
 
+/** Every cause is described by the one describer that survives any thrown value. */
 function describe(cause: unknown): string {
-  return cause instanceof Error ? cause.message : String(cause);
+  return describeThrown(cause);
 }

@@ -10,7 +10,8 @@ export type {
   ServiceInfo,
   ServiceStats,
   ServiceStatus,
-  StatusChange,
+  CloseOptions,
+  StopOptions,
 } from "./types.ts";
 export {
   AlreadyRegisteredError,
@@ -31,19 +32,19 @@ export {
   StateSaveFailedError,
   StopFailedError,
   SwapFailedError,
-  SERVICE_NAME_PATTERN,
 } from "./errors.ts";
+export { SERVICE_NAME_PATTERN } from "@mk/common";
 export type { KernelErrorCode, ServiceFailure } from "./errors.ts";
 export { Kernel } from "./kernel.ts";
-export type { CloseOptions } from "./kernel.ts";
-export type { StopOptions } from "./cascade.ts";
 export type {
   CheckpointEvent,
   CheckpointFailedEvent,
   KernelEventListener,
   KernelEventMap,
   KernelEventName,
-} from "./kernel-events.ts";
-export type { SwapEvent, SwapPhase } from "./hot-swap.ts";
+  StatusChange,
+  SwapEvent,
+  SwapPhase,
+} from "./events.ts";
 export { ReplyCode } from "./reply-codes.ts";
 export type { ReplyCodeValue } from "./reply-codes.ts";

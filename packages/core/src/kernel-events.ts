@@ -1,31 +1,6 @@
 import type { Logger } from "@mk/logger";
-import type { SwapEvent } from "./hot-swap.ts";
-import type { StatusChange } from "./types.ts";
+import type { KernelEventListener, KernelEventMap, KernelEventName } from "./events.ts";
 import { InvalidArgumentError } from "./errors.ts";
-
-/** A checkpoint saved a service's state. */
-export interface CheckpointEvent {
-  name: string;
-  version?: string;
-}
-
-/** A checkpoint could not save a service's state; it is retried at the next tick. */
-export interface CheckpointFailedEvent {
-  name: string;
-  version?: string;
-  error: Error;
-}
-
-/** Every event `kernel.on` can observe, by name. */
-export interface KernelEventMap {
-  status: StatusChange;
-  checkpoint: CheckpointEvent;
-  "checkpoint-failed": CheckpointFailedEvent;
-  swap: SwapEvent;
-}
-
-export type KernelEventName = keyof KernelEventMap;
-export type KernelEventListener<K extends KernelEventName> = (event: KernelEventMap[K]) => void;
 
 /**
  * A small typed emitter. Listeners run synchronously in subscription order; a

@@ -1,24 +1,30 @@
 import { createLogger, type Logger } from "@mk/logger";
-import { Cascade, type StopOptions } from "./cascade.ts";
-import { Checkpoints } from "./checkpoints.ts";
+import { Cascade } from "./lifecycle/dependency-order.ts";
+import { Checkpoints } from "./persistence/checkpoints.ts";
 import { InvalidArgumentError, KernelClosedError } from "./errors.ts";
-import { HotSwap } from "./hot-swap.ts";
-import { KernelEvents, type KernelEventListener, type KernelEventName } from "./kernel-events.ts";
-import { KeyedMutex } from "./keyed-mutex.ts";
-import { Lifecycle } from "./lifecycle.ts";
-import { MessageBus } from "./message-bus.ts";
-import { assertValidName } from "./names.ts";
-import { assertOptions } from "./options.ts";
-import { Persistence } from "./persistence.ts";
-import { Registration } from "./registration.ts";
-import { Registry } from "./registry.ts";
-import { installShutdownHooks } from "./shutdown-hooks.ts";
-import type { CallOptions, Event, KernelOptions, Reply, Service, ServiceInfo, ServiceStatus } from "./types.ts";
-
-export interface CloseOptions {
-  /** Run `stopAll` before closing (and reject with its error if it fails, after closing anyway). @default false */
-  stopAll?: boolean;
-}
+import { HotSwap } from "./swap/hot-swap.ts";
+import type { KernelEventListener, KernelEventName } from "./events.ts";
+import { KernelEvents } from "./kernel-events.ts";
+import { KeyedMutex } from "./lifecycle/keyed-mutex.ts";
+import { Lifecycle } from "./lifecycle/lifecycle.ts";
+import { MessageBus } from "./bus/message-bus.ts";
+import { assertValidName } from "./validate.ts";
+import { resolveOptions } from "./options.ts";
+import { Persistence } from "./persistence/persistence.ts";
+import { Registration } from "./registry/registration.ts";
+import { Registry } from "./registry/registry.ts";
+import { installShutdownHooks } from "./lifecycle/shutdown-hooks.ts";
+import type {
+  CallOptions,
+  CloseOptions,
+  Event,
+  KernelOptions,
+  Reply,
+  Service,
+  ServiceInfo,
+  ServiceStatus,
+  StopOptions,
+} from "./types.ts";
 
 /**
  * The microkernel: registers services, starts and stops them in dependency
@@ -51,23 +57,23 @@ export class Kernel {
 
   /** @throws {InvalidArgumentError} for an option of the wrong type or out of range. */
   constructor(options: KernelOptions = {}) {
-    assertOptions(options);
-    const root = options.logger ?? createLogger();
+    const o = resolveOptions(options);
+    const root = o.logger ?? createLogger();
     this.#logger = root.child("kernel");
     this.#events = new KernelEvents(this.#logger);
-    this.#persistence = new Persistence(options.store);
+    this.#persistence = new Persistence(o.store);
     this.#bus = new MessageBus({
       lookup: (name: string) => this.#registry.get(name),
-      defaultTimeoutMs: options.defaultTimeoutMs ?? 5000,
-      queueCapacity: options.queueCapacity ?? 1024,
+      defaultTimeoutMs: o.defaultTimeoutMs,
+      queueCapacity: o.queueCapacity,
       logger: this.#logger,
     });
     this.#lifecycle = new Lifecycle({
       bus: this.#bus,
       events: this.#events,
       logger: this.#logger,
-      startTimeoutMs: options.startTimeoutMs ?? 30_000,
-      stopTimeoutMs: options.stopTimeoutMs ?? 30_000,
+      startTimeoutMs: o.startTimeoutMs,
+      stopTimeoutMs: o.stopTimeoutMs,
     });
     const parts = {
       registry: this.#registry,
@@ -78,17 +84,13 @@ export class Kernel {
     };
     this.#cascade = new Cascade(parts);
     this.#registration = new Registration({ ...parts, root, events: this.#events, bus: this.#bus });
-    this.#checkpoints = new Checkpoints({
-      ...parts,
-      events: this.#events,
-      intervalMs: options.checkpointIntervalMs ?? 2000,
-    });
+    this.#checkpoints = new Checkpoints({ ...parts, events: this.#events, intervalMs: o.checkpointIntervalMs });
     this.#swap = new HotSwap({
       ...parts,
       bus: this.#bus,
       events: this.#events,
-      store: options.store,
-      drainTimeoutMs: options.stopTimeoutMs ?? 30_000,
+      store: o.store,
+      drainTimeoutMs: o.stopTimeoutMs,
     });
     this.#checkpoints.start();
   }
@@ -179,7 +181,7 @@ export class Kernel {
     return this.#guard("checkpoint", () => this.#checkpoints.saveAll());
   }
 
-  /** Subscribes to kernel events (`status`, `checkpoint`, `checkpoint-failed`); returns the unsubscribe function. */
+  /** Subscribes to kernel events (`status`, `checkpoint`, `checkpoint-failed`, `swap`); returns the unsubscribe function. */
   on<K extends KernelEventName>(event: K, listener: KernelEventListener<K>): () => void {
     return this.#events.on(event, listener);
   }

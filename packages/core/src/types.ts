@@ -102,11 +102,19 @@ export interface KernelOptions {
   stopTimeoutMs?: number;
 }
 
-/** A service moved from one status to another. */
-export interface StatusChange {
-  name: string;
-  version?: string;
-  /** `undefined` on registration. */
-  from: ServiceStatus | undefined;
-  to: ServiceStatus;
+/** Options of `stop` and `stopAll`. */
+export interface StopOptions {
+  /**
+   * Stop even when saving the state fails (the failure is logged; the store
+   * keeps its previous copy). Without it a failed save rejects the stop and
+   * the service keeps running.
+   * @default false
+   */
+  force?: boolean;
+}
+
+/** Options of `close`. */
+export interface CloseOptions {
+  /** Run `stopAll` before closing (and reject with its error if it fails, after closing anyway). @default false */
+  stopAll?: boolean;
 }

@@ -2,8 +2,7 @@
 // a call recorder, and a small in-memory StateStore that can be told to fail.
 import { createLogger, type Level, type Logger, type LogRecord } from "@mk/logger";
 import type { LoadedState, SaveMeta, StateStore } from "@mk/state";
-import { Kernel } from "../src/kernel.ts";
-import type { KernelOptions, Reply, Service, ServiceContext, StatusChange } from "../src/types.ts";
+import { Kernel, type KernelOptions, type Reply, type Service, type ServiceContext, type StatusChange } from "@mk/core";
 
 export interface CapturedLogger {
   logger: Logger;

@@ -2,8 +2,7 @@
 // through their contexts, counters in kernel.services(), deadlines with many
 // calls expiring at once, and the closed kernel.
 import { describe, expect, it } from "vitest";
-import { KernelClosedError } from "../src/errors.ts";
-import type { Event, Reply, ServiceContext } from "../src/types.ts";
+import { KernelClosedError, type Event, type Reply, type ServiceContext } from "@mk/core";
 import { deferred, testKernel } from "./helpers.ts";
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));

@@ -1,0 +1,51 @@
+import type { Logger } from "@mk/logger";
+import type { LazyAbort } from "./lazy-abort.ts";
+import type { CallOptions, Event, OutgoingEvent, Reply, ServiceContext } from "../types.ts";
+
+/** The part of the message bus a service context calls. */
+export interface Courier {
+  send(event: Event, options?: CallOptions): Promise<Reply>;
+  push(event: Event, options?: CallOptions): Promise<Reply>;
+}
+
+/**
+ * The context handed to one run of a service (one per start): its logger, an
+ * AbortSignal that fires when this run ends, and `send`/`push` with `from`
+ * defaulting to the service's name. A class (methods on the prototype), so a
+ * start allocates one small object and no closures.
+ */
+class RunContext implements ServiceContext {
+  readonly name: string;
+  readonly logger: Logger;
+  readonly #abort: LazyAbort;
+  readonly #courier: Courier;
+
+  constructor(name: string, logger: Logger, abort: LazyAbort, courier: Courier) {
+    this.name = name;
+    this.logger = logger;
+    this.#abort = abort;
+    this.#courier = courier;
+  }
+
+  get signal(): AbortSignal {
+    return this.#abort.signal;
+  }
+
+  send(event: OutgoingEvent, options?: CallOptions): Promise<Reply> {
+    return this.#courier.send(this.#stamp(event), options);
+  }
+
+  push(event: OutgoingEvent, options?: CallOptions): Promise<Reply> {
+    return this.#courier.push(this.#stamp(event), options);
+  }
+
+  #stamp(event: OutgoingEvent): Event {
+    return event !== null && typeof event === "object" && (event.from === undefined || event.from === "")
+      ? { ...event, from: this.name }
+      : (event as Event);
+  }
+}
+
+export function createServiceContext(name: string, logger: Logger, abort: LazyAbort, courier: Courier): ServiceContext {
+  return new RunContext(name, logger, abort, courier);
+}
