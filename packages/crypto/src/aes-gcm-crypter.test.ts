@@ -185,16 +185,16 @@ describe("AesGcmCrypter", () => {
         await expect(crypter.encrypt(Uint8Array.of(1), value as Uint8Array)).rejects.toBeInstanceOf(CryptoError);
     }
     expect(() => new AesGcmCrypter(key16, { backend: "fast" as "js" })).toThrow(
-      expect.objectContaining({ code: "BAD_INPUT" }),
+      expect.objectContaining({ code: "INVALID_ARGUMENT" }),
     );
     expect(() => new AesGcmCrypter(key16, { webCryptoThreshold: -1 })).toThrow(
-      expect.objectContaining({ code: "BAD_INPUT" }),
+      expect.objectContaining({ code: "INVALID_ARGUMENT" }),
     );
     expect(() => new AesGcmCrypter(key16, null as unknown as object)).toThrow(
-      expect.objectContaining({ code: "BAD_INPUT" }),
+      expect.objectContaining({ code: "INVALID_ARGUMENT" }),
     );
     expect(() => new AesGcmCrypter(key16, { previousKeys: "x" as unknown as [] })).toThrow(
-      expect.objectContaining({ code: "BAD_INPUT" }),
+      expect.objectContaining({ code: "INVALID_ARGUMENT" }),
     );
   });
 
@@ -224,8 +224,8 @@ describe("AesGcmCrypter", () => {
     const crypter = new AesGcmCrypter(key16);
     const sealed = await crypter.encrypt(Uint8Array.of(1));
     crypter.destroy();
-    await expect(crypter.encrypt(Uint8Array.of(1))).rejects.toMatchObject({ code: "BAD_INPUT" });
-    await expect(crypter.decrypt(sealed)).rejects.toMatchObject({ code: "BAD_INPUT" });
+    await expect(crypter.encrypt(Uint8Array.of(1))).rejects.toMatchObject({ code: "INVALID_ARGUMENT" });
+    await expect(crypter.decrypt(sealed)).rejects.toMatchObject({ code: "INVALID_ARGUMENT" });
   });
 
   it("opens unaligned views and pooled Buffers (non-zero byteOffset) on every backend", async () => {

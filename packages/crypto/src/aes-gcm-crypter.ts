@@ -38,7 +38,7 @@ export class AesGcmCrypter implements Crypter {
 
   /**
    * @param key The primary key: 16, 24 or 32 bytes, or a string taken as its UTF-8 bytes.
-   * @throws KeySizeError (`BAD_KEY_SIZE`) for any other size; InvalidInputError (`BAD_INPUT`)
+   * @throws KeySizeError (`BAD_KEY_SIZE`) for any other size; InvalidArgumentError (`INVALID_ARGUMENT`)
    *   for a bad key id, duplicate ids or an unavailable backend.
    */
   constructor(key: KeyInput, options: AesGcmCrypterOptions = {}) {
@@ -58,7 +58,7 @@ export class AesGcmCrypter implements Crypter {
 
   /**
    * Seals `plaintext` under the primary key with a fresh salt and nonce.
-   * @throws InvalidInputError when an argument is not a Uint8Array.
+   * @throws InvalidArgumentError when an argument is not a Uint8Array.
    */
   async encrypt(plaintext: Uint8Array, associatedData?: Uint8Array): Promise<Uint8Array> {
     assertBytes(plaintext, "plaintext");
@@ -118,7 +118,7 @@ export class AesGcmCrypter implements Crypter {
   }
 
   /**
-   * Zeroes this crypter's copies of its keys; every later call throws `BAD_INPUT`.
+   * Zeroes this crypter's copies of its keys; every later call throws `INVALID_ARGUMENT`.
    * JS cannot promise that no other copy exists (see the README's limits).
    */
   destroy(): void {

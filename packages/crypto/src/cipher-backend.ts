@@ -1,6 +1,6 @@
 import { gcm as gcmJs } from "@noble/ciphers/aes.js";
 import { gcm as gcmWebCrypto } from "@noble/ciphers/webcrypto.js";
-import { AuthenticationError, InvalidInputError } from "./errors.ts";
+import { AuthenticationError, InvalidArgumentError } from "./errors.ts";
 
 /**
  * Where AES-GCM runs:
@@ -45,18 +45,18 @@ export class BackendChooser {
 
   constructor(options: BackendOptions = {}) {
     if (typeof options !== "object" || options === null) {
-      throw new InvalidInputError(`options expected an object, got ${options === null ? "null" : typeof options}`);
+      throw new InvalidArgumentError(`options expected an object, got ${options === null ? "null" : typeof options}`);
     }
     const option = options.backend ?? "auto";
     if (option !== "auto" && option !== "js" && option !== "webcrypto") {
-      throw new InvalidInputError(`backend expected "auto", "js" or "webcrypto", got ${JSON.stringify(option)}`);
+      throw new InvalidArgumentError(`backend expected "auto", "js" or "webcrypto", got ${JSON.stringify(option)}`);
     }
     if (option === "webcrypto" && !hasWebCrypto()) {
-      throw new InvalidInputError('backend "webcrypto" requested but globalThis.crypto.subtle is missing');
+      throw new InvalidArgumentError('backend "webcrypto" requested but globalThis.crypto.subtle is missing');
     }
     const threshold = options.webCryptoThreshold ?? DEFAULT_WEBCRYPTO_THRESHOLD;
     if (!Number.isSafeInteger(threshold) || threshold < 0) {
-      throw new InvalidInputError(`webCryptoThreshold expected a non-negative integer, got ${String(threshold)}`);
+      throw new InvalidArgumentError(`webCryptoThreshold expected a non-negative integer, got ${String(threshold)}`);
     }
     this.#option = option;
     this.#threshold = threshold;

@@ -12,7 +12,7 @@ export type CryptoErrorCode =
   | "UNKNOWN_KEY"
   | "AUTH_FAILED"
   | "BAD_KDF_PARAMS"
-  | "BAD_INPUT";
+  | "INVALID_ARGUMENT";
 
 /** Base class of every error thrown or rejected by `@mk/crypto`. */
 export class CryptoError extends Error {
@@ -103,11 +103,11 @@ export class KdfParamsError extends CryptoError {
   }
 }
 
-/** An argument has the wrong type or shape (code `BAD_INPUT`). */
-export class InvalidInputError extends CryptoError {
+/** An argument has the wrong type or shape (code `INVALID_ARGUMENT`). */
+export class InvalidArgumentError extends CryptoError {
   constructor(message: string) {
-    super("BAD_INPUT", message);
-    this.name = "InvalidInputError";
+    super("INVALID_ARGUMENT", message);
+    this.name = "InvalidArgumentError";
   }
 }
 

@@ -20,7 +20,7 @@ export { hasEnvelopeMagic, MIN_ENVELOPE_LENGTH } from "./envelope-format.ts";
 export {
   AuthenticationError,
   CryptoError,
-  InvalidInputError,
+  InvalidArgumentError,
   KdfParamsError,
   KeySizeError,
   NotAnEnvelopeError,

@@ -90,7 +90,7 @@ describe("keyring and rotation", () => {
   it("refuses duplicate ids, bad ids and bad previous keys at construction", () => {
     expect(() => new AesGcmCrypter(k1, { keyId: 1, previousKeys: [{ id: 1, key: k2 }] })).toThrow(/duplicate key id 1/);
     for (const id of [-1, 1.5, 2 ** 32, Number.NaN, "1" as unknown as number]) {
-      expect(() => new AesGcmCrypter(k1, { keyId: id })).toThrow(expect.objectContaining({ code: "BAD_INPUT" }));
+      expect(() => new AesGcmCrypter(k1, { keyId: id })).toThrow(expect.objectContaining({ code: "INVALID_ARGUMENT" }));
     }
     expect(() => new AesGcmCrypter(k1, { previousKeys: [{ id: 1, key: "short" }] })).toThrow(
       expect.objectContaining({

@@ -1,4 +1,4 @@
-import { InvalidInputError, UnknownKeyError } from "./errors.ts";
+import { InvalidArgumentError, UnknownKeyError } from "./errors.ts";
 import { keyBytes, type KeyInput } from "./key-material.ts";
 import { SubkeyDeriver } from "./subkey.ts";
 
@@ -20,12 +20,12 @@ export class Keyring {
   #destroyed = false;
 
   constructor(primary: KeyEntry, previous: readonly KeyEntry[] = []) {
-    if (!Array.isArray(previous)) throw new InvalidInputError("previousKeys expected an array of { id, key }");
+    if (!Array.isArray(previous)) throw new InvalidArgumentError("previousKeys expected an array of { id, key }");
     for (const entry of [primary, ...previous]) {
-      if (typeof entry !== "object" || entry === null) throw new InvalidInputError("key entry expected { id, key }");
+      if (typeof entry !== "object" || entry === null) throw new InvalidArgumentError("key entry expected { id, key }");
       assertKeyId(entry.id);
       if (this.#keys.has(entry.id)) {
-        throw new InvalidInputError(`duplicate key id ${entry.id}: every key in a keyring needs its own id`);
+        throw new InvalidArgumentError(`duplicate key id ${entry.id}: every key in a keyring needs its own id`);
       }
       const what = entry === primary ? "aes key" : `aes key (previous key id ${entry.id})`;
       const bytes = keyBytes(entry.key, what);
@@ -50,7 +50,7 @@ export class Keyring {
 
   /** @throws UnknownKeyError when no key has this id. */
   get(id: number): SubkeyDeriver {
-    if (this.#destroyed) throw new InvalidInputError("crypter was destroyed: its keys are zeroed");
+    if (this.#destroyed) throw new InvalidArgumentError("crypter was destroyed: its keys are zeroed");
     const key = this.#keys.get(id);
     if (key === undefined) throw new UnknownKeyError(id, this.ids);
     return key;
@@ -65,6 +65,6 @@ export class Keyring {
 
 export function assertKeyId(id: unknown): asserts id is number {
   if (typeof id !== "number" || !Number.isInteger(id) || id < 0 || id > 0xffff_ffff) {
-    throw new InvalidInputError(`key id expected an integer in 0..4294967295, got ${String(id)}`);
+    throw new InvalidArgumentError(`key id expected an integer in 0..4294967295, got ${String(id)}`);
   }
 }

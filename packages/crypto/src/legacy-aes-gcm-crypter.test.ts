@@ -83,6 +83,6 @@ describe("LegacyAesGcmCrypter (reference format)", () => {
   it("destroy() zeroes the key and refuses later use", async () => {
     const crypter = new LegacyAesGcmCrypter("1234567890123456");
     crypter.destroy();
-    await expect(crypter.encrypt(Uint8Array.of(1))).rejects.toMatchObject({ code: "BAD_INPUT" });
+    await expect(crypter.encrypt(Uint8Array.of(1))).rejects.toMatchObject({ code: "INVALID_ARGUMENT" });
   });
 });

@@ -1,7 +1,7 @@
 import { randomBytes } from "@noble/ciphers/utils.js";
 import { BackendChooser, gcmOpen, gcmSeal, type BackendOptions } from "./cipher-backend.ts";
 import type { Crypter } from "./crypter.ts";
-import { InvalidInputError, TruncatedError } from "./errors.ts";
+import { InvalidArgumentError, TruncatedError } from "./errors.ts";
 import { assertBytes, keyBytes, type KeyInput } from "./key-material.ts";
 
 const NONCE_LENGTH = 12;
@@ -67,14 +67,14 @@ export class LegacyAesGcmCrypter implements Crypter {
     );
   }
 
-  /** Zeroes this crypter's copy of the key; every later call throws `BAD_INPUT`. */
+  /** Zeroes this crypter's copy of the key; every later call throws `INVALID_ARGUMENT`. */
   destroy(): void {
     this.#key.fill(0);
     this.#destroyed = true;
   }
 
   #liveKey(): Uint8Array {
-    if (this.#destroyed) throw new InvalidInputError("crypter was destroyed: its key is zeroed");
+    if (this.#destroyed) throw new InvalidArgumentError("crypter was destroyed: its key is zeroed");
     return this.#key;
   }
 }

@@ -107,9 +107,9 @@ describe("passphrase keys (scrypt)", { timeout: 120_000 }, () => {
     const bad = { algorithm: "scrypt", N: 2 ** 30, r: 8, p: 1, salt: new Uint8Array(16) } as ScryptParams;
     await expect(deriveKeyFromPassphrase("pw", bad)).rejects.toMatchObject({ code: "BAD_KDF_PARAMS" });
     expect(() => createScryptParams({ N: 2 ** 12 })).toThrow(expect.objectContaining({ code: "BAD_KDF_PARAMS" }));
-    await expect(deriveKeyFromPassphrase("", createScryptParams())).rejects.toMatchObject({ code: "BAD_INPUT" });
+    await expect(deriveKeyFromPassphrase("", createScryptParams())).rejects.toMatchObject({ code: "INVALID_ARGUMENT" });
     await expect(deriveKeyFromPassphrase(42 as unknown as string, createScryptParams())).rejects.toMatchObject({
-      code: "BAD_INPUT",
+      code: "INVALID_ARGUMENT",
     });
   });
 

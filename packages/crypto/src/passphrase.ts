@@ -1,6 +1,6 @@
 import { randomBytes } from "@noble/ciphers/utils.js";
 import { scryptAsync } from "@noble/hashes/scrypt.js";
-import { InvalidInputError, KdfParamsError } from "./errors.ts";
+import { InvalidArgumentError, KdfParamsError } from "./errors.ts";
 import { describe } from "./key-material.ts";
 
 /** scrypt parameters and salt: everything needed to derive the same key again. Store it beside the data. */
@@ -143,17 +143,17 @@ export function parseScryptParams(text: string): ScryptParams {
  * which yields to the event loop every few milliseconds instead of blocking it for the
  * ~1 s the default cost takes. The passphrase string itself cannot be wiped from memory.
  * @throws KdfParamsError (`BAD_KDF_PARAMS`) for parameters outside {@link SCRYPT_LIMITS};
- *   InvalidInputError (`BAD_INPUT`) for an empty passphrase.
+ *   InvalidArgumentError (`INVALID_ARGUMENT`) for an empty passphrase.
  */
 export async function deriveKeyFromPassphrase(
   passphrase: string | Uint8Array,
   params: ScryptParams,
 ): Promise<Uint8Array> {
   if (typeof passphrase !== "string" && !(passphrase instanceof Uint8Array)) {
-    throw new InvalidInputError(`passphrase expected string or Uint8Array, got ${describe(passphrase)}`);
+    throw new InvalidArgumentError(`passphrase expected string or Uint8Array, got ${describe(passphrase)}`);
   }
   if (passphrase.length === 0)
-    throw new InvalidInputError("passphrase expected at least 1 character, got an empty one");
+    throw new InvalidArgumentError("passphrase expected at least 1 character, got an empty one");
   const valid = validateScryptParams(params);
   return scryptAsync(passphrase, valid.salt, {
     N: valid.N,

@@ -2,7 +2,7 @@ import { extract } from "@noble/hashes/hkdf.js";
 import { _HMAC } from "@noble/hashes/hmac.js";
 import { sha256 } from "@noble/hashes/sha2.js";
 import { COMMITMENT_LENGTH, INFO_LENGTH } from "./envelope-format.ts";
-import { InvalidInputError } from "./errors.ts";
+import { InvalidArgumentError } from "./errors.ts";
 
 const encoder = new TextEncoder();
 /** HKDF-Extract salt: fixed, a domain label (RFC 5869 §3.1 allows a non-secret, reused salt). */
@@ -49,7 +49,7 @@ export class SubkeyDeriver {
   /** @param info header[0..44): magic through salt. */
   derive(info: Uint8Array): Subkey {
     if (info.length !== INFO_LENGTH)
-      throw new InvalidInputError(`subkey info expected ${INFO_LENGTH} bytes, got ${info.length}`);
+      throw new InvalidArgumentError(`subkey info expected ${INFO_LENGTH} bytes, got ${info.length}`);
     const okm = new Uint8Array(SUBKEY_LENGTH + COMMITMENT_LENGTH);
     // RFC 5869 §2.3: T(1) = HMAC(PRK, info || 0x01), T(2) = HMAC(PRK, T(1) || info || 0x02).
     const t1 = okm.subarray(0, HASH_LENGTH);

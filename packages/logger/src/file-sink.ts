@@ -1,6 +1,6 @@
 import { closeSync, fstatSync, openSync, renameSync, rmSync } from "node:fs";
 import { dirname } from "node:path";
-import { InvalidLoggerOptionError, SinkOpenError, SinkWriteError } from "./errors.ts";
+import { InvalidArgumentError, SinkOpenError, SinkWriteError } from "./errors.ts";
 import { lineSink } from "./line-sink.ts";
 import { jsonLine, textLine } from "./line-format.ts";
 import { DEFAULT_BUFFER_SIZE, FdWriter } from "./line-writer.ts";
@@ -37,19 +37,19 @@ export interface FileSinkOptions {
  * (which also fsyncs) and at process `exit` (also after `process.exit()`); only a
  * SIGKILL or a native crash can lose the last tick's lines. The parent directory is created.
  *
- * @throws {InvalidLoggerOptionError} for a path that is not a non-empty string or bad options.
+ * @throws {InvalidArgumentError} for a path that is not a non-empty string or bad options.
  * @throws {SinkOpenError} when the file cannot be opened for appending.
  * @example
  * const log = createLogger({ sinks: [textSink(), fileSink("/var/log/app.log", { maxSize: 10_000_000 })] });
  */
 export function fileSink(path: string, options?: FileSinkOptions): Sink {
   if (typeof path !== "string" || path.length === 0 || path.includes("\0")) {
-    throw new InvalidLoggerOptionError("fileSink path", "a non-empty string without NUL", path);
+    throw new InvalidArgumentError("fileSink path", "a non-empty string without NUL", path);
   }
   checkOptionsObject("fileSink", options);
   const format = options?.format ?? "text";
   if (format !== "text" && format !== "json" && typeof format !== "function") {
-    throw new InvalidLoggerOptionError("fileSink option format", '"text", "json" or a function', format);
+    throw new InvalidArgumentError("fileSink option format", '"text", "json" or a function', format);
   }
   checkPositiveInt("fileSink option maxSize", options?.maxSize);
   checkPositiveInt("fileSink option maxFiles", options?.maxFiles, 0);

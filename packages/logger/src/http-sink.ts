@@ -6,7 +6,7 @@ import {
   validateHeaderValue,
 } from "node:http";
 import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
-import { HttpSinkError, InvalidLoggerOptionError } from "./errors.ts";
+import { HttpSinkError, InvalidArgumentError } from "./errors.ts";
 import { jsonObject } from "./line-format.ts";
 import { report } from "./line-writer.ts";
 import { LEVEL_VALUES } from "./levels.ts";
@@ -339,7 +339,7 @@ class HttpSinkImpl {
  * When the event loop runs dry (`beforeExit`) waiting records get one last attempt;
  * `process.exit()` cannot wait for the network, so call `await logger.close()` first.
  *
- * @throws {InvalidLoggerOptionError} for a URL that is not http(s) or bad options.
+ * @throws {InvalidArgumentError} for a URL that is not http(s) or bad options.
  * @example
  * const remote = httpSink("https://logs.example.com/ingest", { headers: { authorization: "Bearer …" } });
  * const log = createLogger({ sinks: [textSink(), remote] });
@@ -351,10 +351,10 @@ export function httpSink(url: string | URL, options?: HttpSinkOptions): HttpSink
   try {
     parsed = new URL(url);
   } catch {
-    throw new InvalidLoggerOptionError("httpSink url", "an http: or https: URL", url);
+    throw new InvalidArgumentError("httpSink url", "an http: or https: URL", url);
   }
   if (parsed.protocol !== "http:" && parsed.protocol !== "https:") {
-    throw new InvalidLoggerOptionError("httpSink url", "an http: or https: URL", String(url));
+    throw new InvalidArgumentError("httpSink url", "an http: or https: URL", String(url));
   }
   checkOptionsObject("httpSink", options);
   for (const key of [
@@ -370,21 +370,21 @@ export function httpSink(url: string | URL, options?: HttpSinkOptions): HttpSink
   }
   checkPositiveInt("httpSink option retries", options?.retries, 0);
   if (options?.format !== undefined && options.format !== "json" && options.format !== "ndjson") {
-    throw new InvalidLoggerOptionError("httpSink option format", '"json" or "ndjson"', options.format);
+    throw new InvalidArgumentError("httpSink option format", '"json" or "ndjson"', options.format);
   }
   const headers = options?.headers;
   if (
     headers !== undefined &&
     (typeof headers !== "object" || headers === null || Object.values(headers).some((v) => typeof v !== "string"))
   ) {
-    throw new InvalidLoggerOptionError("httpSink option headers", "an object of strings", headers);
+    throw new InvalidArgumentError("httpSink option headers", "an object of strings", headers);
   }
   for (const [name, value] of Object.entries(headers ?? {})) {
     try {
       validateHeaderName(name);
       validateHeaderValue(name, value);
     } catch {
-      throw new InvalidLoggerOptionError(`httpSink header ${JSON.stringify(name)}`, "a valid HTTP header", value);
+      throw new InvalidArgumentError(`httpSink header ${JSON.stringify(name)}`, "a valid HTTP header", value);
     }
   }
   checkOptionalFunction("httpSink option onError", options?.onError);

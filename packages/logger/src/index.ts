@@ -9,11 +9,12 @@ export { formatTimestamp } from "./timestamp.ts";
 export {
   LoggerError,
   InvalidLevelError,
-  InvalidLoggerOptionError,
+  InvalidArgumentError,
   HttpSinkError,
   SinkOpenError,
   SinkWriteError,
 } from "./errors.ts";
+export type { LoggerErrorCode } from "./errors.ts";
 export type { Level, LogRecord, Logger, LoggerStats, ManagedLogger, Sink, SinkStats } from "./types.ts";
 export { fileSink } from "./file-sink.ts";
 export type { FileSinkOptions } from "./file-sink.ts";

@@ -12,7 +12,7 @@ import type { Sink } from "./types.ts";
  * Buffering as in `textSink`.
  *
  * @param stream anything with `write(string)`, or a file descriptor. @default stdout (fd 1)
- * @throws {InvalidLoggerOptionError} when `stream` or `options` are not of the documented types.
+ * @throws {InvalidArgumentError} when `stream` or `options` are not of the documented types.
  */
 export function jsonSink(stream?: LineStream | number, options?: StreamSinkOptions): Sink {
   return streamSink("jsonSink", jsonLine, stream, options);

@@ -1,6 +1,6 @@
 import { format } from "node:util";
 import { describe, expect, it } from "vitest";
-import { InvalidLevelError, InvalidLoggerOptionError } from "./errors.ts";
+import { InvalidLevelError, InvalidArgumentError } from "./errors.ts";
 import { jsonSink } from "./json-sink.ts";
 import { isLevel, LEVELS, levelValue } from "./levels.ts";
 import { createLogger } from "./logger.ts";
@@ -103,12 +103,12 @@ describe("createLogger", () => {
       () => createLogger({ sinks: [] }).child(""),
       () => createLogger({ sinks: [] }).child(undefined as never),
     ]) {
-      expect(bad).toThrow(InvalidLoggerOptionError);
+      expect(bad).toThrow(InvalidArgumentError);
     }
     try {
       createLogger({ service: "" });
     } catch (error) {
-      expect((error as InvalidLoggerOptionError).code).toBe("MK_LOGGER_INVALID_OPTION");
+      expect((error as InvalidArgumentError).code).toBe("INVALID_ARGUMENT");
     }
   });
 });
@@ -273,7 +273,7 @@ describe("failing sinks", () => {
     expect(() => log.error("m")).not.toThrow();
     expect(log.stats()).toEqual({ records: 1, sinkErrors: 2, dropped: 2 });
     expect(errors).toHaveLength(1);
-    expect((errors[0] as Error & { code: string }).code).toBe("MK_LOGGER_SINK_WRITE");
+    expect((errors[0] as Error & { code: string }).code).toBe("SINK_WRITE");
   });
 
   it("flush and close call every sink, never reject, and count failures", async () => {
@@ -326,10 +326,10 @@ describe("buffered stream sinks", () => {
   });
 
   it("rejects bad sink arguments with typed errors", () => {
-    expect(() => textSink({} as never)).toThrow(InvalidLoggerOptionError);
-    expect(() => textSink(-1)).toThrow(InvalidLoggerOptionError);
-    expect(() => jsonSink(undefined, { buffered: "yes" as never })).toThrow(InvalidLoggerOptionError);
-    expect(() => jsonSink(undefined, { onError: 1 as never })).toThrow(InvalidLoggerOptionError);
+    expect(() => textSink({} as never)).toThrow(InvalidArgumentError);
+    expect(() => textSink(-1)).toThrow(InvalidArgumentError);
+    expect(() => jsonSink(undefined, { buffered: "yes" as never })).toThrow(InvalidArgumentError);
+    expect(() => jsonSink(undefined, { onError: 1 as never })).toThrow(InvalidArgumentError);
   });
 
   it("a sink called directly with garbage does not throw and counts it", () => {

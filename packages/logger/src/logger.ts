@@ -1,5 +1,5 @@
 import { format } from "node:util";
-import { InvalidLoggerOptionError } from "./errors.ts";
+import { InvalidArgumentError } from "./errors.ts";
 import { countSpecifiers, formatMessage, isPlainObject } from "./format.ts";
 import { assertLevel, LEVEL_VALUES } from "./levels.ts";
 import { checkOptionalFunction, checkOptionsObject } from "./sink-options.ts";
@@ -214,7 +214,7 @@ async function eachSink(shared: Shared, method: "flush" | "close"): Promise<void
 
 function checkService(service: unknown): asserts service is string {
   if (typeof service !== "string" || service.length === 0) {
-    throw new InvalidLoggerOptionError("service name", "a non-empty string", service);
+    throw new InvalidArgumentError("service name", "a non-empty string", service);
   }
 }
 
@@ -222,7 +222,7 @@ function checkService(service: unknown): asserts service is string {
  * A root logger. Children (`logger.child("svc")`) share its sinks and counters and
  * follow its level until they get their own.
  *
- * @throws {InvalidLoggerOptionError} for options of the wrong type (a non-string service,
+ * @throws {InvalidArgumentError} for options of the wrong type (a non-string service,
  *   sinks that are not functions).
  * @throws {InvalidLevelError} for a level that is not "debug" | "info" | "warn" | "error".
  * @example
@@ -239,7 +239,7 @@ export function createLogger(options?: LoggerOptions): ManagedLogger {
   const level = options?.level === undefined ? "info" : assertLevel(options.level);
   const sinks = options?.sinks ?? [textSink()];
   if (!Array.isArray(sinks) || !sinks.every((s) => typeof s === "function")) {
-    throw new InvalidLoggerOptionError("createLogger option sinks", "an array of functions", sinks);
+    throw new InvalidArgumentError("createLogger option sinks", "an array of functions", sinks);
   }
   checkOptionalFunction("createLogger option onError", options?.onError);
   const shared: Shared = {

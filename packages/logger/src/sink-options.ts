@@ -1,4 +1,4 @@
-import { InvalidLoggerOptionError } from "./errors.ts";
+import { InvalidArgumentError } from "./errors.ts";
 import { assertLevel } from "./levels.ts";
 
 export function checkStreamSinkArgs(name: string, stream: unknown, options: unknown): void {
@@ -7,12 +7,12 @@ export function checkStreamSinkArgs(name: string, stream: unknown, options: unkn
     !(typeof stream === "number" && Number.isInteger(stream) && stream >= 0) &&
     !(typeof stream === "object" && stream !== null && typeof (stream as { write?: unknown }).write === "function")
   ) {
-    throw new InvalidLoggerOptionError(`${name} stream`, "an object with write(string) or a file descriptor", stream);
+    throw new InvalidArgumentError(`${name} stream`, "an object with write(string) or a file descriptor", stream);
   }
   checkOptionsObject(name, options);
   const o = options as { buffered?: unknown; onError?: unknown } | undefined;
   if (o?.buffered !== undefined && typeof o.buffered !== "boolean") {
-    throw new InvalidLoggerOptionError(`${name} option buffered`, "a boolean", o.buffered);
+    throw new InvalidArgumentError(`${name} option buffered`, "a boolean", o.buffered);
   }
   checkOptionalFunction(`${name} option onError`, o?.onError);
   checkOptionalLevel((o as { level?: unknown } | undefined)?.level);
@@ -20,17 +20,17 @@ export function checkStreamSinkArgs(name: string, stream: unknown, options: unkn
 
 export function checkOptionsObject(name: string, options: unknown): void {
   if (options !== undefined && (typeof options !== "object" || options === null || Array.isArray(options))) {
-    throw new InvalidLoggerOptionError(`${name} options`, "an object", options);
+    throw new InvalidArgumentError(`${name} options`, "an object", options);
   }
 }
 
 export function checkOptionalFunction(what: string, value: unknown): void {
-  if (value !== undefined && typeof value !== "function") throw new InvalidLoggerOptionError(what, "a function", value);
+  if (value !== undefined && typeof value !== "function") throw new InvalidArgumentError(what, "a function", value);
 }
 
 export function checkPositiveInt(what: string, value: unknown, min = 1): void {
   if (value !== undefined && !(typeof value === "number" && Number.isInteger(value) && value >= min)) {
-    throw new InvalidLoggerOptionError(what, `an integer >= ${min}`, value);
+    throw new InvalidArgumentError(what, `an integer >= ${min}`, value);
   }
 }
 

@@ -31,7 +31,7 @@ export interface StreamSinkOptions {
  * and at process `exit`. A stream gets one `write(line)` per record unless `buffered`.
  *
  * @param stream anything with `write(string)`, or a file descriptor. @default stdout (fd 1)
- * @throws {InvalidLoggerOptionError} when `stream` or `options` are not of the documented types.
+ * @throws {InvalidArgumentError} when `stream` or `options` are not of the documented types.
  * @example
  * const log = createLogger({ service: "api", sinks: [textSink()] });
  * log.info("count is %d", 10); // [2025-04-26 19:47:00.801] [INFO] [api] count is 10

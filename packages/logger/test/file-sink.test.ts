@@ -15,7 +15,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createLogger, fileSink, InvalidLoggerOptionError, SinkOpenError, textSink } from "../src/index.ts";
+import { createLogger, fileSink, InvalidArgumentError, SinkOpenError, textSink } from "../src/index.ts";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const dist = join(here, "..", "dist", "index.js");
@@ -184,7 +184,7 @@ describe("fileSink in process", () => {
       () => fileSink(join(dir, "x.log"), { onError: "no" as never }),
       () => fileSink(join(dir, "x.log"), "opts" as never),
     ]) {
-      expect(bad).toThrow(InvalidLoggerOptionError);
+      expect(bad).toThrow(InvalidArgumentError);
     }
   });
 });
@@ -199,7 +199,7 @@ describe("write failures are counted, reported and never thrown", () => {
     await log.flush();
     expect(log.stats()).toEqual({ records: 10, sinkErrors: 1, dropped: 10 });
     expect(errors).toHaveLength(1);
-    expect(errors[0]).toMatchObject({ code: "MK_LOGGER_SINK_WRITE" });
+    expect(errors[0]).toMatchObject({ code: "SINK_WRITE" });
     expect((errors[0]?.cause as NodeJS.ErrnoException | undefined)?.code).toBe("ENOSPC");
     await log.close();
   });
@@ -295,7 +295,7 @@ describe("rotation failure", () => {
     await log.close();
     await errorLog.close();
     expect(seen.length).toBeGreaterThan(0);
-    expect(seen[0]).toMatchObject({ code: "MK_LOGGER_SINK_WRITE" });
+    expect(seen[0]).toMatchObject({ code: "SINK_WRITE" });
     const lines = readFileSync(file, "utf8").split("\n").filter(Boolean);
     expect(lines).toEqual(Array.from({ length: 200 }, (_, i) => `line ${i} ${"z".repeat(20)}`));
     const errorLines = readFileSync(other, "utf8").split("\n").filter(Boolean);

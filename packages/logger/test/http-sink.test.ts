@@ -5,7 +5,7 @@ import type { AddressInfo } from "node:net";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { afterEach, describe, expect, it } from "vitest";
-import { createLogger, httpSink, HttpSinkError, InvalidLoggerOptionError } from "../src/index.ts";
+import { createLogger, httpSink, HttpSinkError, InvalidArgumentError } from "../src/index.ts";
 
 interface Received {
   body: string;
@@ -216,9 +216,9 @@ describe("httpSink against a real local HTTP server", () => {
     expect(received).toHaveLength(3);
     expect(sink.stats()).toMatchObject({ sent: 0, dropped: 2, retries: 2, errors: 3 });
     expect(errors.map((e) => [e.code, e.status])).toEqual([
-      ["MK_LOGGER_HTTP_SINK", 500],
-      ["MK_LOGGER_HTTP_SINK", 500],
-      ["MK_LOGGER_HTTP_SINK", 500],
+      ["HTTP_SINK", 500],
+      ["HTTP_SINK", 500],
+      ["HTTP_SINK", 500],
     ]);
     expect(log.stats().dropped).toBe(2);
     await log.close();
@@ -283,7 +283,7 @@ describe("httpSink against a real local HTTP server", () => {
       () => httpSink("http://127.0.0.1/x", { headers: { authorization: "a\r\nx-injected: 1" } }),
       () => httpSink("http://127.0.0.1/x", { onError: true as never }),
     ]) {
-      expect(bad).toThrow(InvalidLoggerOptionError);
+      expect(bad).toThrow(InvalidArgumentError);
     }
   });
 
