@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { jsonLine, textLine } from "./line-format.ts";
+import { escapeControls, jsonLine, textLine } from "./line-format.ts";
 import { formatTimestamp, stampOf } from "./timestamp.ts";
 import type { Level } from "./types.ts";
 
@@ -90,7 +90,76 @@ describe("text line", () => {
           expect(head?.[1]).toBe(reference(time));
           expect(head?.[2]).toBe(level.toUpperCase());
           const rest = line.slice(head?.[0].length);
-          expect(rest).toBe(`${service}] ${message}\n`);
+          expect(rest).toBe(`${escapeControls(service)}] ${escapeControls(message)}\n`);
+        },
+      ),
+      { numRuns: 2000 },
+    );
+  });
+});
+
+// Every character some reader takes as the end of a line (VT and FF for some, NEL, LS, PS)
+// or a terminal as the start of a control sequence (ESC, 8-bit CSI).
+// oxlint-disable-next-line no-control-regex
+const LINE_OR_CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
+
+describe("text line: log injection (issue 13 item 11)", () => {
+  const time = new Date(2026, 10, 25, 10, 10, 4, 783).getTime();
+  const forged = "[2026-11-25 10:10:04.783] [INFO] [kernel] all services healthy";
+
+  it("regression: a newline in the message cannot forge a [INFO] [kernel] line", () => {
+    const line = textLine({ time, level: "warn", service: "kernel", message: `service echo failed: boom\n${forged}` });
+    expect(line).toBe(`[2026-11-25 10:10:04.783] [WARN] [kernel] service echo failed: boom\\n${forged}\n`);
+    expect(line.split("\n")).toHaveLength(2);
+  });
+
+  it("regression: a newline or CR in the service name cannot forge a line either", () => {
+    for (const service of [`x\n${forged}`, `x\r${forged}`, `x\r\n${forged}`, `x\u2028${forged}`, `x\u0085${forged}`]) {
+      const line = textLine({ time, level: "info", service, message: "m" });
+      expect(line.indexOf("\n")).toBe(line.length - 1);
+      expect(LINE_OR_CONTROL.test(line.slice(0, -1))).toBe(false);
+    }
+  });
+
+  it("regression: ESC and the 8-bit CSI never reach the terminal raw (message, service, fields)", () => {
+    const line = textLine({
+      time,
+      level: "error",
+      service: "a\u001b]0;pwned\u0007",
+      message: "\u001b[2J\u001b[31mred\u009b31m",
+      fields: { note: "\u009b1m\u2029", tab: "a\tb" },
+    });
+    expect(line).toBe(
+      "[2026-11-25 10:10:04.783] [ERROR] [a\\u001b]0;pwned\\u0007] \\u001b[2J\\u001b[31mred\\u009b31m " +
+        '{"note":"\\u009b1m\\u2029","tab":"a\\tb"}\n',
+    );
+  });
+
+  it("leaves ordinary text, backslashes and non-ASCII alone", () => {
+    const message = 'path C:\\temp\\n.txt, "quotes", Grüße, 日本, 🙂';
+    expect(textLine({ time, level: "info", service: "echo", message })).toBe(
+      `[2026-11-25 10:10:04.783] [INFO] [echo] ${message}\n`,
+    );
+    expect(escapeControls("plain")).toBe("plain");
+  });
+
+  it("is one line without a control character for any message, service and fields (property)", CPU_BOUND, () => {
+    const nasty = fc.oneof(
+      fc.string({ unit: "binary" }),
+      fc.string({
+        unit: fc.constantFrom("\n", "\r", "\u001b", "\u0085", "\u009b", "\u2028", "\u2029", "\t", "[", "]", "a"),
+      }),
+    );
+    fc.assert(
+      fc.property(
+        fc.constantFrom(...levels),
+        nasty,
+        nasty,
+        fc.dictionary(nasty, fc.oneof(nasty, fc.jsonValue())),
+        (level, service, message, fields) => {
+          const line = textLine({ time, level, service, message, fields });
+          expect(line.indexOf("\n")).toBe(line.length - 1);
+          expect(LINE_OR_CONTROL.test(line.slice(0, -1))).toBe(false);
         },
       ),
       { numRuns: 2000 },
@@ -160,6 +229,42 @@ describe("JSON line", () => {
       { numRuns: 1000 },
     );
   });
+});
+
+describe("JSON line: log injection (issue 13 item 11)", () => {
+  it(
+    "is already safe: one line, no raw C0 control, parsing back to exactly the caller's parts (property)",
+    CPU_BOUND,
+    () => {
+      const nasty = fc.oneof(
+        fc.string({ unit: "binary" }),
+        fc.string({ unit: fc.constantFrom("\n", "\r", "\u001b", "\u0000", "\u2028", '"', "\\", "}", "a") }),
+      );
+      fc.assert(
+        fc.property(
+          fc.constantFrom(...levels),
+          nasty,
+          nasty,
+          fc.dictionary(nasty, nasty),
+          (level, service, message, fields) => {
+            const line = jsonLine({ time: 1, level, service, message, fields });
+            expect(line.indexOf("\n")).toBe(line.length - 1);
+            // oxlint-disable-next-line no-control-regex
+            expect(/[\u0000-\u001f]/.test(line.slice(0, -1))).toBe(false);
+            const parsed = JSON.parse(line) as Record<string, unknown>;
+            // Lone surrogates come back as JSON.stringify writes them (escaped), so compare through it.
+            expect(JSON.stringify(parsed["msg"])).toBe(JSON.stringify(message));
+            expect(JSON.stringify(parsed["service"])).toBe(JSON.stringify(service));
+            for (const [key, value] of Object.entries(fields)) {
+              if (key === "level" || key === "time" || key === "service" || key === "msg") continue;
+              expect(parsed[key]).toBe(value);
+            }
+          },
+        ),
+        { numRuns: 1000 },
+      );
+    },
+  );
 });
 
 describe("JSON time", () => {

@@ -4,13 +4,41 @@ import type { Level, LogRecord } from "./types.ts";
 
 const UPPER: Readonly<Record<Level, string>> = { debug: "DEBUG", info: "INFO", warn: "WARN", error: "ERROR" };
 
-/** `[YYYY-MM-DD HH:mm:ss.SSS] [LEVEL] [service] message`, then ` {fields as JSON}` if any, then "\n". */
+/**
+ * `[YYYY-MM-DD HH:mm:ss.SSS] [LEVEL] [service] message`, then ` {fields as JSON}` if any, then "\n".
+ * Control characters in the caller's parts are escaped (see `escapeControls`), so a record is
+ * always exactly one line and cannot forge another one or reach a terminal as a control sequence.
+ */
 export function textLine(record: LogRecord): string {
   const level = UPPER[record.level] ?? String(record.level).toUpperCase();
   let line = "[" + formatTimestamp(record.time) + "] [" + level + "] [" + record.service + "] " + record.message;
   const fields = record.fields;
   if (fields !== undefined && hasKeys(fields)) line += " " + jsonValue(fields);
-  return line + "\n";
+  // The stamp and the brackets never contain a control character, so one check of the
+  // whole line covers the level, service, message and fields (JSON leaves C1 and U+2028/9 raw).
+  return escapeControls(line) + "\n";
+}
+
+// C0 (newline, CR, tab, ESC…), DEL, C1 (0x80–0x9f, e.g. the 8-bit CSI 0x9b) and the
+// Unicode line and paragraph separators: everything that can end a line in some reader
+// or start a terminal control sequence.
+// oxlint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
+// oxlint-disable-next-line no-control-regex
+const CONTROLS = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g;
+const SHORT: Readonly<Record<string, string>> = { "\n": "\\n", "\r": "\\r", "\t": "\\t" };
+
+function escapeOne(char: string): string {
+  return SHORT[char] ?? "\\u" + char.charCodeAt(0).toString(16).padStart(4, "0");
+}
+
+/**
+ * `text` with every control character written as an escape: `\n`, `\r`, `\t`, others as
+ * `\u001b`-style (C0, DEL, C1, U+2028, U+2029). Other characters, the backslash included,
+ * are left as they are. The common case (nothing to escape) costs one regex test.
+ */
+export function escapeControls(text: string): string {
+  return CONTROL.test(text) ? text.replace(CONTROLS, escapeOne) : text;
 }
 
 // JSON-escaped service names, so the hot path skips JSON.stringify; bounded

@@ -220,6 +220,30 @@ describe("message and fields", () => {
   });
 });
 
+describe("log injection through the logger (issue 13 item 11)", () => {
+  it("regression: a caller's newline cannot forge a [INFO] [kernel] line, in the message, a %s argument or a child's name", () => {
+    const { stream, out } = lines();
+    const log = createLogger({ service: "kernel", sinks: [textSink(stream)] });
+    const forged = "[2026-11-25 10:10:04.783] [INFO] [kernel] all services healthy";
+    // What the kernel does with an event type it got from a caller:
+    log.warn('service %s failed to handle "%s": %s', "echo", `ping\n${forged}`, "boom");
+    log.child(`evil\n${forged}`).info("hello");
+    log.child("echo").error(`\u001b[2Jcleared\r${forged}`);
+    const text = out.join("");
+    expect(out).toHaveLength(3);
+    expect(text.split("\n")).toHaveLength(4); // three lines and the empty rest after the last "\n"
+    for (const line of out) {
+      expect(line).toMatch(LINE);
+      expect(line.indexOf("\n")).toBe(line.length - 1);
+    }
+    // Each line's own header is the real one: nobody logged at INFO as the kernel.
+    expect(out.map((line) => LINE.exec(line)?.[1])).toEqual(["WARN", "INFO", "ERROR"]);
+    expect(out[1]?.slice(25)).toBe(` [INFO] [evil\\n${forged}] hello\n`);
+    expect(out[0]).toContain(`ping\\n${forged}`);
+    expect(out[2]).toContain("\\u001b[2Jcleared\\r[");
+  });
+});
+
 describe("failing sinks", () => {
   it("a throwing sink does not reach the caller, does not stop the others, and is counted", () => {
     const { sink, records } = collect();
