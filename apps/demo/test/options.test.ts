@@ -1,3 +1,4 @@
+import { AesGcmCrypter } from "@mk/crypto";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { DemoError } from "../src/errors.ts";
@@ -39,6 +40,22 @@ describe("parseKey", () => {
     // Multi-byte characters count in bytes, not characters.
     expect(() => parseKey("é".repeat(10), "--key")).toThrow(/got 20$/);
     expect(parseKey("é".repeat(8), "--key")).toHaveLength(16);
+  });
+});
+
+describe("parseKey and @mk/crypto agree (issue 13 item 13)", () => {
+  it("a key text the demo accepts is the same key when given to AesGcmCrypter as a string", async () => {
+    const plain = bytes("{}");
+    const raw = Uint8Array.from({ length: 32 }, (_, i) => (i * 53 + 7) & 0xff);
+    for (const text of [
+      REFERENCE_KEY,
+      DEMO_KEY,
+      `hex:${Buffer.from(raw).toString("hex")}`,
+      `base64:${Buffer.from(raw.subarray(0, 24)).toString("base64")}`,
+    ]) {
+      const sealed = await new AesGcmCrypter(parseKey(text, "test")).encrypt(plain);
+      expect(await new AesGcmCrypter(text).decrypt(sealed), text).toEqual(plain);
+    }
   });
 });
 

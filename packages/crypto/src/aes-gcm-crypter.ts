@@ -37,9 +37,11 @@ export class AesGcmCrypter implements Crypter {
   readonly #backend: BackendChooser;
 
   /**
-   * @param key The primary key: 16, 24 or 32 bytes, or a string taken as its UTF-8 bytes.
+   * @param key The primary key: 16, 24 or 32 bytes, or a string: `hex:<hex digits>`,
+   *   `base64:<base64>`, or any other string taken as its UTF-8 bytes (see {@link KeyInput}).
    * @throws KeySizeError (`BAD_KEY_SIZE`) for any other size; InvalidArgumentError (`INVALID_ARGUMENT`)
-   *   for a bad key id, duplicate ids or an unavailable backend.
+   *   for a bad key id, duplicate ids, an unavailable backend, a string that is not well-formed
+   *   UTF-16, or a `hex:`/`base64:` string that is not hex/base64.
    */
   constructor(key: KeyInput, options: AesGcmCrypterOptions = {}) {
     this.#backend = new BackendChooser(options);

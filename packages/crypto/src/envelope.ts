@@ -51,7 +51,9 @@ export async function sealEnvelope(
   const fresh = random(SALT_LENGTH + NONCE_LENGTH);
   // A short read from the random source would leave zeros in the header: refuse instead.
   if (fresh.length !== SALT_LENGTH + NONCE_LENGTH) {
-    throw new InvalidArgumentError(`random source returned ${fresh.length} bytes, expected ${SALT_LENGTH + NONCE_LENGTH}`);
+    throw new InvalidArgumentError(
+      `random source returned ${fresh.length} bytes, expected ${SALT_LENGTH + NONCE_LENGTH}`,
+    );
   }
   // Salt and nonce are adjacent in the header (offsets 12 and 44).
   header.set(fresh, OFFSET_SALT);

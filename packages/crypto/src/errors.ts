@@ -26,13 +26,21 @@ export class CryptoError extends Error {
   }
 }
 
-/** A key is not 16, 24 or 32 bytes (code `BAD_KEY_SIZE`). */
+/**
+ * A key is not 16, 24 or 32 bytes (code `BAD_KEY_SIZE`). The message says how to get a key of
+ * the right size, naming `deriveKeyFromPassphrase` for a passphrase.
+ */
 export class KeySizeError extends CryptoError {
   /** The size that was given, in bytes. */
   readonly size: number;
 
-  constructor(size: number, what = "aes key") {
-    super("BAD_KEY_SIZE", `${what} expected 16, 24 or 32 bytes, got ${size}`);
+  /** @param form how the bytes were read, e.g. ` ("hex:" form)`, said after the size. */
+  constructor(size: number, what = "aes key", form = "") {
+    super(
+      "BAD_KEY_SIZE",
+      `${what} expected 16, 24 or 32 bytes, got ${size}${form}; a passphrase is not a key: derive one with ` +
+        'deriveKeyFromPassphrase(passphrase, createScryptParams()), or give random bytes as a Uint8Array, "hex:<64 hex digits>" or "base64:<32 bytes>"',
+    );
     this.name = "KeySizeError";
     this.size = size;
   }

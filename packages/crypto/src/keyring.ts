@@ -6,7 +6,7 @@ import { SubkeyDeriver } from "./subkey.ts";
 export interface KeyEntry {
   /** Integer in 0..2^32-1; unique within one crypter. */
   id: number;
-  /** 16, 24 or 32 bytes, or a string taken as its UTF-8 bytes. */
+  /** 16, 24 or 32 bytes, or a string (`hex:…`, `base64:…`, or its UTF-8 bytes; see {@link KeyInput}). */
   key: KeyInput;
 }
 

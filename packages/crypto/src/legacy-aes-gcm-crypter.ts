@@ -22,8 +22,10 @@ export class LegacyAesGcmCrypter implements Crypter {
   #destroyed = false;
 
   /**
-   * @param key 16, 24 or 32 bytes, or a string taken as its UTF-8 bytes (`"1234567890123456"`).
-   * @throws KeySizeError (`BAD_KEY_SIZE`) for any other size.
+   * @param key 16, 24 or 32 bytes, or a string: `hex:…`, `base64:…`, or its UTF-8 bytes
+   *   (`"1234567890123456"`; see {@link KeyInput}).
+   * @throws KeySizeError (`BAD_KEY_SIZE`) for any other size; InvalidArgumentError
+   *   (`INVALID_ARGUMENT`) for a string that is not well-formed UTF-16 or a bad `hex:`/`base64:` string.
    */
   constructor(key: KeyInput, options: LegacyAesGcmCrypterOptions = {}) {
     this.#backend = new BackendChooser(options);

@@ -1,7 +1,7 @@
 import { randomBytes } from "@noble/ciphers/utils.js";
 import { scryptAsync } from "@noble/hashes/scrypt.js";
 import { InvalidArgumentError, KdfParamsError } from "./errors.ts";
-import { describe } from "./key-material.ts";
+import { assertWellFormed, describe } from "./key-material.ts";
 
 /** scrypt parameters and salt: everything needed to derive the same key again. Store it beside the data. */
 export interface ScryptParams {
@@ -143,7 +143,8 @@ export function parseScryptParams(text: string): ScryptParams {
  * which yields to the event loop every few milliseconds instead of blocking it for the
  * ~1 s the default cost takes. The passphrase string itself cannot be wiped from memory.
  * @throws KdfParamsError (`BAD_KDF_PARAMS`) for parameters outside {@link SCRYPT_LIMITS};
- *   InvalidArgumentError (`INVALID_ARGUMENT`) for an empty passphrase.
+ *   InvalidArgumentError (`INVALID_ARGUMENT`) for an empty passphrase or a string that is not
+ *   well-formed UTF-16 (a lone surrogate would encode as U+FFFD, so many passphrases would give one key).
  */
 export async function deriveKeyFromPassphrase(
   passphrase: string | Uint8Array,
@@ -154,6 +155,7 @@ export async function deriveKeyFromPassphrase(
   }
   if (passphrase.length === 0)
     throw new InvalidArgumentError("passphrase expected at least 1 character, got an empty one");
+  if (typeof passphrase === "string") assertWellFormed(passphrase, "passphrase");
   const valid = validateScryptParams(params);
   return scryptAsync(passphrase, valid.salt, {
     N: valid.N,
