@@ -22,6 +22,7 @@ interface Manifest {
   name: string;
   version: string;
   private?: boolean;
+  license?: string;
   type?: string;
   sideEffects?: boolean;
   engines?: { node?: string };
@@ -70,10 +71,15 @@ function packedManifest(tarball: string): Manifest {
 describe.each(published)("packages/%s as packed", (dir) => {
   const name = `@mk/${dir}`;
 
-  it("ships dist with types, a README and nothing of the sources or tests", () => {
+  it("ships dist with types, a README, the MIT LICENSE and nothing of the sources or tests", () => {
     const files = packedFiles(tarballs.get(name) ?? "");
     expect(files).toContain("package/package.json");
     expect(files).toContain("package/README.md");
+    // The manifest says MIT; the license text must travel with the code (issue 13).
+    expect(files).toContain("package/LICENSE");
+    expect(run("tar", ["xzOf", tarballs.get(name) ?? "", "package/LICENSE"], work)).toBe(
+      readFileSync(join(root, "LICENSE"), "utf8"),
+    );
     expect(files).toContain("package/dist/index.js");
     expect(files).toContain("package/dist/index.d.ts");
     expect(files.filter((f) => /\/src\/|\.test\.|test-results/.test(f))).toEqual([]);
@@ -86,7 +92,8 @@ describe.each(published)("packages/%s as packed", (dir) => {
     expect(manifest.type).toBe("module");
     expect(manifest.sideEffects).toBe(false);
     expect(manifest.engines?.node).toBe(">=20");
-    expect(manifest.files).toEqual(["dist"]);
+    expect(manifest.license).toBe("MIT");
+    expect(manifest.files).toEqual(["dist", "LICENSE"]);
     expect(manifest.repository?.directory).toBe(`packages/${dir}`);
     const main = manifest.exports?.["."] as Record<string, string>;
     expect(Object.keys(main)[0]).toBe("types");
