@@ -100,6 +100,9 @@ export class TestStore implements StateStore {
   async list(): Promise<string[]> {
     return [...this.data.keys()].sort();
   }
+
+  // The StateStore contract has close() since @mk/state added locks; this store holds nothing.
+  async close(): Promise<void> {}
 }
 
 /** A kernel with a capturing logger, checkpoints off unless asked, and its status events recorded. */
