@@ -1,4 +1,4 @@
-import { StateEncodeError, StateError } from "./errors.ts";
+import { StateEncodeError, StateError, describeThrown } from "./errors.ts";
 
 /**
  * The JSON data model, enforced: every value `encodeState` accepts comes back from
@@ -77,7 +77,7 @@ class Checker {
     } catch (cause) {
       throw new StateEncodeError(
         formatPath(this.#segments),
-        `reading it threw: ${cause instanceof Error ? cause.message : String(cause)}`,
+        `reading it threw: ${describeThrown(cause)}`,
         this.#service,
         cause,
       );
@@ -198,7 +198,7 @@ export function encodeState(state: unknown, maxDepth: number = DEFAULT_MAX_DEPTH
     } catch (error) {
       if (error instanceof StateError) throw error;
       // A revoked proxy or a throwing trap: still a typed error, never a raw one.
-      const reason = `inspecting the state threw: ${error instanceof Error ? error.message : String(error)}`;
+      const reason = `inspecting the state threw: ${describeThrown(error)}`;
       throw new StateEncodeError("state", reason, service, error);
     }
   }

@@ -16,6 +16,10 @@
  * | `ROLLBACK` | the file holds an older generation than this store already saw or wrote for the service |
  * | `UNSAFE_DIR` | the state directory is a symlink, not a directory, writable by group/others, or owned by another user |
  * | `STATE_IO` | a file system call failed (the message names the step; `cause` has the errno) |
+ * | `STATE_CONFLICT` | `meta.ifGeneration` did not match the stored generation ({@link StateConflictError}) |
+ * | `STATE_FENCED` | `meta.epoch` is lower than the highest epoch stored for the service ({@link StateFencedError}) |
+ * | `STATE_LOCKED` | another live process holds the state directory ({@link StateLockedError}) |
+ * | `STATE_CLOSED` | the store was closed |
  */
 export type StateErrorCode =
   | "INVALID_NAME"
@@ -30,7 +34,11 @@ export type StateErrorCode =
   | "STATE_UNSUPPORTED_VERSION"
   | "ROLLBACK"
   | "UNSAFE_DIR"
-  | "STATE_IO";
+  | "STATE_IO"
+  | "STATE_CONFLICT"
+  | "STATE_FENCED"
+  | "STATE_LOCKED"
+  | "STATE_CLOSED";
 
 /** Options of every {@link StateError}. */
 export interface StateErrorOptions {
@@ -41,7 +49,7 @@ export interface StateErrorOptions {
   cause?: unknown;
 }
 
-/** Base (and only) class of every error thrown or rejected by `@mk/state`. */
+/** Base class of every error thrown or rejected by `@mk/state`; match on {@link StateError.code}. */
 export class StateError extends Error {
   override name = "StateError";
   /** Stable machine-readable reason; see {@link StateErrorCode}. */
@@ -83,11 +91,94 @@ export class StateEncodeError extends StateError {
   }
 }
 
+/**
+ * A compare-and-set save refused (code `STATE_CONFLICT`): `meta.ifGeneration` was not the
+ * stored generation. Load again, merge, and retry with the generation `load` returns.
+ */
+export class StateConflictError extends StateError {
+  override name = "StateConflictError";
+  /** The `ifGeneration` the save asked for (`0`: only if nothing is stored). */
+  readonly expectedGeneration: number;
+  /** The generation stored when the save was refused; `0` when nothing is stored. */
+  readonly storedGeneration: number;
+
+  constructor(service: string, expectedGeneration: number, storedGeneration: number) {
+    const expected =
+      expectedGeneration === 0 ? "nothing stored (ifGeneration 0)" : `stored generation ${expectedGeneration}`;
+    const stored = storedGeneration === 0 ? "nothing is stored" : `the stored generation is ${storedGeneration}`;
+    super("STATE_CONFLICT", `save of "${service}" refused: expected ${expected}, but ${stored}`, { service });
+    this.expectedGeneration = expectedGeneration;
+    this.storedGeneration = storedGeneration;
+  }
+}
+
+/**
+ * A fenced save refused (code `STATE_FENCED`): a save with a higher `meta.epoch` was
+ * already stored for this service, so this writer is stale (Kleppmann's fencing token).
+ */
+export class StateFencedError extends StateError {
+  override name = "StateFencedError";
+  /** The epoch the refused save carried. */
+  readonly epoch: number;
+  /** The highest epoch stored for the service. */
+  readonly storedEpoch: number;
+
+  constructor(service: string, epoch: number, storedEpoch: number) {
+    super(
+      "STATE_FENCED",
+      `save of "${service}" refused: epoch ${epoch} is stale, epoch ${storedEpoch} was already stored (a newer owner took over)`,
+      { service },
+    );
+    this.epoch = epoch;
+    this.storedEpoch = storedEpoch;
+  }
+}
+
+/** The state directory is held by another live process (code `STATE_LOCKED`). */
+export class StateLockedError extends StateError {
+  override name = "StateLockedError";
+  /** Process id of the holder. */
+  readonly holderPid: number;
+
+  constructor(dir: string, holderPid: number, detail = "") {
+    super(
+      "STATE_LOCKED",
+      `state directory ${dir} is locked by process ${holderPid}${detail}; one process at a time may use it`,
+      { path: dir },
+    );
+    this.holderPid = holderPid;
+  }
+}
+
+/**
+ * Text for any thrown value, never throwing itself: a null-prototype object, a Proxy,
+ * or an Error whose `message` getter throws still yields a description.
+ */
+export function describeThrown(value: unknown): string {
+  try {
+    if (value instanceof Error) {
+      const message: unknown = value.message;
+      return typeof message === "string" ? message : String(message);
+    }
+    return String(value);
+  } catch {
+    try {
+      return `(unprintable ${typeof value})`;
+    } catch {
+      return "(unprintable value)";
+    }
+  }
+}
+
 /** The errno-style code of a Node.js system error, if it has one. */
 export function errnoOf(error: unknown): string | undefined {
-  if (typeof error === "object" && error !== null && "code" in error) {
-    const code = (error as { code: unknown }).code;
-    if (typeof code === "string") return code;
+  try {
+    if (typeof error === "object" && error !== null && "code" in error) {
+      const code = (error as { code: unknown }).code;
+      if (typeof code === "string") return code;
+    }
+  } catch {
+    // A Proxy or a throwing getter has no usable code; the caller reports the error another way.
   }
   return undefined;
 }

@@ -1,5 +1,4 @@
-import { StateError } from "./errors.ts";
-import type { SaveMeta } from "./state-store.ts";
+import { StateError, describeThrown } from "./errors.ts";
 
 /** Default cap on a state file's size (and on a sealed state at save): 64 MiB. */
 export const DEFAULT_MAX_BYTES: number = 64 * 1024 * 1024;
@@ -13,23 +12,46 @@ export function positiveInteger(value: unknown, what: string, fallback: number):
   return value;
 }
 
-/** @throws StateError `INVALID_ARGUMENT` unless `meta` is undefined or `{ version?: string }`. */
-export function checkMeta(meta: unknown, service: string): string | undefined {
-  if (meta === undefined) return undefined;
-  if (typeof meta !== "object" || meta === null) {
-    throw new StateError("INVALID_ARGUMENT", `save of "${service}": meta must be an object, got ${show(meta)}`, {
-      service,
-    });
-  }
-  const version = (meta as SaveMeta).version;
+/** `meta` of a save, checked: every field read exactly once. */
+export interface CheckedMeta {
+  version: string | undefined;
+  ifGeneration: number | undefined;
+  epoch: number | undefined;
+}
+
+const NO_META: CheckedMeta = { version: undefined, ifGeneration: undefined, epoch: undefined };
+
+/**
+ * Reads and checks `meta` of a save of `service`: `{ version?: string, ifGeneration?: integer >= 0,
+ * epoch?: integer >= 0 }`. Each field is read once, so a getter cannot answer the check and
+ * the write differently; a getter or Proxy trap that throws is a typed error.
+ * @throws StateError `INVALID_ARGUMENT`.
+ */
+export function checkMeta(meta: unknown, service: string): CheckedMeta {
+  if (meta === undefined) return NO_META;
+  const bad = (what: string, cause?: unknown): StateError =>
+    new StateError("INVALID_ARGUMENT", `save of "${service}": ${what}`, { service, cause });
+  if (typeof meta !== "object" || meta === null) throw bad(`meta must be an object, got ${show(meta)}`);
+  const read = (key: keyof CheckedMeta): unknown => {
+    try {
+      return (meta as Record<string, unknown>)[key];
+    } catch (cause) {
+      throw bad(`reading meta.${key} threw: ${describeThrown(cause)}`, cause);
+    }
+  };
+  const version = read("version");
   if (version !== undefined && typeof version !== "string") {
-    throw new StateError(
-      "INVALID_ARGUMENT",
-      `save of "${service}": meta.version must be a string, got ${typeof version}`,
-      { service },
-    );
+    throw bad(`meta.version must be a string, got ${show(version)}`);
   }
-  return version;
+  const counter = (key: "ifGeneration" | "epoch"): number | undefined => {
+    const value = read(key);
+    if (value === undefined) return undefined;
+    if (typeof value !== "number" || !Number.isSafeInteger(value) || value < 0) {
+      throw bad(`meta.${key} must be a non-negative integer, got ${show(value)}`);
+    }
+    return value;
+  };
+  return { version, ifGeneration: counter("ifGeneration"), epoch: counter("epoch") };
 }
 
 function show(value: unknown): string {

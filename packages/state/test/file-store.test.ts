@@ -8,6 +8,7 @@ import {
   readFile,
   readdir,
   readlink,
+  rename,
   stat,
   symlink,
   truncate,
@@ -19,7 +20,7 @@ import { describe, expect, it } from "vitest";
 import { AesGcmCrypter, LegacyAesGcmCrypter } from "@mk/crypto";
 import { FileStateStore, StateError } from "@mk/state";
 import { FileStateStore as FromSubpath } from "@mk/state/file";
-import { describeStateStoreConformance, INVALID_NAMES } from "./conformance.ts";
+import { describeStateStore, INVALID_NAMES } from "@mk/state/testing";
 import { KEY, OTHER_KEY, rejection, tempDir } from "./helpers.ts";
 
 const fixtures = join(dirname(fileURLToPath(import.meta.url)), "fixtures");
@@ -32,7 +33,11 @@ async function newStore(
   return { store: new FileStateStore(dir, crypter, options), dir };
 }
 
-describeStateStoreConformance("FileStateStore", async (options) => (await newStore(options ?? {})).store);
+describeStateStore("FileStateStore", async () => {
+  // Every instance of one test opens the same directory.
+  const dir = join(await tempDir(), "state");
+  return { open: (limits) => new FileStateStore(dir, crypter, limits) };
+});
 
 describe("FileStateStore: layout and protocol", () => {
   it("is exported from the file subpath too", () => {
@@ -266,6 +271,9 @@ describe("FileStateStore: hostile files", { timeout: 120_000 }, () => {
       ['{"mk":1,"name":"echo","generation":-1,"state":1}', "STATE_CORRUPT"],
       ['{"mk":1,"name":"echo","generation":1}', "STATE_CORRUPT"],
       ['{"mk":1,"name":"echo","generation":1,"version":3,"state":1}', "STATE_CORRUPT"],
+      ['{"mk":1,"name":"echo","generation":1,"epoch":-1,"state":1}', "STATE_CORRUPT"],
+      ['{"mk":1,"name":"echo","generation":1,"epoch":"2","state":1}', "STATE_CORRUPT"],
+      ['{"mk":1,"name":"echo","generation":1,"epoch":1.5,"state":1}', "STATE_CORRUPT"],
       ['{"mk":2,"name":"echo","generation":1,"state":1}', "STATE_UNSUPPORTED_VERSION"],
       ['{"name":"echo","generation":1,"state":1}', "STATE_CORRUPT"],
       ['{"mk":1,"name":"echo","generation":1,"state":{"__proto__":{"x":1}}}', "STATE_CORRUPT"],
@@ -403,7 +411,7 @@ describe("FileStateStore: legacy reference files", () => {
     const dir = await withFixture();
     const store = new FileStateStore(dir, new AesGcmCrypter(legacyKey), { legacy: new LegacyAesGcmCrypter(legacyKey) });
     const loaded = await store.load("echo");
-    expect(loaded).toEqual({ state: 3, generation: 0, legacy: true });
+    expect(loaded).toEqual({ state: 3, generation: 0, epoch: 0, legacy: true });
     await store.save("echo", 4, { version: "2.0.0" });
     const plain = new FileStateStore(dir, new AesGcmCrypter(legacyKey));
     const reloaded = await plain.load("echo");
@@ -509,5 +517,83 @@ describe("FileStateStore: failed writes", () => {
     expect([28, 29]).toContain(
       ((await new FileStateStore(dir, crypter).load("echo"))?.state as { i: number } | undefined)?.i,
     );
+  });
+});
+
+describe("FileStateStore: compare-and-set and fencing on disk", () => {
+  it("keeps the epoch inside the sealed document, not in the clear", async () => {
+    const { store, dir } = await newStore();
+    await store.save("echo", 1, { epoch: 123456789 });
+    const bytes = await readFile(join(dir, "echo.state"));
+    expect(bytes.includes(Buffer.from("123456789"))).toBe(false);
+    expect(bytes.includes(Buffer.from("epoch"))).toBe(false);
+    expect(await new FileStateStore(dir, crypter).load("echo")).toMatchObject({ state: 1, epoch: 123456789 });
+  });
+
+  it("a save that fails before the rename changes neither the state nor the epoch", async () => {
+    const dir = join(await tempDir(), "state");
+    const good = new FileStateStore(dir, crypter);
+    await good.save("echo", "three", { epoch: 3 });
+    const failing = { encrypt: () => Promise.reject(new Error("no key")), decrypt: crypter.decrypt.bind(crypter) };
+    const broken = new FileStateStore(dir, failing);
+    expect((await rejection(broken.save("echo", "five", { epoch: 5 }))).code).toBe("STATE_ENCRYPT_FAILED");
+    expect(await good.load("echo")).toMatchObject({ state: "three", epoch: 3 });
+    await good.save("echo", "four", { epoch: 4 });
+    expect(await good.load("echo")).toMatchObject({ state: "four", epoch: 4 });
+  });
+
+  it("a file it cannot open fails a conditional save with the load error; a plain save still replaces it", async () => {
+    const elsewhere = join(await tempDir(), "elsewhere");
+    await new FileStateStore(elsewhere, new AesGcmCrypter(OTHER_KEY)).save("echo", "foreign");
+    const dir = join(await tempDir(), "state");
+    await mkdir(dir, { mode: 0o700 });
+    // Copied in: this process never read or wrote this file, so a save must read it.
+    await copyFile(join(elsewhere, "echo.state"), join(dir, "echo.state"));
+    const store = new FileStateStore(dir, crypter);
+    expect((await rejection(store.save("echo", 1, { epoch: 1 }))).code).toBe("STATE_DECRYPT_FAILED");
+    expect((await rejection(store.save("echo", 1, { ifGeneration: 0 }))).code).toBe("STATE_DECRYPT_FAILED");
+    await store.save("echo", 2);
+    expect(await store.load("echo")).toMatchObject({ state: 2, epoch: 0 });
+  });
+
+  it("stores reaching one directory through two paths share compare-and-set", async () => {
+    const root = await tempDir();
+    const dir = join(root, "state");
+    await symlink(root, join(root, "alias"));
+    const a = new FileStateStore(dir, crypter);
+    const b = new FileStateStore(join(root, "alias", "state"), crypter);
+    await a.save("race", 0);
+    for (let round = 0; round < 10; round++) {
+      const generation = (await a.load("race"))?.generation ?? -1;
+      const results = await Promise.allSettled([
+        a.save("race", round, { ifGeneration: generation }),
+        b.save("race", round, { ifGeneration: generation }),
+      ]);
+      expect(results.filter((r) => r.status === "fulfilled")).toHaveLength(1);
+    }
+    await Promise.all([a.close(), b.close()]);
+  });
+
+  it("a store opened after another closed reads the file afresh", async () => {
+    const dir = join(await tempDir(), "state");
+    const first = new FileStateStore(dir, crypter);
+    await first.save("echo", 1, { epoch: 2 });
+    await first.close();
+    // Changed behind the closed store's back: the next one must not trust anything remembered.
+    await new FileStateStore(dir, crypter).save("echo", 2, { epoch: 9 });
+    const second = new FileStateStore(dir, crypter);
+    expect((await rejection(second.save("echo", 3, { epoch: 5 }))).code).toBe("STATE_FENCED");
+  });
+
+  it("trusts what it remembers of a file only while that file is in place (a restored copy is read afresh)", async () => {
+    const { store, dir } = await newStore();
+    await store.save("echo", "old", { epoch: 1 });
+    const old = await readFile(join(dir, "echo.state"));
+    await store.save("echo", "new", { epoch: 9 });
+    // An operator restores the older file while the store runs.
+    await writeFile(join(dir, "echo.state.restore"), old);
+    await rename(join(dir, "echo.state.restore"), join(dir, "echo.state"));
+    await store.save("echo", "after restore", { epoch: 5 });
+    expect((await new FileStateStore(dir, crypter).load("echo"))?.epoch).toBe(5);
   });
 });

@@ -1,5 +1,5 @@
-import { StateError } from "./errors.ts";
-import { inspectParsed } from "./encoding.ts";
+import { StateError } from "../errors.ts";
+import { inspectParsed } from "../encoding.ts";
 
 /** Format version of the plaintext document inside a state file. */
 export const DOCUMENT_FORMAT = 1;
@@ -10,15 +10,27 @@ export interface StateDocument {
   version?: string;
   /** Strictly increasing per service; see the README on rollback detection. */
   generation: number;
+  /** Highest fencing epoch saved for the service; `0` (and absent from the file) when none. */
+  epoch: number;
 }
 
 /**
- * Builds the self-describing plaintext `{"mk":1,"name":…,"generation":…,"version":…,"state":…}`
- * around already-encoded state JSON, so the state is stringified exactly once.
+ * Builds the self-describing plaintext `{"mk":1,"name":…,"generation":…,"epoch":…,"version":…,"state":…}`
+ * around already-encoded state JSON, so the state is stringified exactly once. The epoch
+ * lives in the sealed document, so it is replaced atomically with the state it fences
+ * (a crash leaves the old pair or the new one) and cannot be changed without the key.
+ * Format 1 readers that predate `epoch` ignore the field; it is omitted when 0.
  */
-export function encodeDocument(name: string, stateJson: string, generation: number, version?: string): string {
+export function encodeDocument(
+  name: string,
+  stateJson: string,
+  generation: number,
+  version: string | undefined,
+  epoch: number,
+): string {
   const versionPart = version === undefined ? "" : `,"version":${JSON.stringify(version)}`;
-  return `{"mk":${DOCUMENT_FORMAT},"name":${JSON.stringify(name)},"generation":${generation}${versionPart},"state":${stateJson}}`;
+  const epochPart = epoch === 0 ? "" : `,"epoch":${epoch}`;
+  return `{"mk":${DOCUMENT_FORMAT},"name":${JSON.stringify(name)},"generation":${generation}${epochPart}${versionPart},"state":${stateJson}}`;
 }
 
 /**
@@ -56,6 +68,10 @@ export function decodeDocument(text: string, name: string, maxDepth: number, pat
   if (typeof generation !== "number" || !Number.isSafeInteger(generation) || generation < 0) {
     throw fail(`expected a non-negative integer generation, got ${JSON.stringify(generation)}`);
   }
+  const epoch = record["epoch"] ?? 0;
+  if (typeof epoch !== "number" || !Number.isSafeInteger(epoch) || epoch < 0) {
+    throw fail(`expected a non-negative integer epoch, got ${JSON.stringify(epoch)}`);
+  }
   const version = record["version"];
   if (version !== undefined && typeof version !== "string") {
     throw fail(`expected a string version, got ${JSON.stringify(version)}`);
@@ -64,5 +80,5 @@ export function decodeDocument(text: string, name: string, maxDepth: number, pat
   // The document itself is one level above the state.
   const problem = inspectParsed(record["state"], maxDepth);
   if (problem !== undefined) throw fail(`refused: the state contains ${problem}`);
-  return { state: record["state"], generation, ...(version === undefined ? {} : { version }) };
+  return { state: record["state"], generation, epoch, ...(version === undefined ? {} : { version }) };
 }

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { TEMP_FILE_PATTERN, tempFilesInFlight, writeFileDurably } from "./durable-write.ts";
-import { StateError } from "./errors.ts";
+import { StateError } from "../errors.ts";
 import { nodeFs, type FsOps } from "./fs-ops.ts";
 
 const dirs: string[] = [];

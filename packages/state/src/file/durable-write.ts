@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { join } from "node:path";
-import { StateError, errnoOf } from "./errors.ts";
+import { StateError, describeThrown, errnoOf } from "../errors.ts";
 import { DIR_FLAGS, TEMP_FLAGS, nodeFs, type FsOps } from "./fs-ops.ts";
 
 /** `.<file>.<pid>.<16 hex>.tmp`: hidden (a service name never starts with a dot) and tagged with its writer. */
@@ -108,7 +108,7 @@ export async function writeFileDurably(
     await cleanUp();
     throw new StateError(
       "STATE_IO",
-      `saving state of "${service}" failed: ${step}: ${errnoOf(cause) ?? String(cause)}` +
+      `saving state of "${service}" failed: ${step}: ${errnoOf(cause) ?? describeThrown(cause)}` +
         (renamed ? " (the new file is in place but may not survive a power loss)" : "; the previous file is intact"),
       { service, path: finalPath, cause },
     );

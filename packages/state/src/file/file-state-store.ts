@@ -1,16 +1,18 @@
+import type { Stats } from "node:fs";
 import { lstat, readdir, rename, unlink } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import type { Crypter } from "@mk/crypto";
 import { decodeDocument, encodeDocument } from "./document.ts";
 import { fsyncDir, writeFileDurably } from "./durable-write.ts";
-import { DEFAULT_MAX_DEPTH, decodeState, encodeState } from "./encoding.ts";
-import { StateError, errnoOf } from "./errors.ts";
-import { KeyedQueue } from "./keyed-queue.ts";
-import { assertValidName, STATE_NAME_PATTERN } from "./names.ts";
-import { DEFAULT_MAX_BYTES, checkMeta, positiveInteger } from "./options.ts";
+import { DEFAULT_MAX_DEPTH, decodeState, encodeState } from "../encoding.ts";
+import { StateError, describeThrown, errnoOf } from "../errors.ts";
+import { assertValidName, STATE_NAME_PATTERN } from "../names.ts";
+import { DEFAULT_MAX_BYTES, checkMeta, positiveInteger, type CheckedMeta } from "../options.ts";
+import { checkSaveConditions, nextGeneration, type StoredMark } from "../save-conditions.ts";
+import type { LoadedState, SaveMeta, StateStore } from "../state-store.ts";
 import { readStateFile } from "./safe-read.ts";
+import { fileIdOf, joinShare, leaveShare, type DirShare } from "./shared-dir.ts";
 import { prepareStateDir, removeStaleTempFiles } from "./state-dir.ts";
-import type { LoadedState, SaveMeta, StateStore } from "./state-store.ts";
 
 /** Options of {@link FileStateStore}. */
 export interface FileStateStoreOptions {
@@ -68,7 +70,8 @@ function hasNeedsRewrap(crypter: Crypter): crypter is Crypter & RewrapAware {
  * sealed by `crypter` with the service name as associated data, replaced atomically
  * and durably on every save. See the package README for the format and guarantees.
  *
- * One store (one process) should write a directory at a time.
+ * Store instances of one process on one directory share a queue per service and what
+ * they know of each file, so compare-and-set holds across them. Call `close()` when done.
  *
  * @example
  * ```ts
@@ -86,10 +89,12 @@ export class FileStateStore implements StateStore {
   readonly #maxBytes: number;
   readonly #maxDepth: number;
   readonly #quarantine: boolean;
-  readonly #queue = new KeyedQueue();
   /** Highest generation seen or written per service by this instance (rollback detection). */
   readonly #generations = new Map<string, number>();
-  #ready: Promise<void> | undefined;
+  #ready: Promise<DirShare> | undefined;
+  /** Operations started and not yet settled; `close()` waits for them. */
+  readonly #pending = new Set<Promise<unknown>>();
+  #closing: Promise<void> | undefined;
 
   constructor(dir: string, crypter: Crypter, options: FileStateStoreOptions = {}) {
     if (typeof dir !== "string" || dir === "" || dir.includes("\0")) {
@@ -116,30 +121,77 @@ export class FileStateStore implements StateStore {
    * Seals and durably writes `state` for `name`. The state is encoded when `save` is
    * called (later changes to the object are not saved). Saves of one name run in call
    * order, so the last call wins. When the promise resolves the file has been fsynced
-   * and renamed into place and the directory fsynced.
+   * and renamed into place and the directory fsynced. With `meta.epoch` or
+   * `meta.ifGeneration` the save first checks the stored file (fencing, then
+   * compare-and-set) in the same queued step as the write.
    * @throws StateError `INVALID_NAME`, `INVALID_ARGUMENT`, `STATE_ENCODE_FAILED`,
-   * `STATE_ENCRYPT_FAILED`, `STATE_TOO_LARGE`, `UNSAFE_DIR` or `STATE_IO`
-   * (the previous file stays intact).
+   * `STATE_ENCRYPT_FAILED`, `STATE_TOO_LARGE`, `STATE_FENCED`, `STATE_CONFLICT`, `UNSAFE_DIR`,
+   * `STATE_CLOSED` or `STATE_IO` (the previous file stays intact); a conditional save also
+   * rejects with the load error of a stored file it cannot read.
    */
   async save(name: string, state: unknown, meta?: SaveMeta): Promise<void> {
+    this.#assertOpen();
     assertValidName(name);
-    const version = checkMeta(meta, name);
+    const checked = checkMeta(meta, name);
     const stateJson = encodeState(state, this.#maxDepth, name);
-    await this.#prepare();
-    return this.#queue.run(name, async () => {
-      const generation = Math.max((this.#generations.get(name) ?? 0) + 1, Date.now());
-      await writeFileDurably(
-        this.dir,
-        name + STATE_SUFFIX,
-        () => this.#seal(name, stateJson, generation, version),
-        name,
-      );
-      this.#generations.set(name, generation);
+    return this.#track(async () => {
+      const share = await this.#prepare();
+      return share.queue.run(name, () => this.#save(share, name, stateJson, checked));
     });
   }
 
-  async #seal(name: string, stateJson: string, generation: number, version: string | undefined): Promise<Uint8Array> {
-    const plaintext = encoder.encode(encodeDocument(name, stateJson, generation, version));
+  async #save(share: DirShare, name: string, stateJson: string, meta: CheckedMeta): Promise<void> {
+    const conditional = meta.epoch !== undefined || meta.ifGeneration !== undefined;
+    const stored = await this.#storedMark(share, name, conditional);
+    const epoch = checkSaveConditions(name, meta, stored);
+    const generation = nextGeneration(Math.max(stored?.generation ?? 0, this.#generations.get(name) ?? 0));
+    // Unknown until the write ends: a failure after the rename leaves either file in place.
+    share.marks.delete(name);
+    await writeFileDurably(
+      this.dir,
+      name + STATE_SUFFIX,
+      () => this.#seal(name, stateJson, generation, meta.version, epoch),
+      name,
+    );
+    this.#generations.set(name, generation);
+    const id = await this.#fileId(name);
+    if (id !== undefined) share.marks.set(name, { mark: { generation, epoch }, id });
+  }
+
+  /** {@link fileIdOf} of what is at the path of `name` now; `null`: nothing; `undefined`: cannot tell. */
+  async #fileId(name: string): Promise<string | null | undefined> {
+    try {
+      return fileIdOf(await lstat(this.#pathOf(name)));
+    } catch (cause) {
+      return errnoOf(cause) === "ENOENT" ? null : undefined;
+    }
+  }
+
+  /**
+   * Generation and epoch of the stored file of `name`: what this process last read or
+   * wrote, else read from the file. A file that cannot be read fails a conditional save;
+   * a plain save replaces it as before (its epoch, unreadable, is lost with it).
+   */
+  async #storedMark(share: DirShare, name: string, strict: boolean): Promise<StoredMark | undefined> {
+    const known = share.marks.get(name);
+    if (known !== undefined && known.id === (await this.#fileId(name))) return known.mark ?? undefined;
+    try {
+      const loaded = await this.#read(share, name);
+      return loaded === undefined ? undefined : { generation: loaded.generation, epoch: loaded.epoch };
+    } catch (error) {
+      if (strict || !(error instanceof StateError)) throw error;
+      return undefined;
+    }
+  }
+
+  async #seal(
+    name: string,
+    stateJson: string,
+    generation: number,
+    version: string | undefined,
+    epoch: number,
+  ): Promise<Uint8Array> {
+    const plaintext = encoder.encode(encodeDocument(name, stateJson, generation, version, epoch));
     let sealed: Uint8Array;
     try {
       sealed = await this.#crypter.encrypt(plaintext, encoder.encode(name));
@@ -167,30 +219,62 @@ export class FileStateStore implements StateStore {
    * @returns `undefined` when no file exists for `name`.
    * @throws StateError `INVALID_NAME`, `NOT_A_FILE`, `STATE_TOO_LARGE`, `STATE_UNKNOWN_FORMAT`,
    * `STATE_DECRYPT_FAILED`, `STATE_CORRUPT`, `STATE_UNSUPPORTED_VERSION`, `ROLLBACK`,
-   * `UNSAFE_DIR` or `STATE_IO`.
+   * `UNSAFE_DIR`, `STATE_CLOSED` or `STATE_IO`.
    */
   async load(name: string): Promise<LoadedState | undefined> {
+    this.#assertOpen();
     assertValidName(name);
-    await this.#prepare();
-    return this.#queue.run(name, async () => {
-      try {
-        return await this.#load(name);
-      } catch (error) {
-        if (this.#quarantine && error instanceof StateError && QUARANTINABLE.has(error.code)) {
-          const to = await this.#moveAside(name);
-          if (to !== undefined) {
-            error.quarantinedTo = to;
-            error.message += `; quarantined: moved aside to ${to}`;
+    return this.#track(async () => {
+      const share = await this.#prepare();
+      return share.queue.run(name, async () => {
+        try {
+          return await this.#load(share, name);
+        } catch (error) {
+          if (this.#quarantine && error instanceof StateError && QUARANTINABLE.has(error.code)) {
+            const to = await this.#moveAside(share, name);
+            if (to !== undefined) {
+              error.quarantinedTo = to;
+              error.message += `; quarantined: moved aside to ${to}`;
+            }
           }
+          throw error;
         }
-        throw error;
-      }
+      });
     });
   }
 
-  async #load(name: string): Promise<LoadedState | undefined> {
+  /** {@link #read}, then the rollback check of this instance. */
+  async #load(share: DirShare, name: string): Promise<LoadedState | undefined> {
+    const loaded = await this.#read(share, name);
+    if (loaded === undefined) return undefined;
+    const seen = this.#generations.get(name);
+    if (seen !== undefined && loaded.generation < seen) {
+      throw new StateError(
+        "ROLLBACK",
+        `state of "${name}" at ${this.#pathOf(name)} is older than one this store already saw: generation ${loaded.generation} < ${seen}` +
+          " (an older copy was put back)",
+        { service: name, path: this.#pathOf(name) },
+      );
+    }
+    this.#generations.set(name, Math.max(seen ?? 0, loaded.generation));
+    return loaded;
+  }
+
+  /** Reads, opens and checks the file of `name`, and records its generation and epoch in the share. */
+  async #read(share: DirShare, name: string): Promise<(LoadedState & StoredMark) | undefined> {
+    // Unknown while reading: a failed read says nothing about what is stored.
+    share.marks.delete(name);
+    let id: string | undefined;
+    const loaded = await this.#readFile(name, (stats) => (id = fileIdOf(stats)));
+    if (loaded === undefined) share.marks.set(name, { mark: null, id: null });
+    else if (id !== undefined)
+      share.marks.set(name, { mark: { generation: loaded.generation, epoch: loaded.epoch }, id });
+    return loaded;
+  }
+
+  async #readFile(name: string, onStats: (stats: Stats) => void): Promise<(LoadedState & StoredMark) | undefined> {
     const path = this.#pathOf(name);
-    const bytes = await readStateFile(path, this.#maxBytes, name);
+    const bytes = await readStateFile(path, this.#maxBytes, name, undefined, onStats);
     if (bytes === undefined) return undefined;
     let plaintext: Uint8Array;
     let legacy = false;
@@ -228,19 +312,9 @@ export class FileStateStore implements StateStore {
         cause,
       });
     }
-    const loaded: LoadedState & { generation: number } = legacy
-      ? { state: withPath(() => decodeState(text, this.#maxDepth, name), path), generation: 0, legacy: true }
+    const loaded: LoadedState & StoredMark = legacy
+      ? { state: withPath(() => decodeState(text, this.#maxDepth, name), path), generation: 0, epoch: 0, legacy: true }
       : decodeDocument(text, name, this.#maxDepth, path);
-    const seen = this.#generations.get(name);
-    if (seen !== undefined && loaded.generation < seen) {
-      throw new StateError(
-        "ROLLBACK",
-        `state of "${name}" at ${path} is older than one this store already saw: generation ${loaded.generation} < ${seen}` +
-          " (an older copy was put back)",
-        { service: name, path },
-      );
-    }
-    this.#generations.set(name, Math.max(seen ?? 0, loaded.generation));
     if (!legacy && hasNeedsRewrap(this.#crypter) && this.#crypter.needsRewrap(bytes)) loaded.needsRewrap = true;
     return loaded;
   }
@@ -248,48 +322,65 @@ export class FileStateStore implements StateStore {
   /**
    * `true` when something exists at `<dir>/<name>.state` (even a file `load` would refuse,
    * so `exists` is `true` exactly when `load` does not resolve `undefined`).
-   * @throws StateError `INVALID_NAME`, `UNSAFE_DIR` or `STATE_IO`.
+   * @throws StateError `INVALID_NAME`, `UNSAFE_DIR`, `STATE_CLOSED` or `STATE_IO`.
    */
   async exists(name: string): Promise<boolean> {
+    this.#assertOpen();
     assertValidName(name);
-    await this.#prepare();
-    return this.#queue.run(name, async () => {
-      try {
-        await lstat(this.#pathOf(name));
-        return true;
-      } catch (cause) {
-        if (errnoOf(cause) === "ENOENT") return false;
-        throw ioError(name, this.#pathOf(name), "lstat", cause);
-      }
+    return this.#track(async () => {
+      const share = await this.#prepare();
+      return share.queue.run(name, async () => {
+        try {
+          await lstat(this.#pathOf(name));
+          return true;
+        } catch (cause) {
+          if (errnoOf(cause) === "ENOENT") return false;
+          throw ioError(name, this.#pathOf(name), "lstat", cause);
+        }
+      });
     });
   }
 
   /**
    * Removes the state of `name` (durably: the directory is fsynced). No-op when there is none.
-   * @throws StateError `INVALID_NAME`, `UNSAFE_DIR` or `STATE_IO`.
+   * The generation and epoch go with it: a later save starts afresh.
+   * @throws StateError `INVALID_NAME`, `UNSAFE_DIR`, `STATE_CLOSED` or `STATE_IO`.
    */
   async delete(name: string): Promise<void> {
+    this.#assertOpen();
     assertValidName(name);
-    await this.#prepare();
-    return this.#queue.run(name, async () => {
-      const path = this.#pathOf(name);
-      try {
-        await unlink(path);
-      } catch (cause) {
-        if (errnoOf(cause) === "ENOENT") return;
-        throw ioError(name, path, "unlink", cause);
-      }
-      await fsyncDir(this.dir).catch((cause: unknown) => {
-        throw ioError(name, this.dir, "fsync the state directory", cause);
+    return this.#track(async () => {
+      const share = await this.#prepare();
+      return share.queue.run(name, async () => {
+        const path = this.#pathOf(name);
+        share.marks.delete(name);
+        try {
+          await unlink(path);
+        } catch (cause) {
+          if (errnoOf(cause) === "ENOENT") {
+            share.marks.set(name, { mark: null, id: null });
+            return;
+          }
+          throw ioError(name, path, "unlink", cause);
+        }
+        share.marks.set(name, { mark: null, id: null });
+        await fsyncDir(this.dir).catch((cause: unknown) => {
+          throw ioError(name, this.dir, "fsync the state directory", cause);
+        });
       });
     });
   }
 
   /**
    * Names with a state file, sorted. Temp and quarantined files are not listed.
-   * @throws StateError `UNSAFE_DIR` or `STATE_IO`.
+   * @throws StateError `UNSAFE_DIR`, `STATE_CLOSED` or `STATE_IO`.
    */
   async list(): Promise<string[]> {
+    this.#assertOpen();
+    return this.#track(() => this.#list());
+  }
+
+  async #list(): Promise<string[]> {
     await this.#prepare();
     let entries: string[];
     try {
@@ -311,15 +402,49 @@ export class FileStateStore implements StateStore {
    * Renames the state file of `name` aside to `<name>.state.corrupt-<timestamp>` (never
    * deletes it) so the service can start empty while the bad file is kept for inspection.
    * @returns the new path, or `undefined` when there was no file.
-   * @throws StateError `INVALID_NAME`, `UNSAFE_DIR` or `STATE_IO`.
+   * @throws StateError `INVALID_NAME`, `UNSAFE_DIR`, `STATE_CLOSED` or `STATE_IO`.
    */
   async quarantine(name: string): Promise<string | undefined> {
+    this.#assertOpen();
     assertValidName(name);
-    await this.#prepare();
-    return this.#queue.run(name, () => this.#moveAside(name));
+    return this.#track(async () => {
+      const share = await this.#prepare();
+      return share.queue.run(name, () => this.#moveAside(share, name));
+    });
   }
 
-  async #moveAside(name: string): Promise<string | undefined> {
+  /**
+   * Waits for every operation already started on this instance, then leaves the
+   * directory (the last store of the process on it releases the directory lock).
+   * Idempotent; every later call rejects with `STATE_CLOSED`.
+   */
+  close(): Promise<void> {
+    this.#closing ??= (async () => {
+      await Promise.allSettled(this.#pending);
+      const ready = this.#ready;
+      this.#ready = undefined;
+      const share = ready === undefined ? undefined : await ready.catch(() => undefined);
+      if (share !== undefined) await leaveShare(share);
+    })();
+    return this.#closing;
+  }
+
+  #assertOpen(): void {
+    if (this.#closing !== undefined) {
+      throw new StateError("STATE_CLOSED", `this FileStateStore on ${this.dir} was closed`, { path: this.dir });
+    }
+  }
+
+  /** Runs `operation`, remembered until it settles so `close()` can wait for it. */
+  #track<T>(operation: () => Promise<T>): Promise<T> {
+    const running = operation();
+    this.#pending.add(running);
+    const forget = (): void => void this.#pending.delete(running);
+    running.then(forget, forget);
+    return running;
+  }
+
+  async #moveAside(share: DirShare, name: string): Promise<string | undefined> {
     const from = this.#pathOf(name);
     const stamp = new Date().toISOString().replace(/[-:]/g, "").replace(".", "-");
     for (let attempt = 0; ; attempt++) {
@@ -330,12 +455,14 @@ export class FileStateStore implements StateStore {
       } catch (cause) {
         if (errnoOf(cause) !== "ENOENT") throw ioError(name, to, "lstat", cause);
       }
+      share.marks.delete(name);
       try {
         await rename(from, to);
       } catch (cause) {
         if (errnoOf(cause) === "ENOENT") return undefined;
         throw ioError(name, from, "rename aside", cause);
       }
+      share.marks.set(name, { mark: null, id: null });
       await fsyncDir(this.dir).catch((cause: unknown) => {
         throw ioError(name, this.dir, "fsync the state directory", cause);
       });
@@ -347,18 +474,24 @@ export class FileStateStore implements StateStore {
     return join(this.dir, name + STATE_SUFFIX);
   }
 
-  /** Checks the directory and removes stale temp files once; a failure is retried on the next call. */
-  #prepare(): Promise<void> {
+  /**
+   * Checks the directory, joins this process's share of it and removes stale temp files,
+   * once; a failure is retried on the next call.
+   */
+  #prepare(): Promise<DirShare> {
     this.#ready ??= (async () => {
-      await prepareStateDir(this.dir);
+      const stats = await prepareStateDir(this.dir);
+      const share = await joinShare(`${stats.dev}:${stats.ino}`, async () => undefined);
       try {
         await removeStaleTempFiles(this.dir);
       } catch (cause) {
+        await leaveShare(share);
         throw new StateError("STATE_IO", `removing stale temp files in ${this.dir} failed: ${messageOf(cause)}`, {
           path: this.dir,
           cause,
         });
       }
+      return share;
     })();
     const ready = this.#ready;
     void ready.catch(() => {
@@ -378,11 +511,11 @@ function isCrypter(value: unknown): value is Crypter {
 }
 
 function messageOf(error: unknown): string {
-  return errnoOf(error) ?? (error instanceof Error ? error.message : String(error));
+  return errnoOf(error) ?? describeThrown(error);
 }
 
 function decryptFailed(name: string, path: string, code: string | undefined, cause: unknown, note = ""): StateError {
-  const reason = cause instanceof Error ? cause.message : String(cause);
+  const reason = describeThrown(cause);
   return new StateError(
     "STATE_DECRYPT_FAILED",
     `state of "${name}" at ${path} cannot be opened${note}: ${code === undefined ? "" : `${code}: `}${reason}` +

@@ -2,7 +2,7 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { StateError } from "./errors.ts";
+import { StateError } from "../errors.ts";
 import { nodeFs, type FsOps } from "./fs-ops.ts";
 import { readStateFile } from "./safe-read.ts";
 

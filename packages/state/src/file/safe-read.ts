@@ -1,4 +1,5 @@
-import { StateError, errnoOf } from "./errors.ts";
+import type { Stats } from "node:fs";
+import { StateError, describeThrown, errnoOf } from "../errors.ts";
 import { READ_FLAGS, nodeFs, type FsOps } from "./fs-ops.ts";
 
 /**
@@ -7,6 +8,7 @@ import { READ_FLAGS, nodeFs, type FsOps } from "./fs-ops.ts";
  * the open), `fstat().isFile()` on the opened descriptor (no check-then-open race),
  * and the size cap checked before any byte is read and again while reading (the file
  * may grow; `/dev/zero` never ends).
+ * `onStats` gets the `fstat` of the opened file (what was read, not what the path shows later).
  * @returns the bytes, or `undefined` when nothing exists at `path`.
  * @throws StateError `NOT_A_FILE`, `STATE_TOO_LARGE` or `STATE_IO`.
  */
@@ -15,6 +17,7 @@ export async function readStateFile(
   maxBytes: number,
   service: string,
   ops: FsOps = nodeFs,
+  onStats?: (stats: Stats) => void,
 ): Promise<Uint8Array | undefined> {
   let fd: number;
   try {
@@ -26,7 +29,7 @@ export async function readStateFile(
     if (errno === "ELOOP" || errno === "EMLINK" || errno === "EFTYPE" || errno === "ENXIO") {
       throw notAFile(path, service, errno === "ENXIO" ? "a socket or device" : "a symbolic link", cause);
     }
-    throw new StateError("STATE_IO", `loading state of "${service}" failed: open: ${errno ?? String(cause)}`, {
+    throw new StateError("STATE_IO", `loading state of "${service}" failed: open: ${errno ?? describeThrown(cause)}`, {
       service,
       path,
       cause,
@@ -34,6 +37,7 @@ export async function readStateFile(
   }
   try {
     const stats = await ops.fstat(fd);
+    onStats?.(stats);
     if (!stats.isFile()) throw notAFile(path, service, kindOf(stats));
     if (stats.size > maxBytes) throw tooLarge(path, service, maxBytes, stats.size);
     // One byte of slack detects a file that grew past the cap after fstat.
@@ -52,11 +56,15 @@ export async function readStateFile(
     return length === buffer.length ? buffer : buffer.subarray(0, length);
   } catch (cause) {
     if (cause instanceof StateError) throw cause;
-    throw new StateError("STATE_IO", `loading state of "${service}" failed: read: ${errnoOf(cause) ?? String(cause)}`, {
-      service,
-      path,
-      cause,
-    });
+    throw new StateError(
+      "STATE_IO",
+      `loading state of "${service}" failed: read: ${errnoOf(cause) ?? describeThrown(cause)}`,
+      {
+        service,
+        path,
+        cause,
+      },
+    );
   } finally {
     await ops.close(fd).catch(() => {
       // Read-only descriptor: a failed close loses nothing, and the read's outcome stands.

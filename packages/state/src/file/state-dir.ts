@@ -1,33 +1,39 @@
+import type { Stats } from "node:fs";
 import { lstat, mkdir, readdir, unlink } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { TEMP_FILE_PATTERN, tempFilesInFlight } from "./durable-write.ts";
-import { StateError, errnoOf } from "./errors.ts";
+import { StateError, describeThrown, errnoOf } from "../errors.ts";
 
 /**
  * Creates the state directory (0700) if needed and refuses one an attacker could
  * tamper with, as OpenSSH's StrictModes does for `~/.ssh`: it must be a real
  * directory (not a symlink), not writable by group or others, and owned by us
  * (the owner check is skipped as root, who may legitimately use any directory).
+ * @returns the directory's `lstat` (its `dev` and `ino` identify it).
  * @throws StateError `UNSAFE_DIR` or `STATE_IO`.
  */
-export async function prepareStateDir(dir: string): Promise<void> {
+export async function prepareStateDir(dir: string): Promise<Stats> {
   try {
     await makeDirs(dir, 0o700);
   } catch (cause) {
     const errno = errnoOf(cause);
     // EEXIST: something that is not a directory is there; lstat below explains what.
     if (errno !== "EEXIST") {
-      throw new StateError("STATE_IO", `cannot create state directory ${dir}: ${errno ?? String(cause)}`, {
+      throw new StateError("STATE_IO", `cannot create state directory ${dir}: ${errno ?? describeThrown(cause)}`, {
         path: dir,
         cause,
       });
     }
   }
   const stats = await lstat(dir).catch((cause: unknown) => {
-    throw new StateError("STATE_IO", `cannot inspect state directory ${dir}: ${errnoOf(cause) ?? String(cause)}`, {
-      path: dir,
-      cause,
-    });
+    throw new StateError(
+      "STATE_IO",
+      `cannot inspect state directory ${dir}: ${errnoOf(cause) ?? describeThrown(cause)}`,
+      {
+        path: dir,
+        cause,
+      },
+    );
   });
   const unsafe = (reason: string): StateError =>
     new StateError("UNSAFE_DIR", `refusing state directory ${dir}: ${reason}`, { path: dir });
@@ -42,6 +48,7 @@ export async function prepareStateDir(dir: string): Promise<void> {
       throw unsafe(`it is owned by uid ${stats.uid}, not by this process (uid ${uid})`);
     }
   }
+  return stats;
 }
 
 /**
