@@ -19,6 +19,7 @@ import type {
   CloseOptions,
   Event,
   KernelOptions,
+  RemoteRouter,
   Reply,
   Service,
   ServiceInfo,
@@ -157,6 +158,21 @@ export class Kernel {
     if (this.#closing !== undefined)
       return Promise.reject(new KernelClosedError("push", typeof event?.to === "string" ? event.to : ""));
     return this.#bus.push(event, options);
+  }
+
+  /**
+   * Installs the router that carries calls to services not running in this
+   * kernel (`@mk/cluster` does this on `joinCluster`); `undefined` removes it.
+   * Local calls never consult it; without one, such calls are answered 404.
+   * @throws {InvalidArgumentError} when `router` is not a {@link RemoteRouter}.
+   */
+  setRemoteRouter(router: RemoteRouter | undefined): void {
+    if (router !== undefined && (typeof router !== "object" || router === null || typeof router.route !== "function")) {
+      throw new InvalidArgumentError(
+        `expected a remote router with a route() method, or undefined, got ${router === null ? "null" : typeof router}`,
+      );
+    }
+    this.#bus.setRouter(router);
   }
 
   /**

@@ -26,6 +26,32 @@ export interface CallOptions {
   signal?: AbortSignal;
 }
 
+/** What the bus tells a {@link RemoteRouter} about a call it cannot deliver here. */
+export interface RouteOptions {
+  /** The call was pushed (the remote side should queue it too) rather than sent. */
+  push: boolean;
+  /** The call's deadline budget in ms, counted from now (its `timeoutMs`, or the kernel's default). */
+  timeoutMs: number;
+  /** The caller's signal, when it gave one (the bus already rejects the call when it aborts). */
+  signal: AbortSignal | undefined;
+}
+
+/**
+ * Where calls go when their target does not run in this kernel: the one
+ * extension point of the bus, installed by `@mk/cluster` with
+ * `kernel.setRemoteRouter`. The bus asks it only after the local lookup
+ * failed (not registered, or not running), so local calls never pay for it.
+ */
+export interface RemoteRouter {
+  /**
+   * Returns the reply of another node, or `undefined` when no other node runs
+   * `event.to` (the kernel then answers 404 as it would alone). The promise
+   * should settle by `options.timeoutMs`; the bus answers 408 at the deadline
+   * anyway, and a rejection reaches the caller as is (an encoding error, say).
+   */
+  route(event: Event, options: RouteOptions): Promise<Reply> | undefined;
+}
+
 /** What the kernel gives a service while it runs. */
 export interface ServiceContext {
   readonly name: string;

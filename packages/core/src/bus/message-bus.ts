@@ -17,9 +17,9 @@ import {
 } from "./replies.ts";
 import { DeadlineWheel } from "./deadline-wheel.ts";
 import { Drains } from "./drains.ts";
-import { DONE, HELD, PendingCall, QUEUED, RUNNING } from "./pending-call.ts";
+import { DONE, FORWARDED, HELD, PendingCall, QUEUED, RUNNING } from "./pending-call.ts";
 import { PushQueue } from "./push-queue.ts";
-import type { CallOptions, Event, Reply } from "../types.ts";
+import type { CallOptions, Event, RemoteRouter, Reply } from "../types.ts";
 import type { Endpoint } from "./endpoint.ts";
 
 export interface MessageBusOptions {
@@ -62,6 +62,7 @@ export class MessageBus {
   readonly #queue = new PushQueue<PendingCall>();
   readonly #holds = new Map<string, Hold>();
   readonly #drains = new Drains();
+  #router: RemoteRouter | undefined = undefined;
   #waitingPushes = 0;
   #loopScheduled = false;
   #closed = false;
@@ -89,10 +90,12 @@ export class MessageBus {
     const to = event.to;
     if (to === undefined || to === "") return Promise.resolve(this.#forKernel(event));
     const endpoint = this.#lookup(to);
-    if (endpoint === undefined) return Promise.resolve(notRegistered(to));
+    if (endpoint === undefined) {
+      return this.#router === undefined ? Promise.resolve(notRegistered(to)) : this.#routeSend(event, undefined);
+    }
     const service = endpoint.service;
     if (endpoint.status !== "running" || typeof service.handle !== "function") {
-      return Promise.resolve(this.#refuse(endpoint, to));
+      return this.#router === undefined ? Promise.resolve(this.#refuse(endpoint, to)) : this.#routeSend(event, endpoint);
     }
     let result: unknown;
     try {
@@ -142,6 +145,14 @@ export class MessageBus {
       void RESOLVED.then(this.#loop);
     }
     return call.promise;
+  }
+
+  /**
+   * Installs (or, with `undefined`, removes) the router asked for calls whose
+   * target is not registered or not running here. See {@link RemoteRouter}.
+   */
+  setRouter(router: RemoteRouter | undefined): void {
+    this.#router = router;
   }
 
   /**
@@ -281,6 +292,13 @@ export class MessageBus {
     const event = call.event;
     const endpoint = this.#lookup(to);
     let reply: Reply;
+    if (
+      this.#router !== undefined &&
+      (endpoint === undefined || endpoint.status !== "running" || typeof endpoint.service.handle !== "function") &&
+      this.#routeTracked(call)
+    ) {
+      return;
+    }
     if (endpoint === undefined) {
       reply = notRegistered(to);
     } else if (endpoint.status !== "running" || typeof endpoint.service.handle !== "function") {
@@ -300,6 +318,48 @@ export class MessageBus {
       reply = this.#replied(endpoint, to, event, result);
     }
     this.#finish(call, reply);
+  }
+
+  /** `send` to a target that is not running here: the router's reply (with the deadline armed here), else the local 404. */
+  #routeSend(event: Event, endpoint: Endpoint | undefined): Promise<Reply> {
+    const to = event.to as string;
+    const ticks = event.timeoutMs === undefined ? this.#defaultTicks : this.#wheel.ticksFor(event.timeoutMs);
+    const call = new PendingCall(event, to, false, ticks);
+    if (this.#routeTracked(call)) return call.promise;
+    return Promise.resolve(endpoint === undefined ? notRegistered(to) : this.#refuse(endpoint, to));
+  }
+
+  /**
+   * Hands a tracked call (a push, or a send with a signal) to the router.
+   * Its deadline stays armed here, so the caller gets 408 even from a router
+   * that never answers. False when the router does not know the target.
+   */
+  #routeTracked(call: PendingCall): boolean {
+    let routed: Promise<Reply> | undefined;
+    try {
+      routed = (this.#router as RemoteRouter).route(call.event, {
+        push: call.isPush,
+        timeoutMs: call.event.timeoutMs ?? this.#defaultTimeoutMs,
+        signal: call.signal,
+      });
+    } catch (error) {
+      routed = Promise.reject(error as Error);
+    }
+    if (routed === undefined) return false;
+    call.phase = FORWARDED;
+    if (call.wheelSlot < 0) this.#wheel.add(call, call.ticks);
+    routed.then(
+      (reply) => {
+        if (call.phase === FORWARDED) this.#finish(call, reply);
+      },
+      (error: unknown) => {
+        if (call.phase !== FORWARDED) return;
+        this.#wheel.remove(call);
+        call.phase = DONE;
+        this.#reject(call, error);
+      },
+    );
+    return true;
   }
 
   /** Parks a call in a hold; its deadline keeps running. */
@@ -377,6 +437,15 @@ export class MessageBus {
     if (call.isPush) this.#waitingPushes--;
     if (call.onAbort !== undefined) call.signal?.removeEventListener("abort", call.onAbort);
     call.resolve(reply);
+  }
+
+  /** A forwarded call whose router rejected (an encoding error): the caller gets the error. */
+  #reject(call: PendingCall, error: unknown): void {
+    if (call.answered) return;
+    call.answered = true;
+    if (call.isPush) this.#waitingPushes--;
+    if (call.onAbort !== undefined) call.signal?.removeEventListener("abort", call.onAbort);
+    call.reject(error);
   }
 
   /** Like fetch: an abort rejects the caller with `signal.reason`; the handler (if running) still counts as in flight. */

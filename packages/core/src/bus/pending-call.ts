@@ -10,6 +10,8 @@ export const HELD = 1;
 export const RUNNING = 2;
 /** Delivered and settled, expired or abandoned: nothing more happens to it. */
 export const DONE = 3;
+/** Handed to the remote router (its target does not run here); the deadline stays armed. */
+export const FORWARDED = 4;
 
 /**
  * One call the bus has to answer later: a push, or a send that could not be
