@@ -1,0 +1,356 @@
+import { Kernel, type Event, type ServiceStatus } from "@mk/core";
+import { createLogger, type Logger } from "@mk/logger";
+import { connect, type Msg, type NatsConnection, nuid, type Subscription } from "@nats-io/transport-node";
+import { type Announce, type AnnouncedService, decodeAnnounce, encodeAnnounce } from "./announce.ts";
+import { ClusterError, DuplicateNodeError, InvalidArgumentError } from "./errors.ts";
+import { Inbound } from "./inbound.ts";
+import { LogLimiter } from "./log-limiter.ts";
+import { type JoinOptions, type ResolvedOptions, resolveOptions } from "./options.ts";
+import { Outbound } from "./outbound.ts";
+import { nodeOfHeartbeat, type Subjects, subjects } from "./subjects.ts";
+import { ClusterView, type GoneReason } from "./view.ts";
+
+/**
+ * How a service serves on a node:
+ * - `replica`: a service without state; every node that runs it takes calls, balanced.
+ * - `active` / `standby`: reserved for services with state (one active owner
+ *   across the cluster, the others on standby); until that lands, every node
+ *   reports `replica`.
+ */
+export type ClusterRole = "active" | "standby" | "replica";
+
+/** One service on one node, in the cluster-wide view. */
+export interface ClusterServiceInfo {
+  name: string;
+  node: string;
+  version?: string;
+  status: ServiceStatus;
+  role: ClusterRole;
+}
+
+const joined = new WeakSet<Kernel>();
+
+/** Heartbeats are small; a bigger one is dropped. */
+const MAX_HEARTBEAT_BYTES = 1_048_576;
+
+/**
+ * This kernel's membership of a cluster. Made by {@link joinCluster}; ends
+ * with {@link Cluster.leave}.
+ */
+export class Cluster {
+  /** This node's name. */
+  readonly node: string;
+  /** The namespace its subjects live under (`mk.<namespace>.…`). */
+  readonly namespace: string;
+  readonly #kernel: Kernel;
+  readonly #nc: NatsConnection;
+  readonly #o: ResolvedOptions;
+  readonly #logger: Logger;
+  readonly #subjects: Subjects;
+  readonly #id = nuid.next();
+  readonly #view: ClusterView;
+  readonly #outbound: Outbound;
+  readonly #inbound: Inbound;
+  readonly #fromWire = new WeakSet<Event>();
+  /** Local services that take calls from other nodes. */
+  readonly #running = new Set<string>();
+  /** Local services in the middle of a hot swap (their calls are held by the bus, then served by the new version). */
+  readonly #swapping = new Set<string>();
+  readonly #subscriptions: Subscription[] = [];
+  readonly #unsubscribe: (() => void)[] = [];
+  #seq = 0;
+  #timers: ReturnType<typeof setInterval>[] = [];
+  #leaving: Promise<void> | undefined;
+  #announceQueued = false;
+
+  /** @internal Use {@link joinCluster}. */
+  constructor(kernel: Kernel, nc: NatsConnection, options: ResolvedOptions, logger: Logger) {
+    this.#kernel = kernel;
+    this.#nc = nc;
+    this.#o = options;
+    this.#logger = logger;
+    this.node = options.node;
+    this.namespace = options.namespace;
+    this.#subjects = subjects(options.namespace);
+    const limiter = new LogLimiter(logger);
+    this.#view = new ClusterView(options.deadAfterMs, {
+      gone: (node, reason) => this.#gone(node, reason),
+    });
+    const maxPayloadBytes = Math.min(options.maxPayloadBytes, nc.info?.max_payload ?? options.maxPayloadBytes);
+    this.#outbound = new Outbound({ nc, subjects: this.#subjects, view: this.#view, maxPayloadBytes, limiter });
+    this.#inbound = new Inbound({
+      nc,
+      kernel,
+      node: options.node,
+      subjects: this.#subjects,
+      maxPayloadBytes,
+      limiter,
+      takes: (service) => this.#running.has(service) || this.#swapping.has(service),
+      fromWire: this.#fromWire,
+    });
+    this.#heartbeatLimiter = limiter;
+  }
+
+  readonly #heartbeatLimiter: LogLimiter;
+
+  /** Every service on every live node (this one included), by node then registration order. */
+  services(): ClusterServiceInfo[] {
+    const out: ClusterServiceInfo[] = [];
+    for (const s of this.#localServices()) out.push(info(this.node, s));
+    for (const { node, services } of this.#view.entries()) {
+      for (const s of services) out.push(info(node, s));
+    }
+    return out;
+  }
+
+  /** The live nodes (this one first). */
+  nodes(): string[] {
+    return [this.node, ...this.#view.nodes()];
+  }
+
+  /**
+   * Leaves the cluster: tells the others at once (they stop calling this
+   * node), answers the calls it still receives, waits up to `leaveTimeoutMs`
+   * for the calls it is serving, answers its own calls in flight on other
+   * nodes 503, drains the connection and closes it. Idempotent.
+   */
+  leave(): Promise<void> {
+    this.#leaving ??= this.#leave();
+    return this.#leaving;
+  }
+
+  /** @internal The join sequence after the connection is made. */
+  async start(): Promise<void> {
+    const kernel = this.#kernel;
+    for (const s of kernel.services()) if (s.status === "running") this.#running.add(s.name);
+    this.#unsubscribe.push(
+      kernel.on("status", (change) => {
+        if (change.to === "running") this.#running.add(change.name);
+        else this.#running.delete(change.name);
+        this.#announceSoon();
+      }),
+      kernel.on("swap", (swap) => {
+        if (swap.step === "begin") this.#swapping.add(swap.name);
+        else if (swap.step === "done" || swap.step === "rolled-back") this.#swapping.delete(swap.name);
+        else return;
+        this.#announceSoon();
+      }),
+    );
+    const nc = this.#nc;
+    this.#subscriptions.push(
+      nc.subscribe(this.#subjects.who(this.node), {
+        callback: (_error, msg) => {
+          if (msg.reply) msg.respond(this.#id);
+        },
+      }),
+      nc.subscribe(this.#subjects.heartbeats, { callback: (error, msg) => {
+          if (error === null) this.#onHeartbeat(msg);
+        }, }),
+      nc.subscribe(this.#subjects.discover, { callback: () => this.#announce() }),
+    );
+    this.#outbound.start();
+    this.#inbound.start();
+    const hb = setInterval(() => this.#announce(), this.#o.heartbeatMs);
+    const sweep = setInterval(() => this.#view.sweep(performance.now()), Math.max(10, this.#o.heartbeatMs / 2));
+    hb.unref();
+    sweep.unref();
+    this.#timers.push(hb, sweep);
+    void this.#watchStatus();
+    this.#announce();
+    nc.publish(this.#subjects.discover);
+    await nc.flush();
+    // The others answer discover at once; give them one heartbeat to be heard.
+    await new Promise((resolve) => setTimeout(resolve, Math.min(this.#o.heartbeatMs, 500)));
+    kernel.setRemoteRouter({
+      route: (event, options) => (this.#fromWire.has(event) ? undefined : this.#outbound.route(event, options)),
+    });
+    this.#logger.info(
+      "node %s joined cluster %s with %d other node(s)",
+      this.node,
+      this.namespace,
+      this.#view.nodes().length,
+    );
+  }
+
+  #localServices(): AnnouncedService[] {
+    return this.#kernel.services().map((s) => {
+      const a: AnnouncedService = { name: s.name, status: s.status };
+      if (s.version !== undefined) a.version = s.version;
+      if (this.#swapping.has(s.name) || s.status === "stopping") a.draining = true;
+      return a;
+    });
+  }
+
+  #announce(leaving = false): void {
+    if (this.#nc.isClosed()) return;
+    const announce: Announce = { node: this.node, id: this.#id, seq: ++this.#seq, services: this.#localServices() };
+    if (leaving) announce.leaving = true;
+    try {
+      this.#nc.publish(this.#subjects.heartbeat(this.node), encodeAnnounce(announce));
+    } catch (error) {
+      this.#logger.debug("heartbeat not published: %s", (error as Error).message);
+    }
+  }
+
+  /** Status changes come in bursts (startAll); one heartbeat per tick is enough. */
+  #announceSoon(): void {
+    if (this.#announceQueued || this.#leaving !== undefined) return;
+    this.#announceQueued = true;
+    queueMicrotask(() => {
+      this.#announceQueued = false;
+      this.#announce();
+    });
+  }
+
+  #onHeartbeat(msg: Msg): void {
+    const node = nodeOfHeartbeat(msg.subject);
+    if (node === undefined) return;
+    const announce = decodeAnnounce(node, msg.data, MAX_HEARTBEAT_BYTES);
+    if ("problem" in announce) {
+      this.#heartbeatLimiter.warn("dropped a heartbeat on %s: %s", msg.subject, announce.problem);
+      return;
+    }
+    if (node === this.node) {
+      if (announce.id !== this.#id) {
+        this.#heartbeatLimiter.warn("another live node also calls itself %s (instance %s)", node, announce.id);
+      }
+      return;
+    }
+    this.#view.apply(announce, performance.now());
+  }
+
+  #gone(node: string, reason: GoneReason): void {
+    const why =
+      reason === "left"
+        ? "the node left the cluster"
+        : reason === "restarted"
+          ? "the node restarted"
+          : `the node vanished (no heartbeat for ${this.#o.deadAfterMs} ms)`;
+    this.#logger.warn("node %s left the view: %s", node, why);
+    this.#outbound.failNode(node, why);
+  }
+
+  async #watchStatus(): Promise<void> {
+    for await (const status of this.#nc.status()) {
+      if (status.type === "disconnect") {
+        this.#outbound.offline = true;
+        this.#outbound.failAll("the NATS connection dropped");
+        this.#logger.warn("node %s lost its NATS connection; calls to other nodes get 503 until it is back", this.node);
+      } else if (status.type === "reconnect") {
+        this.#outbound.offline = false;
+        this.#view.refresh(performance.now());
+        this.#announce();
+        try {
+          this.#nc.publish(this.#subjects.discover);
+        } catch {
+          // Closed meanwhile.
+        }
+        this.#logger.info("node %s reconnected to NATS", this.node);
+      }
+    }
+  }
+
+  async #leave(): Promise<void> {
+    this.#announce(true);
+    for (const unsubscribe of this.#unsubscribe) unsubscribe();
+    await this.#inbound.stop(this.#o.leaveTimeoutMs);
+    this.#kernel.setRemoteRouter(undefined);
+    this.#outbound.close(`node "${this.node}" left the cluster`);
+    for (const timer of this.#timers) clearInterval(timer);
+    this.#timers = [];
+    for (const subscription of this.#subscriptions) subscription.unsubscribe();
+    try {
+      await this.#nc.drain();
+    } catch {
+      // Already closed (the server is gone): nothing left to flush.
+    }
+    joined.delete(this.#kernel);
+    this.#logger.info("node %s left cluster %s", this.node, this.namespace);
+  }
+}
+
+function info(node: string, s: AnnouncedService): ClusterServiceInfo {
+  const out: ClusterServiceInfo = { name: s.name, node, status: s.status, role: "replica" };
+  if (s.version !== undefined) out.version = s.version;
+  return out;
+}
+
+/**
+ * Connects `kernel` to the cluster of kernels sharing `options.servers` and
+ * `options.namespace`: `kernel.send`/`push` (and services' `ctx.send`/`push`)
+ * then reach services on other nodes when they do not run here, and this
+ * node serves its running services to the others.
+ *
+ * @example
+ * const cluster = await joinCluster(kernel, { servers: "nats://127.0.0.1:4222", node: "node-1" });
+ * await kernel.send({ to: "echo", from: "main", type: "say" }); // here if echo runs here, else on another node
+ * await cluster.leave();
+ *
+ * @throws {InvalidArgumentError} for a kernel that is not a Kernel, or bad options.
+ * @throws {ClusterError} `ALREADY_JOINED` when the kernel is in a cluster already.
+ * @throws {ClusterError} `CONNECT_FAILED` when no server can be reached.
+ * @throws {DuplicateNodeError} when a live node already uses `options.node`.
+ */
+export async function joinCluster(kernel: Kernel, options: JoinOptions): Promise<Cluster> {
+  if (!(kernel instanceof Kernel)) {
+    throw new InvalidArgumentError(`expected a Kernel, got ${kernel === null ? "null" : typeof kernel}`);
+  }
+  const resolved = resolveOptions(options);
+  if (joined.has(kernel)) {
+    throw new ClusterError("ALREADY_JOINED", `this kernel is already in a cluster: leave() it before joining again`, {
+      node: resolved.node,
+    });
+  }
+  joined.add(kernel);
+  let nc: NatsConnection | undefined;
+  try {
+    const logger = (options.logger ?? createLogger()).child("cluster");
+    try {
+      nc = await connect({
+        servers: resolved.servers,
+        name: `mk:${resolved.namespace}:${resolved.node}`,
+        ...auth(options),
+        maxReconnectAttempts: -1,
+        reconnectTimeWait: 250,
+        pingInterval: 2000,
+        maxPingOut: 2,
+      });
+    } catch (error) {
+      throw new ClusterError(
+        "CONNECT_FAILED",
+        `node "${resolved.node}" could not connect to NATS at ${resolved.servers.join(", ")}: ${(error as Error).message}`,
+        { node: resolved.node, cause: error },
+      );
+    }
+    await refuseDuplicate(nc, subjects(resolved.namespace).who(resolved.node), resolved);
+    const cluster = new Cluster(kernel, nc, resolved, logger);
+    await cluster.start();
+    return cluster;
+  } catch (error) {
+    joined.delete(kernel);
+    if (nc !== undefined && !nc.isClosed()) await nc.close();
+    throw error;
+  }
+}
+
+function auth(options: JoinOptions): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const key of ["user", "pass", "token", "authenticator", "tls"] as const) {
+    if (options[key] !== undefined) out[key] = options[key];
+  }
+  return out;
+}
+
+/** A live node answers on its `who` subject; nobody listening (no responders) means the name is free. */
+async function refuseDuplicate(nc: NatsConnection, subject: string, o: ResolvedOptions): Promise<void> {
+  try {
+    await nc.request(subject, undefined, { timeout: o.deadAfterMs });
+  } catch (error) {
+    const noResponders =
+      (error as { isNoResponders?: () => boolean }).isNoResponders?.() === true ||
+      (error as Error).name === "NoResponders";
+    if (noResponders) return;
+    // Silence until the timeout: a node holds the name but cannot answer (busy or cut off); refuse to be safe.
+  }
+  throw new DuplicateNodeError(o.node, o.namespace);
+}

@@ -1,0 +1,180 @@
+import type { Event, Kernel, Reply } from "@mk/core";
+import { headers, type Msg, type MsgHdrs, type NatsConnection, type Subscription } from "@nats-io/transport-node";
+import type { LogLimiter } from "./log-limiter.ts";
+import { isName } from "./names.ts";
+import { serviceOfCall, type Subjects } from "./subjects.ts";
+import {
+  decodeRequest,
+  encodeReply,
+  H_CODE,
+  H_NODE,
+  H_RETRY,
+  H_SERVICE_ERROR,
+  H_SERVICE_ERROR_CODE,
+  H_WIRE,
+  WIRE_VERSION,
+} from "./wire.ts";
+
+export interface InboundOptions {
+  nc: NatsConnection;
+  kernel: Kernel;
+  node: string;
+  subjects: Subjects;
+  maxPayloadBytes: number;
+  limiter: LogLimiter;
+  /** True when `service` runs here and takes calls. */
+  takes: (service: string) => boolean;
+  /** Events that came from the wire: the router must not send them on again. */
+  fromWire: WeakSet<Event>;
+}
+
+/**
+ * The serving side: one wildcard subscription on this node's call subjects.
+ * Every message is answered (when it has a reply subject) or dropped with a
+ * log line; nothing in it is executed, it only names a service that must be
+ * running here and carries data for its handler.
+ */
+export class Inbound {
+  readonly #o: InboundOptions;
+  #subscription: Subscription | undefined;
+  #inFlight = 0;
+  #idle: (() => void) | undefined;
+
+  constructor(options: InboundOptions) {
+    this.#o = options;
+  }
+
+  start(): void {
+    this.#subscription = this.#o.nc.subscribe(this.#o.subjects.callsOf(this.#o.node), { callback: this.#onCall });
+  }
+
+  /** Calls being handled here for other nodes. */
+  get inFlight(): number {
+    return this.#inFlight;
+  }
+
+  /**
+   * Stops taking calls (messages already delivered to this client are still
+   * answered), then waits, at most `timeoutMs`, for the calls in flight.
+   */
+  async stop(timeoutMs: number): Promise<void> {
+    const subscription = this.#subscription;
+    this.#subscription = undefined;
+    if (subscription !== undefined && !subscription.isClosed()) {
+      try {
+        await subscription.drain();
+      } catch {
+        // The connection is already closed: nothing more can arrive.
+      }
+    }
+    if (this.#inFlight === 0) return;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, timeoutMs);
+      this.#idle = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+  }
+
+  readonly #onCall = (error: Error | null, msg: Msg): void => {
+    if (error !== null) return;
+    try {
+      this.#handle(msg);
+    } catch (thrown) {
+      // Never let a message break the subscription.
+      this.#o.limiter.warn("call on %s could not be handled: %s", msg.subject, (thrown as Error).message);
+    }
+  };
+
+  #handle(msg: Msg): void {
+    const { limiter, node } = this.#o;
+    if (msg.reply === undefined || msg.reply === "") {
+      limiter.warn("dropped a message without a reply subject on %s (node %s)", msg.subject, node);
+      return;
+    }
+    const service = serviceOfCall(msg.subject);
+    if (service === undefined || !isName(service)) {
+      this.#respond(msg, "?", { code: 500, message: `malformed call subject on node "${node}"` }, false);
+      limiter.warn("malformed call subject %s on node %s", msg.subject, node);
+      return;
+    }
+    const h = msg.headers;
+    const get = h === undefined ? noHeader : (name: string): string => h.get(name);
+    const request = decodeRequest(get, msg.data, this.#o.maxPayloadBytes);
+    if ("problem" in request) {
+      limiter.warn("malformed call to %s on node %s: %s", service, node, request.problem);
+      this.#respond(msg, service, { code: 500, message: `malformed call to "${service}" on node "${node}": ${request.problem}` }, false);
+      return;
+    }
+    if (request.budgetMs === 0) {
+      this.#respond(
+        msg,
+        service,
+        { code: 408, message: `call "${request.type}" to "${service}" reached node "${node}" with its deadline passed; not run` },
+        false,
+      );
+      return;
+    }
+    if (!this.#o.takes(service)) {
+      this.#respond(msg, service, { code: 503, message: `service "${service}" is not running on node "${node}"` }, true);
+      return;
+    }
+    const event: Event = { to: service, from: request.from, type: request.type, timeoutMs: request.budgetMs };
+    if ("content" in request) event.content = request.content;
+    this.#o.fromWire.add(event);
+    const kernel = this.#o.kernel;
+    let result: Promise<Reply>;
+    try {
+      result = request.kind === "push" ? kernel.push(event) : kernel.send(event);
+    } catch (thrown) {
+      result = Promise.reject(thrown as Error);
+    }
+    this.#inFlight++;
+    result.then(
+      (reply) => this.#done(msg, service, reply, false),
+      (thrown: unknown) => {
+        const closed = (thrown as { code?: unknown })?.code === "KERNEL_CLOSED";
+        const why = thrown instanceof Error ? thrown.message : String(thrown);
+        this.#done(msg, service, { code: closed ? 503 : 500, message: `node "${node}": ${why}` }, closed);
+      },
+    );
+  }
+
+  #done(msg: Msg, service: string, reply: Reply, retry: boolean): void {
+    this.#respond(msg, service, reply, retry);
+    if (--this.#inFlight === 0 && this.#idle !== undefined) {
+      const idle = this.#idle;
+      this.#idle = undefined;
+      idle();
+    }
+  }
+
+  #respond(msg: Msg, service: string, reply: Reply, retry: boolean): void {
+    const encoded = encodeReply(service, reply, this.#o.maxPayloadBytes);
+    const h: MsgHdrs = headers();
+    h.set(H_WIRE, WIRE_VERSION);
+    h.set(H_CODE, String(encoded.code));
+    h.set(H_NODE, this.#o.node);
+    if (retry) h.set(H_RETRY, "1");
+    if (encoded.code !== 0) {
+      h.set(H_SERVICE_ERROR_CODE, String(encoded.code));
+      h.set(H_SERVICE_ERROR, headerSafe(encoded.message));
+    }
+    try {
+      msg.respond(encoded.body, { headers: h });
+    } catch (thrown) {
+      this.#o.limiter.warn("could not answer a call to %s: %s", service, (thrown as Error).message);
+    }
+  }
+}
+
+function noHeader(): string {
+  return "";
+}
+
+/** A header value: one line, printable ASCII, at most 200 characters. */
+function headerSafe(text: string): string {
+  const clean = text.replace(/[^\x20-\x7e]/g, "?");
+  return clean.length > 200 ? `${clean.slice(0, 197)}...` : clean;
+}

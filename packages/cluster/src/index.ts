@@ -1,0 +1,12 @@
+export { Cluster, joinCluster } from "./cluster.ts";
+export type { ClusterRole, ClusterServiceInfo } from "./cluster.ts";
+export type { JoinOptions } from "./options.ts";
+export {
+  ClusterError,
+  DuplicateNodeError,
+  InvalidArgumentError,
+  WireEncodeError,
+  type ClusterErrorCode,
+  type ClusterErrorOptions,
+} from "./errors.ts";
+export { WIRE_VERSION } from "./wire.ts";

@@ -1,0 +1,288 @@
+import type { Event, Reply } from "@mk/core";
+import { createInbox, headers, type Msg, type NatsConnection, type Subscription } from "@nats-io/transport-node";
+import { DeadlineBuckets, type Expiring } from "./deadline-buckets.ts";
+import type { LogLimiter } from "./log-limiter.ts";
+import type { Subjects } from "./subjects.ts";
+import type { ClusterView } from "./view.ts";
+import {
+  budgetHeader,
+  type CallKind,
+  decodeReply,
+  encodeRequestBody,
+  H_BUDGET,
+  H_KIND,
+  H_NODE,
+  H_RETRY,
+  H_WIRE,
+  WIRE_VERSION,
+} from "./wire.ts";
+
+/** What the kernel's bus tells the router about a call it could not deliver locally. */
+export interface RouteOptions {
+  /** Pushed (through the receiving kernel's queue) rather than sent. */
+  push: boolean;
+  /** The call's deadline budget in ms, counted from now. */
+  timeoutMs: number;
+  signal?: AbortSignal | undefined;
+}
+
+/** Granularity of the callers' deadlines. */
+const TICK_MS = 5;
+
+class OutCall implements Expiring {
+  readonly id: string;
+  readonly service: string;
+  readonly type: string;
+  readonly kind: CallKind;
+  readonly body: Uint8Array;
+  readonly deadline: number;
+  readonly timeoutMs: number;
+  readonly resolve: (reply: Reply) => void;
+  readonly reject: (error: unknown) => void;
+  node = "";
+  tried: Set<string> | undefined;
+  signal: AbortSignal | undefined;
+  onAbort: (() => void) | undefined;
+  bucket = -1;
+
+  constructor(
+    id: string,
+    service: string,
+    type: string,
+    kind: CallKind,
+    body: Uint8Array,
+    timeoutMs: number,
+    resolve: (reply: Reply) => void,
+    reject: (error: unknown) => void,
+  ) {
+    this.id = id;
+    this.service = service;
+    this.type = type;
+    this.kind = kind;
+    this.body = body;
+    this.timeoutMs = timeoutMs;
+    this.deadline = performance.now() + timeoutMs;
+    this.resolve = resolve;
+    this.reject = reject;
+  }
+}
+
+export interface OutboundOptions {
+  nc: NatsConnection;
+  subjects: Subjects;
+  view: ClusterView;
+  maxPayloadBytes: number;
+  limiter: LogLimiter;
+}
+
+/**
+ * The caller's side: sends calls for services that do not run here to a node
+ * that runs them, and answers each call exactly once: with the remote reply,
+ * 408 at its deadline, 503 when the node dies or this connection drops, or a
+ * rejection when the caller's signal aborts.
+ *
+ * Replies come back on one wildcard inbox subscription (`<inbox>.<call id>`),
+ * so calls pipeline on one subject and no per-call subscription or timer exists.
+ */
+export class Outbound {
+  readonly #nc: NatsConnection;
+  readonly #subjects: Subjects;
+  readonly #view: ClusterView;
+  readonly #maxPayloadBytes: number;
+  readonly #limiter: LogLimiter;
+  readonly #inbox: string;
+  readonly #pending = new Map<string, OutCall>();
+  readonly #deadlines = new DeadlineBuckets<OutCall>(TICK_MS, (call) => this.#expire(call));
+  #subscription: Subscription | undefined;
+  #nextId = 0;
+  #offline = false;
+  #closedReason: string | undefined;
+
+  constructor(options: OutboundOptions) {
+    this.#nc = options.nc;
+    this.#subjects = options.subjects;
+    this.#view = options.view;
+    this.#maxPayloadBytes = options.maxPayloadBytes;
+    this.#limiter = options.limiter;
+    this.#inbox = createInbox();
+  }
+
+  start(): void {
+    this.#subscription = this.#nc.subscribe(`${this.#inbox}.*`, { callback: this.#onReply });
+  }
+
+  /** Calls waiting for a remote reply. */
+  get pending(): number {
+    return this.#pending.size;
+  }
+
+  /** While the connection is down, calls are answered 503 at once. */
+  set offline(value: boolean) {
+    this.#offline = value;
+  }
+
+  /**
+   * Sends `event` to a node that runs its target. `undefined` when no node
+   * has run it since this node joined (the kernel then answers 404 as it
+   * would alone).
+   * @throws {WireEncodeError} (a rejection) when the content cannot travel.
+   */
+  route(event: Event, options: RouteOptions): Promise<Reply> | undefined {
+    const service = event.to as string;
+    const node = this.#view.pick(service);
+    if (node === undefined) {
+      const last = this.#view.lastKnown(service);
+      if (last === undefined) return undefined;
+      return Promise.resolve(unavailable(`service "${service}" has no live node (it last ran on node "${last}")`));
+    }
+    if (this.#closedReason !== undefined) return Promise.resolve(unavailable(this.#closedReason));
+    if (this.#offline) {
+      return Promise.resolve(unavailable(`service "${service}" is on node "${node}" but the NATS connection is down`));
+    }
+    let body: Uint8Array;
+    try {
+      body = encodeRequestBody(service, event.from, event.type, event.content, this.#maxPayloadBytes);
+    } catch (error) {
+      return Promise.reject(error as Error);
+    }
+    const kind: CallKind = options.push ? "push" : "send";
+    return new Promise<Reply>((resolve, reject) => {
+      const call = new OutCall(
+        (this.#nextId++).toString(36),
+        service,
+        event.type,
+        kind,
+        body,
+        options.timeoutMs,
+        resolve,
+        reject,
+      );
+      const signal = options.signal;
+      if (signal !== undefined) {
+        if (signal.aborted) {
+          reject(signal.reason);
+          return;
+        }
+        call.signal = signal;
+        call.onAbort = () => {
+          if (this.#settle(call)) call.reject(signal.reason);
+        };
+        signal.addEventListener("abort", call.onAbort, { once: true });
+      }
+      this.#pending.set(call.id, call);
+      this.#deadlines.add(call);
+      this.#dispatch(call, node);
+    });
+  }
+
+  /** Answers 503 every call in flight on `node` (it died, restarted or left). */
+  failNode(node: string, why: string): void {
+    for (const call of Array.from(this.#pending.values())) {
+      if (call.node !== node) continue;
+      if (this.#settle(call)) call.resolve(unavailable(`service "${call.service}" on node "${node}": ${why}`));
+    }
+  }
+
+  /** Answers 503 every call in flight (the connection dropped, or this node leaves). */
+  failAll(why: string): void {
+    for (const call of Array.from(this.#pending.values())) {
+      if (this.#settle(call)) call.resolve(unavailable(`service "${call.service}" on node "${call.node}": ${why}`));
+    }
+  }
+
+  /** Answers every call in flight 503 and refuses new ones with `why`. */
+  close(why: string): void {
+    this.#closedReason = why;
+    this.failAll(why);
+    this.#deadlines.close();
+    this.#subscription?.unsubscribe();
+  }
+
+  /** Publishes `call` to `node`, or answers it when that cannot be done. */
+  #dispatch(call: OutCall, node: string): void {
+    call.node = node;
+    const h = headers();
+    h.set(H_WIRE, WIRE_VERSION);
+    h.set(H_KIND, call.kind);
+    h.set(H_BUDGET, budgetHeader(call.deadline - performance.now()));
+    try {
+      this.#nc.publish(this.#subjects.call(node, call.service), call.body, {
+        reply: `${this.#inbox}.${call.id}`,
+        headers: h,
+      });
+    } catch (error) {
+      if (this.#settle(call)) {
+        call.resolve(
+          unavailable(`service "${call.service}" on node "${node}": cannot publish (${(error as Error).message})`),
+        );
+      }
+    }
+  }
+
+  /** Another node, if one can still take the call (nothing ran on the last one). */
+  #retry(call: OutCall, why: string): void {
+    (call.tried ??= new Set()).add(call.node);
+    const next = this.#view.pick(call.service, call.tried);
+    if (next === undefined || call.deadline - performance.now() < 1) {
+      if (this.#settle(call)) call.resolve(unavailable(`service "${call.service}": ${why}`));
+      return;
+    }
+    this.#dispatch(call, next);
+  }
+
+  readonly #onReply = (error: Error | null, msg: Msg): void => {
+    if (error !== null) return;
+    const id = msg.subject.slice(this.#inbox.length + 1);
+    const call = this.#pending.get(id);
+    if (call === undefined) return; // late: the caller already has its answer
+    const h = msg.headers;
+    if (h !== undefined && h.code === 503 && msg.data.length === 0) {
+      // NATS no-responders: nothing listens on that node's call subject (it died or left).
+      this.#retry(call, `node "${call.node}" does not answer (no responders)`);
+      return;
+    }
+    const get = h === undefined ? noHeader : (name: string): string => h.get(name);
+    if (get(H_RETRY) === "1") {
+      const reply = decodeReply(get, msg.data, this.#maxPayloadBytes);
+      this.#retry(call, "problem" in reply ? `node "${call.node}" cannot take it` : reply.message);
+      return;
+    }
+    const reply = decodeReply(get, msg.data, this.#maxPayloadBytes);
+    if (!this.#settle(call)) return;
+    if ("problem" in reply) {
+      const from = get(H_NODE) || call.node;
+      this.#limiter.warn("malformed reply from node %s for %s: %s", from, call.service, reply.problem);
+      call.resolve({
+        code: 500,
+        message: `service "${call.service}" on node "${call.node}": malformed reply (${reply.problem})`,
+      });
+      return;
+    }
+    call.resolve(reply);
+  };
+
+  #expire(call: OutCall): void {
+    call.bucket = -1;
+    if (!this.#settle(call)) return;
+    call.resolve({
+      code: 408,
+      message: `service "${call.service}" on node "${call.node}" did not reply to "${call.type}" within ${call.timeoutMs} ms`,
+    });
+  }
+
+  /** Marks `call` answered; false when it already was (so nothing is answered twice). */
+  #settle(call: OutCall): boolean {
+    if (!this.#pending.delete(call.id)) return false;
+    this.#deadlines.remove(call);
+    if (call.onAbort !== undefined) call.signal?.removeEventListener("abort", call.onAbort);
+    return true;
+  }
+}
+
+function unavailable(message: string): Reply {
+  return { code: 503, message };
+}
+
+function noHeader(): string {
+  return "";
+}

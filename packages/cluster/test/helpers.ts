@@ -1,0 +1,110 @@
+// Child-process cluster nodes for the suites (test/fixtures/node.ts run with tsx),
+// a capturing logger, and bounded waiting.
+import { type ChildProcess, spawn } from "node:child_process";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { createLogger, type Logger, type LogRecord } from "@mk/logger";
+
+const fixtures = join(dirname(fileURLToPath(import.meta.url)), "fixtures");
+
+export interface NodeProcess {
+  readonly name: string;
+  readonly child: ChildProcess;
+  /** Everything the node wrote to stdout and stderr so far. */
+  output(): string;
+  /** Sends one IPC request and resolves with its result (rejects with its error). */
+  ask<T = unknown>(op: string, args?: Record<string, unknown>): Promise<T>;
+  /** SIGKILL, and wait for the exit. */
+  kill(): Promise<void>;
+  readonly exited: Promise<number | null>;
+}
+
+export interface NodeConfig {
+  servers: string;
+  node: string;
+  namespace?: string;
+  services: { name: string; version?: string }[];
+  maxPayloadBytes?: number;
+}
+
+/** Starts a node process and waits (at most 60 s) until it has joined. */
+export function startNode(config: NodeConfig): Promise<NodeProcess> {
+  const child = spawn(process.execPath, ["--import", "tsx", join(fixtures, "node.ts")], {
+    cwd: fixtures,
+    env: { ...process.env, MK_NODE: JSON.stringify(config), TSX_TSCONFIG_PATH: join(fixtures, "tsconfig.json") },
+    stdio: ["ignore", "pipe", "pipe", "ipc"],
+  });
+  let output = "";
+  child.stdout?.setEncoding("utf8").on("data", (chunk: string) => (output += chunk));
+  child.stderr?.setEncoding("utf8").on("data", (chunk: string) => (output += chunk));
+  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+  const waiting = new Map<number, { resolve: (v: unknown) => void; reject: (e: unknown) => void }>();
+  let nextId = 0;
+  child.on("message", (raw: unknown) => {
+    const m = raw as { id?: number; result?: unknown; error?: { name: string; code?: string; message: string } };
+    if (m.id === undefined) return;
+    const w = waiting.get(m.id);
+    if (w === undefined) return;
+    waiting.delete(m.id);
+    if (m.error !== undefined) w.reject(Object.assign(new Error(m.error.message), m.error));
+    else w.resolve(m.result);
+  });
+  void exited.then((code) => {
+    for (const w of waiting.values()) w.reject(new Error(`node ${config.node} exited (${String(code)})`));
+    waiting.clear();
+  });
+  const node: NodeProcess = {
+    name: config.node,
+    child,
+    output: () => output,
+    ask: <T>(op: string, args: Record<string, unknown> = {}) =>
+      new Promise<T>((resolve, reject) => {
+        const id = nextId++;
+        waiting.set(id, { resolve: resolve as (v: unknown) => void, reject });
+        child.send({ id, op, ...args });
+      }),
+    kill: async () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+      await exited;
+    },
+    exited,
+  };
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill("SIGKILL");
+      reject(new Error(`node ${config.node} did not join within 60 s:\n${output}`));
+    }, 60_000);
+    child.on("message", (m: unknown) => {
+      if ((m as { ready?: string }).ready === config.node) {
+        clearTimeout(timer);
+        resolve(node);
+      }
+    });
+    void exited.then((code) => {
+      clearTimeout(timer);
+      reject(new Error(`node ${config.node} exited (${String(code)}) before joining:\n${output}`));
+    });
+  });
+}
+
+/** Polls `check` every 50 ms until it returns true, at most `timeoutMs`; throws with `what` otherwise. */
+export async function waitFor(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 20_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  for (let i = 0; Date.now() < end && i < 100_000; i++) {
+    if (await check()) return;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+}
+
+export interface CapturedLogger {
+  logger: Logger;
+  records: LogRecord[];
+  text(): string;
+}
+
+export function captureLogger(): CapturedLogger {
+  const records: LogRecord[] = [];
+  const logger = createLogger({ level: "debug", sinks: [(r) => void records.push(r)] });
+  return { logger, records, text: () => records.map((r) => r.message).join("\n") };
+}
