@@ -62,6 +62,7 @@ export class Cluster {
   #timers: ReturnType<typeof setInterval>[] = [];
   #leaving: Promise<void> | undefined;
   #announceQueued = false;
+  #offline = false;
 
   /** @internal Use {@link joinCluster}. */
   constructor(kernel: Kernel, nc: NatsConnection, options: ResolvedOptions, logger: Logger) {
@@ -151,7 +152,10 @@ export class Cluster {
     this.#outbound.start();
     this.#inbound.start();
     const hb = setInterval(() => this.#announce(), this.#o.heartbeatMs);
-    const sweep = setInterval(() => this.#view.sweep(performance.now()), Math.max(10, this.#o.heartbeatMs / 2));
+    // While this node's own connection is down it hears nobody: it keeps its view until it is back.
+    const sweep = setInterval(() => {
+      if (!this.#offline) this.#view.sweep(performance.now());
+    }, Math.max(10, this.#o.heartbeatMs / 2));
     hb.unref();
     sweep.unref();
     this.#timers.push(hb, sweep);
@@ -233,10 +237,12 @@ export class Cluster {
   async #watchStatus(): Promise<void> {
     for await (const status of this.#nc.status()) {
       if (status.type === "disconnect") {
+        this.#offline = true;
         this.#outbound.offline = true;
         this.#outbound.failAll("the NATS connection dropped");
         this.#logger.warn("node %s lost its NATS connection; calls to other nodes get 503 until it is back", this.node);
       } else if (status.type === "reconnect") {
+        this.#offline = false;
         this.#outbound.offline = false;
         this.#view.refresh(performance.now());
         this.#announce();

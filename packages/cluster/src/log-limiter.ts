@@ -2,32 +2,33 @@ import type { Logger } from "@mk/logger";
 
 /**
  * Warns about bad messages from the wire without letting a flood of them
- * flood the log: at most one line per `intervalMs`, the next line saying how
- * many were suppressed in between.
+ * flood the log: per kind of line (its format string), at most one line per
+ * `intervalMs`, the next one saying how many were suppressed in between.
  */
 export class LogLimiter {
   readonly #logger: Logger;
   readonly #intervalMs: number;
-  #last = Number.NEGATIVE_INFINITY;
-  #suppressed = 0;
+  readonly #kinds = new Map<string, { last: number; suppressed: number }>();
 
   constructor(logger: Logger, intervalMs = 1000) {
     this.#logger = logger;
     this.#intervalMs = intervalMs;
   }
 
-  warn(message: string, ...args: unknown[]): void {
+  warn(format: string, ...args: unknown[]): void {
     const now = performance.now();
-    if (now - this.#last < this.#intervalMs) {
-      this.#suppressed++;
+    let kind = this.#kinds.get(format);
+    if (kind === undefined) this.#kinds.set(format, (kind = { last: Number.NEGATIVE_INFINITY, suppressed: 0 }));
+    if (now - kind.last < this.#intervalMs) {
+      kind.suppressed++;
       return;
     }
-    this.#last = now;
-    if (this.#suppressed > 0) {
-      this.#logger.warn(`${message} (and %d similar lines suppressed)`, ...args, this.#suppressed);
-      this.#suppressed = 0;
+    kind.last = now;
+    if (kind.suppressed > 0) {
+      this.#logger.warn(`${format} (and %d similar lines suppressed)`, ...args, kind.suppressed);
+      kind.suppressed = 0;
     } else {
-      this.#logger.warn(message, ...args);
+      this.#logger.warn(format, ...args);
     }
   }
 }
