@@ -144,18 +144,23 @@ export class Cluster {
           if (msg.reply) msg.respond(this.#id);
         },
       }),
-      nc.subscribe(this.#subjects.heartbeats, { callback: (error, msg) => {
+      nc.subscribe(this.#subjects.heartbeats, {
+        callback: (error, msg) => {
           if (error === null) this.#onHeartbeat(msg);
-        }, }),
+        },
+      }),
       nc.subscribe(this.#subjects.discover, { callback: () => this.#announce() }),
     );
     this.#outbound.start();
     this.#inbound.start();
     const hb = setInterval(() => this.#announce(), this.#o.heartbeatMs);
     // While this node's own connection is down it hears nobody: it keeps its view until it is back.
-    const sweep = setInterval(() => {
-      if (!this.#offline) this.#view.sweep(performance.now());
-    }, Math.max(10, this.#o.heartbeatMs / 2));
+    const sweep = setInterval(
+      () => {
+        if (!this.#offline) this.#view.sweep(performance.now());
+      },
+      Math.max(10, this.#o.heartbeatMs / 2),
+    );
     hb.unref();
     sweep.unref();
     this.#timers.push(hb, sweep);
@@ -230,7 +235,8 @@ export class Cluster {
         : reason === "restarted"
           ? "the node restarted"
           : `the node vanished (no heartbeat for ${this.#o.deadAfterMs} ms)`;
-    this.#logger.warn("node %s left the view: %s", node, why);
+    if (reason === "left") this.#logger.info("node %s left the view: %s", node, why);
+    else this.#logger.warn("node %s left the view: %s", node, why);
     this.#outbound.failNode(node, why);
   }
 

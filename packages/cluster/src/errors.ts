@@ -8,15 +8,9 @@
  * | `DUPLICATE_NODE` | another live node of the cluster already uses this node name |
  * | `ALREADY_JOINED` | this kernel is already in a cluster (leave first) |
  * | `ENCODE_FAILED` | a call's content (or a reply's data) cannot travel: not strict JSON, or too large |
- * | `CLUSTER_LEFT` | the operation needs the cluster, but `leave()` was called |
  */
 export type ClusterErrorCode =
-  | "INVALID_ARGUMENT"
-  | "CONNECT_FAILED"
-  | "DUPLICATE_NODE"
-  | "ALREADY_JOINED"
-  | "ENCODE_FAILED"
-  | "CLUSTER_LEFT";
+  "INVALID_ARGUMENT" | "CONNECT_FAILED" | "DUPLICATE_NODE" | "ALREADY_JOINED" | "ENCODE_FAILED";
 
 /** Options of every {@link ClusterError}. */
 export interface ClusterErrorOptions {

@@ -104,20 +104,33 @@ export class Inbound {
     const request = decodeRequest(get, msg.data, this.#o.maxPayloadBytes);
     if ("problem" in request) {
       limiter.warn("malformed call to %s on node %s: %s", service, node, request.problem);
-      this.#respond(msg, service, { code: 500, message: `malformed call to "${service}" on node "${node}": ${request.problem}` }, false);
+      this.#respond(
+        msg,
+        service,
+        { code: 500, message: `malformed call to "${service}" on node "${node}": ${request.problem}` },
+        false,
+      );
       return;
     }
     if (request.budgetMs === 0) {
       this.#respond(
         msg,
         service,
-        { code: 408, message: `call "${request.type}" to "${service}" reached node "${node}" with its deadline passed; not run` },
+        {
+          code: 408,
+          message: `call "${request.type}" to "${service}" reached node "${node}" with its deadline passed; not run`,
+        },
         false,
       );
       return;
     }
     if (!this.#o.takes(service)) {
-      this.#respond(msg, service, { code: 503, message: `service "${service}" is not running on node "${node}"` }, true);
+      this.#respond(
+        msg,
+        service,
+        { code: 503, message: `service "${service}" is not running on node "${node}"` },
+        true,
+      );
       return;
     }
     const event: Event = { to: service, from: request.from, type: request.type, timeoutMs: request.budgetMs };

@@ -87,12 +87,17 @@ export function resolveOptions(options: unknown): ResolvedOptions {
     servers.length === 0 ||
     !servers.every((s) => typeof s === "string" && s.length > 0 && s.length < 2048)
   ) {
-    throw new InvalidArgumentError(`expected servers to be a URL or a non-empty array of URLs, got ${describe(o.servers)}`);
+    throw new InvalidArgumentError(
+      `expected servers to be a URL or a non-empty array of URLs, got ${describe(o.servers)}`,
+    );
   }
   if (!isName(o.node)) {
-    throw new InvalidArgumentError(`expected node to be a name like "node-1" (service name rule), got ${describe(o.node)}`, {
-      node: typeof o.node === "string" ? o.node : undefined,
-    });
+    throw new InvalidArgumentError(
+      `expected node to be a name like "node-1" (service name rule), got ${describe(o.node)}`,
+      {
+        node: typeof o.node === "string" ? o.node : undefined,
+      },
+    );
   }
   const namespace = o.namespace ?? "default";
   if (typeof namespace !== "string" || !NAMESPACE_PATTERN.test(namespace)) {

@@ -162,7 +162,8 @@ function sameServices(a: readonly AnnouncedService[], b: readonly AnnouncedServi
   for (let i = 0; i < a.length; i++) {
     const x = a[i] as AnnouncedService;
     const y = b[i] as AnnouncedService;
-    if (x.name !== y.name || x.status !== y.status || x.version !== y.version || x.draining !== y.draining) return false;
+    if (x.name !== y.name || x.status !== y.status || x.version !== y.version || x.draining !== y.draining)
+      return false;
   }
   return true;
 }

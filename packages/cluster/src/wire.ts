@@ -115,7 +115,11 @@ export function decodeRequest(get: HeaderGet, body: Uint8Array, maxBytes: number
 }
 
 /** The body and code of a reply; data that cannot travel turns the reply into a 500 saying so. */
-export function encodeReply(service: string, reply: Reply, maxBytes: number): { code: number; message: string; body: Uint8Array } {
+export function encodeReply(
+  service: string,
+  reply: Reply,
+  maxBytes: number,
+): { code: number; message: string; body: Uint8Array } {
   let code = reply.code;
   let message = reply.message;
   let text: string;

@@ -88,7 +88,11 @@ export function startNode(config: NodeConfig): Promise<NodeProcess> {
 }
 
 /** Polls `check` every 50 ms until it returns true, at most `timeoutMs`; throws with `what` otherwise. */
-export async function waitFor(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 20_000): Promise<void> {
+export async function waitFor(
+  what: string,
+  check: () => boolean | Promise<boolean>,
+  timeoutMs = 20_000,
+): Promise<void> {
   const end = Date.now() + timeoutMs;
   for (let i = 0; Date.now() < end && i < 100_000; i++) {
     if (await check()) return;

@@ -62,7 +62,12 @@ describe("hostile wire messages", () => {
       ["not UTF-8", new Uint8Array([0x7b, 0xff, 0xfe, 0x7d]), good, /not valid UTF-8/],
       ["an array", "[1,2]", good, /expected a JSON object body/],
       ["no type", JSON.stringify({ from: "x" }), good, /expected "type" to be a string/],
-      ["oversized", JSON.stringify({ from: "x", type: "t", content: "x".repeat(10_000) }), good, /exceeds the limit of 4096/],
+      [
+        "oversized",
+        JSON.stringify({ from: "x", type: "t", content: "x".repeat(10_000) }),
+        good,
+        /exceeds the limit of 4096/,
+      ],
     ];
     const before = await runs();
     for (const [what, body, values, message] of cases) {
@@ -100,9 +105,15 @@ describe("hostile wire messages", () => {
     );
     nc.publish("mk.default.discover", "whatever");
     await nc.flush();
-    await waitFor("the dropped-message log line", () => node.output().includes("dropped a message without a reply subject"));
+    await waitFor("the dropped-message log line", () =>
+      node.output().includes("dropped a message without a reply subject"),
+    );
     await waitFor("the heartbeat log line", () => node.output().includes("dropped a heartbeat"));
-    const reply = await ask(`${CALL}.echo`, JSON.stringify({ from: "t", type: "t", content: { __proto__: { x: 1 } } }), good);
+    const reply = await ask(
+      `${CALL}.echo`,
+      JSON.stringify({ from: "t", type: "t", content: { __proto__: { x: 1 } } }),
+      good,
+    );
     expect(codeOf(reply)).toBe("0");
     const { services } = await node.ask<{ services: { node: string }[] }>("services");
     expect(services.every((s) => s.node === "node-b")).toBe(true);

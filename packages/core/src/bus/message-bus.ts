@@ -95,7 +95,9 @@ export class MessageBus {
     }
     const service = endpoint.service;
     if (endpoint.status !== "running" || typeof service.handle !== "function") {
-      return this.#router === undefined ? Promise.resolve(this.#refuse(endpoint, to)) : this.#routeSend(event, endpoint);
+      return this.#router === undefined
+        ? Promise.resolve(this.#refuse(endpoint, to))
+        : this.#routeSend(event, endpoint);
     }
     let result: unknown;
     try {
