@@ -1,3 +1,4 @@
+// heartbeats (wire v1): what a node runs, its instance id and sequence; strict decoding.
 import type { ServiceStatus } from "@mk/core";
 import { isName } from "./names.ts";
 import type { WireProblem } from "./wire.ts";

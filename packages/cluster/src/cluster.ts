@@ -1,3 +1,4 @@
+// Cluster and joinCluster: connect, duplicate-name check, heartbeats, discovery, connection status, leave.
 import { Kernel, type Event, type ServiceStatus } from "@mk/core";
 import { createLogger, type Logger } from "@mk/logger";
 import { connect, type Msg, type NatsConnection, nuid, type Subscription } from "@nats-io/transport-node";

@@ -1,3 +1,4 @@
+// one interval timer for every outgoing call deadline (buckets of 5 ms).
 /** Something with an absolute deadline that a {@link DeadlineBuckets} can hold. */
 export interface Expiring {
   /** `performance.now()` at which it expires. */

@@ -1,3 +1,4 @@
+// ClusterError and its codes (INVALID_ARGUMENT, CONNECT_FAILED, DUPLICATE_NODE, ALREADY_JOINED, ENCODE_FAILED).
 /**
  * Stable codes of every error `@mk/cluster` throws or rejects with; match on these, never on messages.
  *

@@ -1,3 +1,5 @@
+// serving side: one wildcard subscription, every call answered or dropped with a log line.
+import { describeThrown } from "@mk/common";
 import type { Event, Kernel, Reply } from "@mk/core";
 import { headers, type Msg, type MsgHdrs, type NatsConnection, type Subscription } from "@nats-io/transport-node";
 import type { LogLimiter } from "./log-limiter.ts";
@@ -83,7 +85,7 @@ export class Inbound {
       this.#handle(msg);
     } catch (thrown) {
       // Never let a message break the subscription.
-      this.#o.limiter.warn("call on %s could not be handled: %s", msg.subject, (thrown as Error).message);
+      this.#o.limiter.warn("call on %s could not be handled: %s", msg.subject, describeThrown(thrown, 500));
     }
   };
 
@@ -148,7 +150,7 @@ export class Inbound {
       (reply) => this.#done(msg, service, reply, false),
       (thrown: unknown) => {
         const closed = (thrown as { code?: unknown })?.code === "KERNEL_CLOSED";
-        const why = thrown instanceof Error ? thrown.message : String(thrown);
+        const why = describeThrown(thrown, 500);
         this.#done(msg, service, { code: closed ? 503 : 500, message: `node "${node}": ${why}` }, closed);
       },
     );

@@ -1,3 +1,4 @@
+// the public exports, by name.
 export { Cluster, joinCluster } from "./cluster.ts";
 export type { ClusterRole, ClusterServiceInfo } from "./cluster.ts";
 export type { JoinOptions } from "./options.ts";

@@ -1,3 +1,4 @@
+// at most one warning per second per kind of bad wire message.
 import type { Logger } from "@mk/logger";
 
 /**

@@ -1,8 +1,9 @@
-import { SERVICE_NAME_PATTERN } from "@mk/core";
+// node names follow the service name rule; the namespace is one subject token.
+import { isValidServiceName } from "@mk/common";
 
 /** True when `name` follows the service name rule (node names follow it too). */
 export function isName(name: unknown): name is string {
-  return typeof name === "string" && SERVICE_NAME_PATTERN.test(name);
+  return isValidServiceName(name);
 }
 
 /** Namespaces are one NATS subject token: letters, digits, `_` and `-`. */

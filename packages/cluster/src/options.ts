@@ -1,3 +1,4 @@
+// joinCluster options: checks, defaults, NATS auth passed through.
 import type { Logger } from "@mk/logger";
 import type { Authenticator, NodeConnectionOptions } from "@nats-io/transport-node";
 import { InvalidArgumentError } from "./errors.ts";

@@ -1,3 +1,4 @@
+// caller side: pick a node, publish, answer once (reply, 408, 503 on node death or disconnect, abort).
 import type { Event, Reply } from "@mk/core";
 import { createInbox, headers, type Msg, type NatsConnection, type Subscription } from "@nats-io/transport-node";
 import { DeadlineBuckets, type Expiring } from "./deadline-buckets.ts";

@@ -1,3 +1,4 @@
+// strict JSON check with the path of what cannot travel.
 import { WireEncodeError } from "./errors.ts";
 
 /** Deepest nesting a value may have on the wire (encode and decode). */

@@ -1,3 +1,4 @@
+// the subjects of a namespace: call, heartbeat, discover, who.
 /**
  * The NATS subjects of one cluster namespace (wire format v1). Names may hold
  * dots, which NATS reads as token separators, so a name becomes one token with

@@ -1,3 +1,4 @@
+// the other nodes from their heartbeats: round robin per service, drop after silence, restarts.
 import type { Announce, AnnouncedService } from "./announce.ts";
 
 /** One other node, as its last heartbeat described it. */

@@ -1,3 +1,4 @@
+// wire format v1: call and reply headers and bodies, encode and decode.
 import type { Reply } from "@mk/core";
 import { WireEncodeError } from "./errors.ts";
 import { assertStrictJson } from "./strict-json.ts";
