@@ -1,3 +1,5 @@
+import { describeThrown } from "@mk/common";
+
 /** Stable codes of every error `@mk/cli` throws; match on these, not on messages. */
 export type CliErrorCode =
   | "INVALID_ARGUMENT"
@@ -95,14 +97,7 @@ export class ControlError extends CliError {
   }
 }
 
-/** The describer every command uses for a thrown value it did not make. */
+/** The describer every command uses for a thrown value it did not make (never throws, bounded). */
 export function describeError(error: unknown): string {
-  if (error instanceof Error) return error.message;
-  if (typeof error === "string") return error;
-  try {
-    return JSON.stringify(error) ?? String(error);
-  } catch {
-    // A value JSON cannot print (a cycle, a BigInt): String() always can.
-    return String(error);
-  }
+  return describeThrown(error);
 }

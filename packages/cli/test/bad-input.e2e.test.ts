@@ -147,15 +147,15 @@ describe("bad input: one clear line, a non-zero exit, nothing changed", () => {
     expect((await ok.stop()).code).toBe(0);
   });
 
-  it("what this build cannot do yet is said, not faked: isolated modes, postgres:// and nats:// stores, supervision", async () => {
+  it("what this build cannot do yet is said, not faked: postgres:// and nats:// stores, supervision", async () => {
     const p = await project({ ...counter });
     await p.write(
       "mk.config.js",
-      config({ services: [{ name: "counter", module: "./services/counter.js", mode: "thread" }] }),
+      config({ services: [{ name: "counter", module: "./services/counter.js", mode: "thread", export: "Counter" }] }),
     );
     expectOneLine(
       await mk(["run"], p),
-      /^mk: service "counter": mode "thread" runs it isolated through @mk\/isolate, which this build of mk does not have yet/,
+      /^mk: .*mk\.config\.js: services\[0\]\.export: expected "default" \(an isolated service is its module's default export\), got "Counter"/,
     );
     await p.write("mk.config.js", config({ services: [], store: "postgres://mk:secret@localhost/mk" }));
     const pg = await mk(["run"], p);

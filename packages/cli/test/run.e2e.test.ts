@@ -135,3 +135,43 @@ export default config;
     expect(runHelp.stdout).toMatch(/Examples:\n {2}mk run/);
   });
 });
+
+describe("mk run with isolated services", () => {
+  it('runs mode "thread" and "process" services through @mk/isolate; ps shows the mode; swap and SIGTERM keep the state', async () => {
+    const p = await project();
+    await p.write("services/counter.js", counterService("1.0.0"));
+    await p.write("services/counter-v2.js", counterService("2.0.0", 10));
+    await p.write(
+      "services/caller.js",
+      `export default { async start(ctx) { for (let i = 0; i < 2; i++) { await ctx.send({ to: "threaded", type: "add" }); await ctx.send({ to: "forked", type: "add" }); } ctx.logger.info("called both"); } };\n`,
+    );
+    await p.write(
+      "mk.config.js",
+      config({
+        services: [
+          { name: "threaded", module: "./services/counter.js", mode: "thread", version: "1.0.0" },
+          { name: "forked", module: "./services/counter.js", mode: "process", version: "1.0.0" },
+          { name: "caller", module: "./services/caller.js", mode: "thread", dependencies: ["threaded", "forked"] },
+        ],
+      }),
+    );
+    const run = startMk(["run"], p);
+    await run.waitFor(/\[mk\] control socket/);
+    await run.waitFor(/\[caller\] called both/);
+    const ps = JSON.parse((await mk(["ps", "--json"], p)).stdout) as {
+      services: { name: string; mode: string; status: string; stats: { handled: number } }[];
+    };
+    expect(ps.services.map((s) => `${s.name}:${s.mode}:${s.status}:${s.stats.handled}`)).toEqual([
+      "threaded:thread:running:2",
+      "forked:process:running:2",
+      "caller:thread:running:0",
+    ]);
+    const swapped = await mk(["swap", "threaded", "services/counter-v2.js", "--version", "2.0.0"], p);
+    expect(swapped.code, swapped.stderr).toBe(0);
+    expect(swapped.stdout).toBe("swapped threaded: 1.0.0 -> 2.0.0\n");
+    await run.waitFor(/\[threaded\] v2\.0\.0 boot 2 count 2/);
+    const ended = await run.stop();
+    expect(ended.code, ended.stdout + ended.stderr).toBe(0);
+    expect((await readdir(join(p.dir, "state"))).sort()).toEqual(["forked.state", "threaded.state"]);
+  });
+});

@@ -89,11 +89,12 @@ export const psCommand: Command = {
 export const swapCommand: Command = {
   name: "swap",
   summary: "hot-swap a service of a running kernel for new code, keeping its state; the next run boots it too",
-  usage: "swap NAME MODULE [--export NAME] [-c CONFIG | --socket PATH] [--json]",
+  usage: "swap NAME MODULE [--export NAME] [--version V] [-c CONFIG | --socket PATH] [--json]",
   details: ["MODULE is a path (relative to this folder) to the new code; on failure the old version keeps serving."],
-  options: { ...CONTROL_OPTIONS, export: { type: "string" } },
+  options: { ...CONTROL_OPTIONS, export: { type: "string" }, version: { type: "string" } },
   optionHelp: [
     ["--export NAME", "the module's export that makes the service (default: as in the config)"],
+    ["--version V", "the new version, for an isolated service (its module loads only inside the isolate)"],
     ...CONTROL_HELP,
   ],
   examples: ["mk swap echo ./services/echo-v2.js", "mk swap echo ./dist/echo.js --export EchoV2 --json"],
@@ -101,6 +102,7 @@ export const swapCommand: Command = {
   async run([name = "", module = ""], flags, context) {
     const request: ControlRequest = { op: "swap", name, module: resolve(context.cwd, module) };
     if (typeof flags["export"] === "string") request.export = flags["export"];
+    if (typeof flags["version"] === "string") request.version = flags["version"];
     const result = (await call(flags, context, request)) as { from?: string; to?: string };
     if (flags["json"] === true) printJson(context, { swapped: name, ...result });
     else println(context, `swapped ${name}: ${result.from ?? "(no version)"} -> ${result.to ?? "(no version)"}`);

@@ -111,12 +111,10 @@ async function handle(runtime: KernelRuntime, request: ControlRequest, by: strin
     case "ps":
       return runtime.status();
     case "swap":
-      return runtime.swap(
-        request.name,
-        request.module,
-        by === "mk dev" ? "mk swap (under mk dev)" : "mk swap",
-        request.export,
-      );
+      return runtime.swap(request.name, request.module, by === "mk dev" ? "mk swap (under mk dev)" : "mk swap", {
+        ...(request.export === undefined ? {} : { exportName: request.export }),
+        ...(request.version === undefined ? {} : { version: request.version }),
+      });
     case "stop":
       await runtime.stop(request.name);
       return undefined;

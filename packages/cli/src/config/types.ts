@@ -16,12 +16,28 @@ export interface ServiceConfig {
   /** Which export of the module. @default "default" */
   export?: string;
   /**
-   * `"in-process"` runs it in the kernel's own thread; `"thread"` and `"process"` run it
-   * isolated through `@mk/isolate` (not available in this build yet: such a config is refused
-   * with a clear message).
+   * `"in-process"` runs it in the kernel's own thread. `"thread"` (a worker thread) and
+   * `"process"` (a child process) run it isolated through `@mk/isolate`: a crash, a hang or an
+   * out-of-memory there never takes the kernel down, and a hot swap loads the new code in a
+   * fresh isolate. An isolated module's default export is a service object (no class, no factory).
    * @default "in-process"
    */
   mode?: ServiceMode;
+  /**
+   * The version reported for the service. An isolated module is loaded only inside its
+   * isolate, so its own `version` cannot be read by the kernel: give it here. For an
+   * in-process service it fills in when the module declares none (and must match when it does).
+   */
+  version?: string;
+  /** An isolated service whose event loop is silent this long is killed (a crash); 0 turns it off. @default 5000 */
+  hangTimeoutMs?: number;
+  /** Heap caps of an isolated service, in MB; past them the isolate dies (a crash, not the kernel's). */
+  resourceLimits?: {
+    maxOldGenerationSizeMb?: number;
+    maxYoungGenerationSizeMb?: number;
+    codeRangeSizeMb?: number;
+    stackSizeMb?: number;
+  };
   /** Services that must run before this one; added to the ones the service declares. */
   dependencies?: string[];
   /** Restart policy (OTP meaning) once supervision is available. @default "permanent" */

@@ -1,7 +1,8 @@
+import { SERVICE_NAME_PATTERN } from "@mk/common";
 import { ConfigError } from "../errors.ts";
 import type { KeySource, MkConfig, ServiceConfig } from "./types.ts";
 
-const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+const NAME = SERVICE_NAME_PATTERN;
 const MODES = ["in-process", "thread", "process"] as const;
 const RESTARTS = ["permanent", "transient", "temporary"] as const;
 const LEVELS = ["debug", "info", "warn", "error"] as const;
@@ -28,7 +29,11 @@ const SERVICE_FIELDS = [
   "restart",
   "startTimeoutMs",
   "stopTimeoutMs",
+  "version",
+  "hangTimeoutMs",
+  "resourceLimits",
 ] as const;
+const LIMITS = ["maxOldGenerationSizeMb", "maxYoungGenerationSizeMb", "codeRangeSizeMb", "stackSizeMb"] as const;
 
 /** What a value looks like in a message: JSON where it can be, its type otherwise. */
 export function shown(value: unknown): string {
@@ -142,6 +147,34 @@ function checkService(service: unknown, at: string, fail: Fail, file: string): a
   }
   milliseconds(service["startTimeoutMs"], `${at}.startTimeoutMs`, fail);
   milliseconds(service["stopTimeoutMs"], `${at}.stopTimeoutMs`, fail);
+  milliseconds(service["hangTimeoutMs"], `${at}.hangTimeoutMs`, fail);
+  const version = service["version"];
+  if (version !== undefined && (typeof version !== "string" || version === "")) {
+    throw fail(`${at}.version`, 'a version string such as "1.2.0"', version);
+  }
+  const isolatedOnly = ["hangTimeoutMs", "resourceLimits"].filter((k) => service[k] !== undefined);
+  const mode = service["mode"] ?? "in-process";
+  if (mode === "in-process" && isolatedOnly.length > 0) {
+    throw fail(
+      `${at}.${isolatedOnly[0]}`,
+      'mode "thread" or "process" (it applies to isolated services only)',
+      service[isolatedOnly[0] ?? ""],
+    );
+  }
+  if (mode !== "in-process" && exported !== undefined && exported !== "default") {
+    throw fail(`${at}.export`, `"default" (an isolated service is its module's default export)`, exported);
+  }
+  const limits = service["resourceLimits"];
+  if (limits !== undefined) {
+    if (!isPlainObject(limits)) throw fail(`${at}.resourceLimits`, `an object with ${LIMITS.join(", ")}`, limits);
+    unknownFields(limits, LIMITS, `${at}.resourceLimits.`, file);
+    for (const key of LIMITS) {
+      const value = limits[key];
+      if (value !== undefined && (typeof value !== "number" || !(value > 0))) {
+        throw fail(`${at}.resourceLimits.${key}`, "a positive number of MB", value);
+      }
+    }
+  }
 }
 
 function checkKey(key: unknown, at: string, fail: Fail, file: string): asserts key is KeySource {

@@ -1,7 +1,7 @@
 /** One request on the control socket (one JSON line per connection). */
 export type ControlRequest =
   | { op: "ps" }
-  | { op: "swap"; name: string; module: string; export?: string }
+  | { op: "swap"; name: string; module: string; export?: string; version?: string }
   | { op: "stop"; name: string }
   | { op: "start"; name: string }
   | { op: "checkpoint" }
@@ -24,7 +24,11 @@ export function parseRequest(value: unknown): ControlRequest | string {
   const strings = (...keys: string[]): boolean => keys.every((k) => typeof r[k] === "string" && r[k] !== "");
   switch (r["op"]) {
     case "swap":
-      if (!strings("name", "module") || (r["export"] !== undefined && !strings("export")))
+      if (
+        !strings("name", "module") ||
+        (r["export"] !== undefined && !strings("export")) ||
+        (r["version"] !== undefined && !strings("version"))
+      )
         return "swap expects name and module";
       break;
     case "stop":

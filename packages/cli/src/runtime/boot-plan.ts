@@ -54,8 +54,10 @@ export function planBoot(services: readonly ServiceConfig[], dir: string, record
         forget: true,
       };
     }
+    // An isolated module's version is known only from the config or the swap that brought it in.
+    const isolated = (config.mode ?? "in-process") !== "in-process";
     return {
-      config,
+      config: isolated && entry.version !== undefined ? { ...config, version: entry.version } : config,
       path: entry.module,
       exportName: entry.export ?? "default",
       reason: `hot-swapped in by ${entry.by} at ${entry.swappedAt}${entry.version === undefined ? "" : ` (then version ${entry.version})`}, replacing the config's ${show(configured, dir)}`,

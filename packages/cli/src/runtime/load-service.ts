@@ -1,7 +1,8 @@
 import { stat } from "node:fs/promises";
 import { isAbsolute, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import type { Service } from "@mk/core";
+import { isolated, type IsolatedOptions } from "@mk/isolate";
 import { importModule } from "../config/load-config.ts";
 import type { ServiceConfig } from "../config/types.ts";
 import { CliError, describeError } from "../errors.ts";
@@ -35,19 +36,18 @@ export interface LoadServiceOptions {
 export async function loadService(config: ServiceConfig, options: LoadServiceOptions): Promise<Service> {
   const { name } = config;
   const mode = config.mode ?? "in-process";
-  if (mode !== "in-process") {
-    throw new CliError(
-      "UNSUPPORTED",
-      `service "${name}": mode "${mode}" runs it isolated through @mk/isolate, which this build of mk does not have yet`,
-      { hint: 'remove mode (or set mode: "in-process") to run it in the kernel\'s thread' },
-    );
-  }
   const { path } = options;
   const exportName = options.exportName ?? config.export ?? "default";
   const fail = (what: string, cause?: unknown): CliError =>
     new CliError("SERVICE_MODULE_FAILED", `service "${name}": ${what}`, cause === undefined ? {} : { cause });
   if ((await stat(path).catch(() => undefined))?.isFile() !== true) {
     throw fail(`module ${path} does not exist`);
+  }
+  if (mode !== "in-process") {
+    if (exportName !== "default") {
+      throw fail(`an isolated service is its module's default export, not "${exportName}"`);
+    }
+    return isolatedService(config, mode, path);
   }
   let exports: Record<string, unknown>;
   try {
@@ -77,6 +77,22 @@ export async function loadService(config: ServiceConfig, options: LoadServiceOpt
   return asNamedService(made as Partial<Service>, config, path);
 }
 
+function isolatedService(config: ServiceConfig, mode: "thread" | "process", path: string): Service {
+  const options: IsolatedOptions = { name: config.name, module: pathToFileURL(path), mode };
+  if (config.version !== undefined) options.version = config.version;
+  if (config.dependencies !== undefined) options.dependencies = config.dependencies;
+  if (config.restart !== undefined) options.restart = config.restart;
+  if (config.startTimeoutMs !== undefined) options.startTimeoutMs = config.startTimeoutMs;
+  if (config.stopTimeoutMs !== undefined) options.stopTimeoutMs = config.stopTimeoutMs;
+  if (config.hangTimeoutMs !== undefined) options.hangTimeoutMs = config.hangTimeoutMs;
+  if (config.resourceLimits !== undefined) options.resourceLimits = config.resourceLimits;
+  try {
+    return isolated(options);
+  } catch (cause) {
+    throw new CliError("SERVICE_MODULE_FAILED", `service "${config.name}": ${describeError(cause)}`, { cause });
+  }
+}
+
 function asNamedService(instance: Partial<Service>, config: ServiceConfig, path: string): Service {
   const { name } = config;
   if (instance.name !== undefined && instance.name !== name) {
@@ -92,8 +108,16 @@ function asNamedService(instance: Partial<Service>, config: ServiceConfig, path:
     );
   }
   const dependencies = [...new Set([...(instance.dependencies ?? []), ...(config.dependencies ?? [])])];
+  if (instance.version !== undefined && config.version !== undefined && instance.version !== config.version) {
+    throw new CliError(
+      "SERVICE_MODULE_FAILED",
+      `service "${name}": ${path} reports version ${JSON.stringify(instance.version)}, the config says ${JSON.stringify(config.version)}`,
+      { hint: "remove version from the config (the module's own wins) or make them agree" },
+    );
+  }
   const service: { -readonly [K in keyof Service]: Service[K] } = { name, dependencies };
-  if (instance.version !== undefined) service.version = instance.version;
+  const version = instance.version ?? config.version;
+  if (version !== undefined) service.version = version;
   const startTimeoutMs = config.startTimeoutMs ?? instance.startTimeoutMs;
   const stopTimeoutMs = config.stopTimeoutMs ?? instance.stopTimeoutMs;
   if (startTimeoutMs !== undefined) service.startTimeoutMs = startTimeoutMs;

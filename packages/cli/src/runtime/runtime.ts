@@ -171,7 +171,8 @@ export class KernelRuntime {
         path: step.path,
         exportName: step.exportName,
         restarts: 0,
-        stateful: typeof service.exportState === "function",
+        // An isolated service shows exportState only while it runs: count it as stateful.
+        stateful: (step.config.mode ?? "in-process") !== "in-process" || typeof service.exportState === "function",
       });
     }
     for (const service of services) await this.kernel.register(service);
@@ -218,10 +219,16 @@ export class KernelRuntime {
    * @throws {CliError} `INVALID_ARGUMENT` for a name not in the config; the swap's own error otherwise
    *   (the old version keeps serving).
    */
-  async swap(name: string, path: string, by: string, exportName?: string): Promise<{ from?: string; to?: string }> {
+  async swap(
+    name: string,
+    path: string,
+    by: string,
+    options: { exportName?: string; version?: string } = {},
+  ): Promise<{ from?: string; to?: string }> {
     const tracked = this.#require(name);
-    const chosenExport = exportName ?? tracked.exportName;
-    const service = await loadService(tracked.config, { path, exportName: chosenExport, fresh: true });
+    const chosenExport = options.exportName ?? tracked.exportName;
+    const config = options.version === undefined ? tracked.config : { ...tracked.config, version: options.version };
+    const service = await loadService(config, { path, exportName: chosenExport, fresh: true });
     const from = this.kernel.services().find((s) => s.name === name)?.version;
     this.log.info(
       "swapping %s%s -> %s from %s (%s)",
@@ -234,7 +241,8 @@ export class KernelRuntime {
     await this.kernel.replace(service);
     tracked.path = path;
     tracked.exportName = chosenExport;
-    tracked.stateful = typeof service.exportState === "function";
+    tracked.stateful =
+      (tracked.config.mode ?? "in-process") !== "in-process" || typeof service.exportState === "function";
     const entry: Parameters<BootRecord["set"]>[1] = {
       module: path,
       configModule: modulePath(tracked.config.module, this.#loaded.dir),
