@@ -123,16 +123,20 @@ export class KernelRuntime {
     const storeUrl = config.store ?? DEFAULT_STORE;
     const location = parseStoreUrl(storeUrl, dir);
     const keySource = config.key ?? DEFAULT_KEY_SOURCE;
-    let probe: StateStore | undefined;
     const crypter = await makeCrypter(keySource, config.previousKeys ?? [], {
       dir,
       env: options.env,
       mayCreateParams: async () => {
-        probe ??= openStore(location, {
+        // Only list() is used: it reads names, never contents, so no key is needed yet.
+        const probe = openStore(location, {
           encrypt: () => Promise.reject(new Error("unused")),
           decrypt: () => Promise.reject(new Error("unused")),
         });
-        return (await probe.list()).length === 0;
+        try {
+          return (await probe.list()).length === 0;
+        } finally {
+          await probe.close();
+        }
       },
     });
     const store = openStore(location, crypter);
@@ -141,7 +145,7 @@ export class KernelRuntime {
     try {
       await runtime.#boot(options);
     } catch (error) {
-      await runtime.kernel.close({ stopAll: true }).catch((cause: unknown) => {
+      await runtime.shutdown().catch((cause: unknown) => {
         log.error("stopping after the failed boot failed too: %s", describeError(cause));
       });
       throw error;
@@ -286,7 +290,11 @@ export class KernelRuntime {
 
   /** Stops every service (saving its state) and closes the kernel. */
   async shutdown(): Promise<void> {
-    await this.kernel.close({ stopAll: true });
+    try {
+      await this.kernel.close({ stopAll: true });
+    } finally {
+      await this.store.close();
+    }
   }
 
   /** The module path of every service, for the file watcher of `mk dev`. */
