@@ -1,0 +1,10 @@
+// Subpath "@mk/state/backend": the rules every StateStore backend shares, so a
+// backend outside this package (@mk/store-postgres, @mk/store-nats) encodes,
+// names, checks, orders and seals exactly as the built-in stores do and passes
+// the same conformance suite (@mk/state/testing).
+export { encodeState, decodeState, DEFAULT_MAX_DEPTH } from "./encoding.ts";
+export { DEFAULT_MAX_BYTES, checkMeta as checkSaveMeta, type CheckedMeta } from "./options.ts";
+export { checkSaveConditions, nextGeneration, type StoredMark } from "./save-conditions.ts";
+export { assertValidName } from "./names.ts";
+export { KeyedQueue } from "./file/keyed-queue.ts";
+export { sealState, openState, SEALED_FORMAT, type OpenedState } from "./sealed-state.ts";
