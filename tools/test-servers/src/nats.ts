@@ -33,6 +33,11 @@ export interface NatsServer {
   readonly running: boolean;
   /** Sends `signal` (default SIGKILL) to the server's process group and waits for it to exit. The folder stays. */
   kill(signal?: NodeJS.Signals): Promise<void>;
+  /**
+   * Sends `signal` to the server's process group without waiting (e.g. SIGSTOP to make it
+   * hang, SIGCONT to resume it). A no-op while it is killed.
+   */
+  signal(signal: NodeJS.Signals): void;
   /** Starts the server again on the same port and folder (stopping it first if it runs). */
   restart(): Promise<void>;
   /** Kills the server and removes its folder. Idempotent. */
@@ -143,6 +148,9 @@ export async function startNats(options: NatsServerOptions = {}): Promise<NatsSe
     },
     async kill(signal: NodeJS.Signals = "SIGKILL") {
       await proc?.kill(signal);
+    },
+    signal(signal: NodeJS.Signals) {
+      if (proc?.alive === true) proc.signal(signal);
     },
     async restart() {
       if (stopped)

@@ -36,6 +36,11 @@ export interface PostgresServer {
   readonly running: boolean;
   /** Sends `signal` (default SIGKILL) to the postmaster and all its backends, and waits for it to exit. The data stays. */
   kill(signal?: NodeJS.Signals): Promise<void>;
+  /**
+   * Sends `signal` to the server's process group without waiting (e.g. SIGSTOP to make it
+   * hang, SIGCONT to resume it). A no-op while it is killed.
+   */
+  signal(signal: NodeJS.Signals): void;
   /** Starts the server again on the same port and data folder (a fast shutdown first if it runs; crash recovery if it was killed). */
   restart(): Promise<void>;
   /** Kills the server and removes its folder. Idempotent. */
@@ -172,11 +177,10 @@ export async function startPostgres(options: PostgresServerOptions = {}): Promis
     };
     const args = ["-D", data, "-p", String(port)];
     for (const [name, value] of Object.entries(settings)) args.push("-c", `${name}=${value}`);
-    const ready: ReadyCheck = (line) => {
-      if (line.includes("database system is ready to accept connections")) return true;
-      if (/\b(FATAL|PANIC):/.test(line)) return line;
-      return undefined;
-    };
+    // A startup failure makes the postmaster exit (reported with its last lines); a FATAL
+    // line alone may be a client turned away while the server starts, not a failure.
+    const ready: ReadyCheck = (line) =>
+      line.includes("database system is ready to accept connections") ? true : undefined;
     return ServerProcess.start(
       SERVER,
       { command: binaries.postgres, args, uid: user?.uid, gid: user?.gid },
@@ -234,6 +238,9 @@ export async function startPostgres(options: PostgresServerOptions = {}): Promis
     },
     async kill(signal: NodeJS.Signals = "SIGKILL") {
       await proc?.kill(signal);
+    },
+    signal(signal: NodeJS.Signals) {
+      if (proc?.alive === true) proc.signal(signal);
     },
     async restart() {
       if (stopped)

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { rmSync } from "node:fs";
+import { readdirSync, readFileSync, rmSync } from "node:fs";
 import { TestServerError } from "./errors.ts";
 
 /** How to run one server process. */
@@ -44,11 +44,46 @@ export function removeDir(dir: string): void {
   liveDirs.delete(dir);
 }
 
-function killGroup(pid: number, signal: NodeJS.Signals): void {
+/**
+ * `pid` and every process below it. PostgreSQL's backends call setsid(), so they leave
+ * the postmaster's process group: a signal meant for "the server" must reach them by tree.
+ */
+function processTree(pid: number): number[] {
+  const children = new Map<number, number[]>();
+  let entries: string[];
   try {
-    process.kill(-pid, signal);
+    entries = readdirSync("/proc");
   } catch {
-    // ESRCH: the group is already gone, which is what we want.
+    return [pid]; // no /proc: the process group is all we can reach
+  }
+  for (const entry of entries) {
+    if (!/^\d+$/.test(entry)) continue;
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+    } catch {
+      continue; // exited while we looked
+    }
+    // Field 4 (ppid) follows the command name, which is in parentheses and may hold spaces.
+    const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+    const list = children.get(ppid) ?? [];
+    list.push(Number(entry));
+    children.set(ppid, list);
+  }
+  const tree = [pid];
+  for (let i = 0; i < tree.length; i++) tree.push(...(children.get(tree[i] ?? -1) ?? []));
+  return tree;
+}
+
+/** Signals the process group of `pid` and every process in its tree. */
+function killGroup(pid: number, signal: NodeJS.Signals): void {
+  const targets = [-pid, ...processTree(pid)];
+  for (const target of targets) {
+    try {
+      process.kill(target, signal);
+    } catch {
+      // ESRCH: already gone, which is what we want.
+    }
   }
 }
 
@@ -157,6 +192,11 @@ export class ServerProcess {
     if (this.#output.length > OUTPUT_LINES) this.#output.shift();
   }
 
+  /** Sends `signal` to the whole process group, without waiting. */
+  signal(signal: NodeJS.Signals): void {
+    if (this.#alive) killGroup(this.#pid, signal);
+  }
+
   /**
    * Sends `signal` to the whole process group and waits for the leader to exit.
    * A group still alive 15 s after a gentler signal gets SIGKILL.
@@ -164,6 +204,8 @@ export class ServerProcess {
   async kill(signal: NodeJS.Signals = "SIGKILL"): Promise<void> {
     if (!this.#alive) return;
     killGroup(this.#pid, signal);
+    // A stopped process only acts on the signal once continued.
+    if (signal !== "SIGKILL") killGroup(this.#pid, "SIGCONT");
     if (signal === "SIGKILL") return this.#exited;
     let timer: NodeJS.Timeout | undefined;
     const escalate = new Promise<void>((resolve) => {

@@ -70,6 +70,20 @@ describe("startNats", () => {
     await expect(nats.restart()).rejects.toMatchObject({ code: "SERVER_STOPPED" });
   });
 
+  it("signal(): SIGSTOP makes it hang (no INFO line), SIGCONT resumes it", async () => {
+    const nats = await startNats();
+    try {
+      nats.signal("SIGSTOP");
+      const info = natsInfo(nats.port);
+      const early = await Promise.race([info.then(() => "answered"), new Promise((r) => setTimeout(r, 300, "silent"))]);
+      expect(early).toBe("silent");
+      nats.signal("SIGCONT");
+      expect((await info).port).toBe(nats.port);
+    } finally {
+      await nats.stop();
+    }
+  });
+
   it("without jetstream, runs plain NATS", async () => {
     const nats = await startNats();
     try {

@@ -1,0 +1,63 @@
+import { StateError } from "@mk/state";
+import { describe, expect, it } from "vitest";
+import {
+  PostgresConflictError,
+  PostgresFencedError,
+  PostgresStoreError,
+  PostgresUnavailableError,
+  type PostgresStoreErrorCode,
+} from "./errors.ts";
+
+describe("PostgresStoreError catalogue", () => {
+  it("pins the full list of codes", () => {
+    const codes: Record<PostgresStoreErrorCode, true> = {
+      INVALID_ARGUMENT: true,
+      INVALID_NAME: true,
+      STATE_ENCODE_FAILED: true,
+      STATE_TOO_LARGE: true,
+      STATE_ENCRYPT_FAILED: true,
+      STATE_DECRYPT_FAILED: true,
+      STATE_CORRUPT: true,
+      STATE_UNSUPPORTED_VERSION: true,
+      STATE_CONFLICT: true,
+      STATE_FENCED: true,
+      STATE_CLOSED: true,
+      STATE_IO: true,
+    };
+    expect(Object.keys(codes)).toEqual([
+      "INVALID_ARGUMENT",
+      "INVALID_NAME",
+      "STATE_ENCODE_FAILED",
+      "STATE_TOO_LARGE",
+      "STATE_ENCRYPT_FAILED",
+      "STATE_DECRYPT_FAILED",
+      "STATE_CORRUPT",
+      "STATE_UNSUPPORTED_VERSION",
+      "STATE_CONFLICT",
+      "STATE_FENCED",
+      "STATE_CLOSED",
+      "STATE_IO",
+    ]);
+  });
+
+  it("every class is a StateError with its code, service and cause", () => {
+    const cause = new Error("ECONNREFUSED");
+    const unavailable = new PostgresUnavailableError("down", { service: "echo", cause });
+    expect(unavailable).toBeInstanceOf(PostgresStoreError);
+    expect(unavailable).toBeInstanceOf(StateError);
+    expect(unavailable).toMatchObject({ name: "PostgresUnavailableError", code: "STATE_IO", service: "echo", cause });
+    expect(new PostgresConflictError("echo", 3, 5)).toMatchObject({
+      code: "STATE_CONFLICT",
+      expectedGeneration: 3,
+      storedGeneration: 5,
+      message: 'save of "echo" refused: expected stored generation 3, but the stored generation is 5',
+    });
+    expect(new PostgresConflictError("echo", 0, 5).message).toContain("nothing stored (ifGeneration 0)");
+    expect(new PostgresConflictError("echo", 2, 0).message).toContain("nothing is stored");
+    expect(new PostgresFencedError("echo", 1, 4)).toMatchObject({ code: "STATE_FENCED", epoch: 1, storedEpoch: 4 });
+    expect(new PostgresStoreError("INVALID_ARGUMENT", "bad")).toMatchObject({
+      code: "INVALID_ARGUMENT",
+      service: undefined,
+    });
+  });
+});
