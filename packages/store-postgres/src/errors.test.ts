@@ -1,12 +1,6 @@
 import { StateError } from "@mk/state";
 import { describe, expect, it } from "vitest";
-import {
-  PostgresConflictError,
-  PostgresFencedError,
-  PostgresStoreError,
-  PostgresUnavailableError,
-  type PostgresStoreErrorCode,
-} from "./errors.ts";
+import { PostgresStoreError, PostgresUnavailableError, type PostgresStoreErrorCode } from "./errors.ts";
 
 describe("PostgresStoreError catalogue", () => {
   it("pins the full list of codes", () => {
@@ -46,15 +40,6 @@ describe("PostgresStoreError catalogue", () => {
     expect(unavailable).toBeInstanceOf(PostgresStoreError);
     expect(unavailable).toBeInstanceOf(StateError);
     expect(unavailable).toMatchObject({ name: "PostgresUnavailableError", code: "STATE_IO", service: "echo", cause });
-    expect(new PostgresConflictError("echo", 3, 5)).toMatchObject({
-      code: "STATE_CONFLICT",
-      expectedGeneration: 3,
-      storedGeneration: 5,
-      message: 'save of "echo" refused: expected stored generation 3, but the stored generation is 5',
-    });
-    expect(new PostgresConflictError("echo", 0, 5).message).toContain("nothing stored (ifGeneration 0)");
-    expect(new PostgresConflictError("echo", 2, 0).message).toContain("nothing is stored");
-    expect(new PostgresFencedError("echo", 1, 4)).toMatchObject({ code: "STATE_FENCED", epoch: 1, storedEpoch: 4 });
     expect(new PostgresStoreError("INVALID_ARGUMENT", "bad")).toMatchObject({
       code: "INVALID_ARGUMENT",
       service: undefined,

@@ -1,4 +1,4 @@
-import { StateError, type StateErrorCode } from "@mk/state";
+import { StateError } from "@mk/state";
 
 /**
  * Stable codes of every error `@mk/store-postgres` throws; match on these, never on messages.
@@ -14,8 +14,8 @@ import { StateError, type StateErrorCode } from "@mk/state";
  * | `STATE_DECRYPT_FAILED` | the row does not open: wrong key, a changed byte, a row copied from another name |
  * | `STATE_CORRUPT` | the row opened but its document is not a valid state document, or its columns disagree with it |
  * | `STATE_UNSUPPORTED_VERSION` | the document was written by a newer mk |
- * | `STATE_CONFLICT` | `meta.ifGeneration` did not match the stored generation; nothing was written |
- * | `STATE_FENCED` | `meta.epoch` is lower than the highest epoch stored for the name; nothing was written |
+ * | `STATE_CONFLICT` | `meta.ifGeneration` did not match the stored generation; nothing was written (`StateConflictError` from `@mk/state`) |
+ * | `STATE_FENCED` | `meta.epoch` is lower than the highest epoch stored for the name; nothing was written (`StateFencedError`) |
  * | `STATE_CLOSED` | the store was closed |
  * | `STATE_IO` | PostgreSQL failed or could not be reached in time ({@link PostgresUnavailableError}); `cause` has the driver's error |
  */
@@ -40,10 +40,10 @@ export type PostgresStoreErrorCode =
  */
 export class PostgresStoreError extends StateError {
   override name = "PostgresStoreError";
+  declare readonly code: PostgresStoreErrorCode;
 
   constructor(code: PostgresStoreErrorCode, message: string, options: { service?: string; cause?: unknown } = {}) {
-    // Until @mk/state's union lists STATE_CONFLICT/STATE_FENCED/STATE_CLOSED, the codes are widened here.
-    super(code as StateErrorCode, message, options);
+    super(code, message, options);
   }
 }
 
@@ -57,38 +57,5 @@ export class PostgresUnavailableError extends PostgresStoreError {
 
   constructor(message: string, options: { service?: string; cause?: unknown } = {}) {
     super("STATE_IO", message, options);
-  }
-}
-
-/** A compare-and-set save refused (code `STATE_CONFLICT`): the stored generation is not `ifGeneration`. */
-export class PostgresConflictError extends PostgresStoreError {
-  override name = "StateConflictError";
-  readonly expectedGeneration: number;
-  readonly storedGeneration: number;
-
-  constructor(service: string, expectedGeneration: number, storedGeneration: number) {
-    const expected =
-      expectedGeneration === 0 ? "nothing stored (ifGeneration 0)" : `stored generation ${expectedGeneration}`;
-    const stored = storedGeneration === 0 ? "nothing is stored" : `the stored generation is ${storedGeneration}`;
-    super("STATE_CONFLICT", `save of "${service}" refused: expected ${expected}, but ${stored}`, { service });
-    this.expectedGeneration = expectedGeneration;
-    this.storedGeneration = storedGeneration;
-  }
-}
-
-/** A fenced save refused (code `STATE_FENCED`): a higher epoch was already stored for the name. */
-export class PostgresFencedError extends PostgresStoreError {
-  override name = "StateFencedError";
-  readonly epoch: number;
-  readonly storedEpoch: number;
-
-  constructor(service: string, epoch: number, storedEpoch: number) {
-    super(
-      "STATE_FENCED",
-      `save of "${service}" refused: epoch ${epoch} is stale, epoch ${storedEpoch} was already stored (a newer owner took over)`,
-      { service },
-    );
-    this.epoch = epoch;
-    this.storedEpoch = storedEpoch;
   }
 }

@@ -1,7 +1,9 @@
 import type { Crypter } from "@mk/crypto";
-import type { StateStore } from "@mk/state";
+import { StateConflictError, StateFencedError, type LoadedState, type SaveMeta, type StateStore } from "@mk/state";
 import {
   assertValidName,
+  checkSaveMeta,
+  type CheckedMeta,
   DEFAULT_MAX_BYTES,
   DEFAULT_MAX_DEPTH,
   encodeState,
@@ -10,8 +12,7 @@ import {
   sealState,
 } from "@mk/state/backend";
 import pg from "pg";
-import { PostgresConflictError, PostgresFencedError, PostgresStoreError, PostgresUnavailableError } from "./errors.ts";
-import { checkSaveMeta, type CheckedMeta, type PostgresLoadedState, type PostgresSaveMeta } from "./save-meta.ts";
+import { PostgresStoreError, PostgresUnavailableError } from "./errors.ts";
 import { statementsFor, type Statement, type Statements } from "./statements.ts";
 import { DEFAULT_TABLE, quoteTableName } from "./table-name.ts";
 
@@ -96,6 +97,9 @@ function positiveInteger(value: unknown, what: string, fallback: number): number
 
 class Timeout extends Error {}
 
+/** Connections given an "error" listener already (one per connection, however many stores share a pool). */
+const guarded = new WeakSet<pg.PoolClient>();
+
 /** Rejects with `Timeout` after `ms`; a late result is handed to `onLate` (to release a late connection). */
 function withDeadline<T>(promise: Promise<T>, ms: number, onLate?: (value: T) => void): Promise<T> {
   return new Promise((resolve, reject) => {
@@ -144,7 +148,6 @@ export class PostgresStateStore implements StateStore {
   readonly #maxDepth: number;
   readonly #queue = new KeyedQueue();
   readonly #inFlight = new Set<Promise<unknown>>();
-  readonly #guarded = new WeakSet<pg.PoolClient>();
   #tableReady: Promise<void> | undefined;
   #closing: Promise<void> | undefined;
 
@@ -209,7 +212,7 @@ export class PostgresStateStore implements StateStore {
    * `STATE_ENCRYPT_FAILED`, `STATE_FENCED`, `STATE_CONFLICT`, `STATE_CLOSED`, or `STATE_IO`
    * ({@link PostgresUnavailableError} within `timeoutMs` when the server is down: the outcome is then unknown).
    */
-  save(name: string, state: unknown, meta?: PostgresSaveMeta): Promise<void> {
+  save(name: string, state: unknown, meta?: SaveMeta): Promise<void> {
     return this.#run(() => {
       assertValidName(name);
       const checked = checkSaveMeta(meta, name);
@@ -245,10 +248,10 @@ export class PostgresStateStore implements StateStore {
       const storedEpoch = stored === undefined ? 0 : Number(stored.epoch);
       const storedGeneration = stored === undefined ? 0 : Number(stored.generation);
       if (meta.epoch !== undefined && meta.epoch < storedEpoch) {
-        throw new PostgresFencedError(name, meta.epoch, storedEpoch);
+        throw new StateFencedError(name, meta.epoch, storedEpoch);
       }
       if (meta.ifGeneration !== undefined && meta.ifGeneration !== storedGeneration) {
-        throw new PostgresConflictError(name, meta.ifGeneration, storedGeneration);
+        throw new StateConflictError(name, meta.ifGeneration, storedGeneration);
       }
       values[1] = Date.now();
     }
@@ -264,7 +267,7 @@ export class PostgresStateStore implements StateStore {
    * @throws StateError `INVALID_NAME`, `STATE_TOO_LARGE`, `STATE_DECRYPT_FAILED`, `STATE_CORRUPT`,
    * `STATE_UNSUPPORTED_VERSION`, `STATE_CLOSED` or `STATE_IO`.
    */
-  load(name: string): Promise<PostgresLoadedState | undefined> {
+  load(name: string): Promise<LoadedState | undefined> {
     return this.#run(() => {
       assertValidName(name);
       return this.#queue.run(name, async () => {
@@ -280,7 +283,7 @@ export class PostgresStateStore implements StateStore {
             { service: name },
           );
         }
-        const loaded: PostgresLoadedState = {
+        const loaded: LoadedState = {
           state: opened.state,
           generation: Number(row.generation),
           epoch: Number(row.epoch),
@@ -380,8 +383,8 @@ export class PostgresStateStore implements StateStore {
         { ...(service === undefined ? {} : { service }), cause },
       );
     }
-    if (!this.#guarded.has(client)) {
-      this.#guarded.add(client);
+    if (!guarded.has(client)) {
+      guarded.add(client);
       // A checked-out connection has no listener of the pool's: a server that dies between two
       // statements would make it emit an unhandled "error". The statement in flight (if any)
       // gets the error anyway, and a broken connection is closed when it is released.

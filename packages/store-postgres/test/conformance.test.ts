@@ -1,0 +1,32 @@
+// The shared StateStore conformance suite (@mk/state/testing), on a real PostgreSQL:
+// each test gets a fresh table; "two instances" are two stores on that table.
+import { describeStateStore } from "@mk/state/testing";
+import { startPostgres, type PostgresServer } from "@mk/test-servers";
+import pg from "pg";
+import { afterAll, beforeAll } from "vitest";
+import { PostgresStateStore } from "@mk/store-postgres";
+import { crypter, uniqueTable } from "./helpers.ts";
+
+let server: PostgresServer;
+let pool: pg.Pool;
+
+beforeAll(async () => {
+  server = await startPostgres();
+  pool = new pg.Pool({ connectionString: server.connectionString, max: 6 });
+  pool.on("error", () => {});
+});
+
+afterAll(async () => {
+  await pool?.end();
+  await server?.stop();
+});
+
+describeStateStore("PostgresStateStore", () => {
+  const table = uniqueTable("conf");
+  return {
+    open: (limits) => new PostgresStateStore({ pool, crypter, table, ...limits }),
+    dispose: async () => {
+      await pool.query(`DROP TABLE IF EXISTS "${table}"`);
+    },
+  };
+});
