@@ -1,5 +1,6 @@
-// Subpath "@mk/state/backend": the rules every StateStore backend shares, so a
-// backend outside this package (@mk/store-postgres, @mk/store-nats) encodes,
+// Subpath "@mk/state/backend": the shared rules (encoding, names, save checks, order, sealing) for other stores.
+//
+// A backend outside this package (@mk/store-postgres, @mk/store-nats) encodes,
 // names, checks, orders and seals exactly as the built-in stores do and passes
 // the same conformance suite (@mk/state/testing).
 export { encodeState, decodeState, DEFAULT_MAX_DEPTH } from "./encoding.ts";

@@ -1,3 +1,4 @@
+// sealState/openState: the name-bound sealed document `{"mk":1,"name","version","state"}` of the shared-engine stores.
 import type { Crypter } from "@mk/crypto";
 import { inspectParsed } from "./encoding.ts";
 import { StateError } from "./errors.ts";

@@ -1,3 +1,4 @@
+// PostgresStoreError and PostgresUnavailableError; the codes are @mk/state codes.
 import { StateError } from "@mk/state";
 
 /**

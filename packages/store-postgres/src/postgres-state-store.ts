@@ -1,3 +1,4 @@
+// PostgresStateStore: one sealed row per service; CAS and fencing as conditions of one statement; bounded waits.
 import type { Crypter } from "@mk/crypto";
 import { StateConflictError, StateFencedError, type LoadedState, type SaveMeta, type StateStore } from "@mk/state";
 import {
@@ -379,7 +380,7 @@ export class PostgresStateStore implements StateStore {
       client = await withDeadline(this.#pool.connect(), this.#timeoutMs, (late) => late.release());
     } catch (cause) {
       throw new PostgresUnavailableError(
-        `${step}${about}: cannot reach PostgreSQL for ${this.#table} (${cause instanceof Timeout ? cause.message : messageOf(cause)})`,
+        `${step}${about}: cannot reach PostgreSQL for ${this.#table} (${cause instanceof Timeout ? `no connection within ${this.#timeoutMs} ms, option timeoutMs` : messageOf(cause)})`,
         { ...(service === undefined ? {} : { service }), cause },
       );
     }
@@ -404,7 +405,7 @@ export class PostgresStateStore implements StateStore {
       const options = { ...(service === undefined ? {} : { service }), cause };
       if (unavailable) {
         throw new PostgresUnavailableError(
-          `${step}${about}: PostgreSQL did not answer for ${this.#table} (${messageOf(cause)}); the outcome of a save is unknown`,
+          `${step}${about}: PostgreSQL did not answer for ${this.#table} (${cause instanceof Timeout ? `no answer within ${this.#timeoutMs} ms, option timeoutMs` : messageOf(cause)}); the outcome of a save is unknown`,
           options,
         );
       }

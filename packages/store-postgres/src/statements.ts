@@ -1,3 +1,4 @@
+// Every SQL statement of the store, parameterized, with per-connection prepared names.
 import { createHash } from "node:crypto";
 
 /** A statement with the name it is prepared under on each connection (parsed once per connection). */

@@ -1,3 +1,4 @@
+// The table option: checked identifiers only, quoted for SQL.
 import { PostgresStoreError } from "./errors.ts";
 
 /** One unquoted identifier: lower case, as PostgreSQL folds it, and within its 63-byte limit. */
