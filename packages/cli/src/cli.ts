@@ -9,6 +9,13 @@ import {
   swapCommand,
 } from "./commands/control-commands.ts";
 import { runCommand } from "./commands/run.ts";
+import { stateExportCommand, stateLsCommand, stateShowCommand, stateVerifyCommand } from "./commands/state-read.ts";
+import {
+  stateCopyCommand,
+  stateImportCommand,
+  stateImportLegacyCommand,
+  stateRotateCommand,
+} from "./commands/state-write.ts";
 import { CliError, describeError, UsageError } from "./errors.ts";
 import { RemoteError } from "./control/control-client.ts";
 
@@ -21,6 +28,14 @@ export const COMMANDS: readonly Command[] = [
   startCommand,
   checkpointCommand,
   logLevelCommand,
+  stateLsCommand,
+  stateShowCommand,
+  stateVerifyCommand,
+  stateRotateCommand,
+  stateExportCommand,
+  stateImportCommand,
+  stateImportLegacyCommand,
+  stateCopyCommand,
 ];
 
 const INTRO = [
@@ -42,6 +57,8 @@ export function mainHelp(commands: readonly Command[] = COMMANDS): string {
     "  npx mk run                          # boot ./mk.config.js; Ctrl-C stops it and saves state",
     "  mk ps                               # in another terminal, beside the same config",
     "  mk swap echo ./services/echo-v2.js  # new code, same state, no call lost",
+    "  mk state show echo                  # decrypt one state and print it",
+    "  mk state verify                     # every state opens with the key, or exit 1",
     "",
     "Run `mk COMMAND --help` for a command's options and examples.",
   ].join("\n");
