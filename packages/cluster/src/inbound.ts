@@ -2,6 +2,7 @@
 import { describeThrown } from "@mk/common";
 import type { Event, Kernel, Reply } from "@mk/core";
 import { headers, type Msg, type MsgHdrs, type NatsConnection, type Subscription } from "@nats-io/transport-node";
+import { headerBlock } from "./header-block.ts";
 import type { LogLimiter } from "./log-limiter.ts";
 import { isName } from "./names.ts";
 import { serviceOfCall, type Subjects } from "./subjects.ts";
@@ -41,9 +42,16 @@ export class Inbound {
   #subscription: Subscription | undefined;
   #inFlight = 0;
   #idle: (() => void) | undefined;
+  /** The headers of every code-0 reply from this node, built once. */
+  readonly #ok: MsgHdrs;
 
   constructor(options: InboundOptions) {
     this.#o = options;
+    this.#ok = headerBlock([
+      [H_WIRE, WIRE_VERSION],
+      [H_CODE, "0"],
+      [H_NODE, options.node],
+    ]);
   }
 
   start(): void {
@@ -167,6 +175,14 @@ export class Inbound {
 
   #respond(msg: Msg, service: string, reply: Reply, retry: boolean): void {
     const encoded = encodeReply(service, reply, this.#o.maxPayloadBytes);
+    if (encoded.code === 0 && !retry) {
+      try {
+        msg.respond(encoded.body, { headers: this.#ok });
+      } catch (thrown) {
+        this.#o.limiter.warn("could not answer a call to %s: %s", service, describeThrown(thrown, 500));
+      }
+      return;
+    }
     const h: MsgHdrs = headers();
     h.set(H_WIRE, WIRE_VERSION);
     h.set(H_CODE, String(encoded.code));

@@ -1,7 +1,8 @@
 // caller side: pick a node, publish, answer once (reply, 408, 503 on node death or disconnect, abort).
 import type { Event, Reply } from "@mk/core";
-import { createInbox, headers, type Msg, type NatsConnection, type Subscription } from "@nats-io/transport-node";
+import { createInbox, type Msg, type NatsConnection, type Subscription } from "@nats-io/transport-node";
 import { DeadlineBuckets, type Expiring } from "./deadline-buckets.ts";
+import { headerBlock } from "./header-block.ts";
 import type { LogLimiter } from "./log-limiter.ts";
 import type { Subjects } from "./subjects.ts";
 import type { ClusterView } from "./view.ts";
@@ -202,10 +203,11 @@ export class Outbound {
   /** Publishes `call` to `node`, or answers it when that cannot be done. */
   #dispatch(call: OutCall, node: string): void {
     call.node = node;
-    const h = headers();
-    h.set(H_WIRE, WIRE_VERSION);
-    h.set(H_KIND, call.kind);
-    h.set(H_BUDGET, budgetHeader(call.deadline - performance.now()));
+    const h = headerBlock([
+      [H_WIRE, WIRE_VERSION],
+      [H_KIND, call.kind],
+      [H_BUDGET, budgetHeader(call.deadline - performance.now())],
+    ]);
     try {
       this.#nc.publish(this.#subjects.call(node, call.service), call.body, {
         reply: `${this.#inbox}.${call.id}`,
