@@ -15,7 +15,7 @@ import { Kernel, type Event, type Reply } from "@mk/core";
 import { createLogger } from "@mk/logger";
 import { startNats } from "@mk/test-servers";
 import { connect } from "@nats-io/transport-node";
-import { ServiceBroker } from "moleculer";
+import { type BrokerOptions, ServiceBroker } from "moleculer";
 
 const ROUNDS = Number(process.env["ROUNDS"] ?? 3);
 const SEQ_CALLS = Number(process.env["SEQ_CALLS"] ?? 3000);
@@ -61,8 +61,15 @@ closers.push(async () => {
 
 // Moleculer: broker "m1" runs echo, broker "m2" calls it, NATS transporter.
 async function moleculer(requestTimeout: number, suffix: string): Promise<ServiceBroker> {
-  const transporter = { type: "NATS", options: { url: nats.url } };
-  const common = { logger: false, metrics: false, tracing: false, transporter, requestTimeout, namespace: suffix };
+  const transporter = { type: "NATS" as const, options: { url: nats.url } };
+  const common: BrokerOptions = {
+    logger: false,
+    metrics: false,
+    tracing: false,
+    transporter,
+    requestTimeout,
+    namespace: suffix,
+  };
   const m1 = new ServiceBroker({ ...common, nodeID: `m1-${suffix}` });
   m1.createService({
     name: "echo",
