@@ -1,3 +1,4 @@
+import { makeDirsSync } from "@mk/common";
 import { closeSync, fstatSync, openSync, renameSync, rmSync } from "node:fs";
 import { dirname } from "node:path";
 import { InvalidArgumentError, SinkOpenError, SinkWriteError } from "./errors.ts";
@@ -6,7 +7,6 @@ import { jsonLine, textLine } from "./line-format.ts";
 import { DEFAULT_BUFFER_SIZE, FdWriter } from "./line-writer.ts";
 import { checkOptionalFunction, checkOptionalLevel, checkOptionsObject, checkPositiveInt } from "./sink-options.ts";
 import type { Level, LogRecord, Sink } from "./types.ts";
-import { makeDirs } from "./make-dirs.ts";
 
 /** Options of `fileSink`. */
 export interface FileSinkOptions {
@@ -63,7 +63,7 @@ export function fileSink(path: string, options?: FileSinkOptions): Sink {
 
   const open = (): number => {
     try {
-      makeDirs(dirname(path));
+      makeDirsSync(dirname(path));
       return openSync(path, "a", mode);
     } catch (error) {
       throw new SinkOpenError(`cannot open log file "${path}" for appending`, { cause: error });
