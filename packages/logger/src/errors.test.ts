@@ -47,7 +47,9 @@ describe("the @mk/logger error catalogue", () => {
     expect(new InvalidArgumentError("fileSink path", "a non-empty string", "").message).toBe(
       'invalid fileSink path "": expected a non-empty string',
     );
-    expect(new InvalidLevelError(30).message).toMatch(/^invalid log level 30: expected "debug"/);
+    expect(new InvalidLevelError(30).message).toBe(
+      'invalid log level 30: expected "trace" | "debug" | "info" | "warn" | "error" | "fatal"',
+    );
     expect(new InvalidArgumentError("x", "y", Symbol("s")).message).toBe("invalid x a symbol: expected y");
   });
 

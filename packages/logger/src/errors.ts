@@ -14,11 +14,14 @@ export class LoggerError extends Error {
   }
 }
 
-/** A level that is not a level name ("debug" | "info" | "warn" | "error"). Code `INVALID_LEVEL`. */
+/** A level that is not a level name ("trace" | "debug" | "info" | "warn" | "error" | "fatal"). Code `INVALID_LEVEL`. */
 export class InvalidLevelError extends LoggerError {
   override name = "InvalidLevelError";
   constructor(got: unknown) {
-    super("INVALID_LEVEL", `invalid log level ${describe(got)}: expected "debug" | "info" | "warn" | "error"`);
+    super(
+      "INVALID_LEVEL",
+      `invalid log level ${describe(got)}: expected "trace" | "debug" | "info" | "warn" | "error" | "fatal"`,
+    );
   }
 }
 

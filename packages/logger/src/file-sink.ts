@@ -3,9 +3,15 @@ import { closeSync, fstatSync, openSync, renameSync, rmSync } from "node:fs";
 import { dirname } from "node:path";
 import { InvalidArgumentError, SinkOpenError, SinkWriteError } from "./errors.ts";
 import { lineSink } from "./line-sink.ts";
-import { jsonLine, textLine } from "./line-format.ts";
+import { jsonBase, jsonLine, textLine } from "./line-format.ts";
 import { DEFAULT_BUFFER_SIZE, FdWriter } from "./line-writer.ts";
-import { checkOptionalFunction, checkOptionalLevel, checkOptionsObject, checkPositiveInt } from "./sink-options.ts";
+import {
+  checkBase,
+  checkOptionalFunction,
+  checkOptionalLevel,
+  checkOptionsObject,
+  checkPositiveInt,
+} from "./sink-options.ts";
 import type { Level, LogRecord, Sink } from "./types.ts";
 
 /** Options of `fileSink`. */
@@ -29,6 +35,8 @@ export interface FileSinkOptions {
   onError?: (error: Error) => void;
   /** The least severe level this sink writes (see `StreamSinkOptions.level`). @default undefined (all) */
   level?: Level;
+  /** With `format: "json"`: the fields every line carries, as `JsonSinkOptions.base`. @default { pid, hostname } */
+  base?: Readonly<Record<string, unknown>> | null;
 }
 
 /**
@@ -57,6 +65,7 @@ export function fileSink(path: string, options?: FileSinkOptions): Sink {
   checkPositiveInt("fileSink option mode", options?.mode, 0);
   checkOptionalFunction("fileSink option onError", options?.onError);
   checkOptionalLevel(options?.level);
+  checkBase("fileSink", options);
   const mode = options?.mode ?? 0o640;
   const maxSize = options?.maxSize;
   const maxFiles = options?.maxFiles ?? 5;
@@ -86,7 +95,9 @@ export function fileSink(path: string, options?: FileSinkOptions): Sink {
   writer.afterChunk = (bytes) => {
     size += bytes;
   };
-  const toLine = format === "text" ? textLine : format === "json" ? jsonLine : format;
+  const base = format === "json" ? jsonBase(options?.base) : undefined;
+  const toLine =
+    format === "text" ? textLine : format === "json" ? (record: LogRecord) => jsonLine(record, base) : format;
   return lineSink(toLine, writer, options?.onError, options?.level);
 }
 

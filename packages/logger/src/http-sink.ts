@@ -7,10 +7,16 @@ import {
 } from "node:http";
 import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
 import { HttpSinkError, InvalidArgumentError } from "./errors.ts";
-import { jsonObject } from "./line-format.ts";
+import { jsonBase, type JsonBase, jsonObject } from "./line-format.ts";
 import { report } from "./line-writer.ts";
 import { LEVEL_VALUES } from "./levels.ts";
-import { checkOptionalFunction, checkOptionalLevel, checkOptionsObject, checkPositiveInt } from "./sink-options.ts";
+import {
+  checkBase,
+  checkOptionalFunction,
+  checkOptionalLevel,
+  checkOptionsObject,
+  checkPositiveInt,
+} from "./sink-options.ts";
 import type { Level, LogRecord, Sink, SinkStats } from "./types.ts";
 
 /** Options of `httpSink`. */
@@ -43,6 +49,8 @@ export interface HttpSinkOptions {
   onError?: (error: Error) => void;
   /** The least severe level this sink sends (see `StreamSinkOptions.level`). @default undefined (all) */
   level?: Level;
+  /** The fields every record carries, as `JsonSinkOptions.base`. @default { pid, hostname } */
+  base?: Readonly<Record<string, unknown>> | null;
 }
 
 /** Counters of an HTTP sink. */
@@ -87,6 +95,7 @@ class HttpSinkImpl {
   readonly #headers: Record<string, string>;
   readonly #onError: ((error: Error) => void) | undefined;
   readonly #agent: HttpAgent;
+  readonly #base: JsonBase;
   #queue: string[] = [];
   #inFlight = 0; // records in the batch being sent or waiting for its retry
   #timer: NodeJS.Timeout | undefined;
@@ -108,6 +117,7 @@ class HttpSinkImpl {
     this.#ndjson = options?.format === "ndjson";
     this.#headers = { ...options?.headers };
     this.#onError = options?.onError;
+    this.#base = jsonBase(options?.base);
     this.#agent = url.protocol === "https:" ? new HttpsAgent({ keepAlive: true }) : new HttpAgent({ keepAlive: true });
   }
 
@@ -120,7 +130,7 @@ class HttpSinkImpl {
       this.#queue.shift();
       this.counters.dropped++;
     }
-    this.#queue.push(jsonObject(record));
+    this.#queue.push(jsonObject(record, this.#base));
     if (!hookInstalled) {
       hookInstalled = true;
       process.on("beforeExit", onBeforeExit);
@@ -389,6 +399,7 @@ export function httpSink(url: string | URL, options?: HttpSinkOptions): HttpSink
   }
   checkOptionalFunction("httpSink option onError", options?.onError);
   checkOptionalLevel(options?.level);
+  checkBase("httpSink", options);
   const min = options?.level === undefined ? 0 : LEVEL_VALUES[options.level];
   const impl = new HttpSinkImpl(parsed, options);
   const sink = (record: LogRecord): void => {

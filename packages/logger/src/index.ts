@@ -3,6 +3,7 @@ export type { LoggerOptions } from "./logger.ts";
 export { textSink } from "./text-sink.ts";
 export type { StreamSinkOptions } from "./text-sink.ts";
 export { jsonSink } from "./json-sink.ts";
+export type { JsonSinkOptions } from "./json-sink.ts";
 export type { LineStream } from "./line-writer.ts";
 export { LEVELS, LEVEL_VALUES, isLevel, levelValue } from "./levels.ts";
 export { formatTimestamp } from "./timestamp.ts";

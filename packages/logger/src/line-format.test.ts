@@ -1,10 +1,11 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { escapeControls, jsonLine, textLine } from "./line-format.ts";
+import { hostname } from "node:os";
+import { escapeControls, jsonBase, jsonLine, textLine } from "./line-format.ts";
 import { formatTimestamp, stampOf } from "./timestamp.ts";
 import type { Level } from "./types.ts";
 
-const levels: Level[] = ["debug", "info", "warn", "error"];
+const levels: Level[] = ["trace", "debug", "info", "warn", "error", "fatal"];
 
 // Thousands of generated cases, all synchronous: the time they take scales with
 // how busy the machine is (a JSON-line run took over 20 s, the default limit, on
@@ -76,7 +77,7 @@ describe("text line", () => {
   });
 
   it("round-trips any message, service, level and time into the layout (property)", CPU_BOUND, () => {
-    const layout = /^\[(.{23})\] \[(DEBUG|INFO|WARN|ERROR)\] \[/s;
+    const layout = /^\[(.{23})\] \[(TRACE|DEBUG|INFO|WARN|ERROR|FATAL)\] \[/s;
     fc.assert(
       fc.property(
         anyTime,
@@ -185,7 +186,7 @@ describe("JSON line", () => {
     const numbers = levels.map(
       (level) => (JSON.parse(jsonLine({ time: 0, level, service: "s", message: "" })) as { level: number }).level,
     );
-    expect(numbers).toEqual([20, 30, 40, 50]);
+    expect(numbers).toEqual([10, 20, 30, 40, 50, 60]);
   });
 
   it("keeps reserved names, serializes errors and bigints, survives circular fields", () => {
@@ -265,6 +266,41 @@ describe("JSON line: log injection (issue 13 item 11)", () => {
       );
     },
   );
+});
+
+describe("JSON base fields: pid and hostname (issue 13 item 16)", () => {
+  const record = { time: 1, level: "info" as const, service: "api", message: "m", fields: { reqId: 7 } };
+
+  it("regression: a record carries pino's pid and hostname by default, in pino's place", () => {
+    const line = jsonLine(record, jsonBase(undefined));
+    expect(Object.keys(JSON.parse(line) as object)).toEqual([
+      "level",
+      "time",
+      "pid",
+      "hostname",
+      "service",
+      "reqId",
+      "msg",
+    ]);
+    expect(JSON.parse(line)).toMatchObject({ pid: process.pid, hostname: hostname() });
+  });
+
+  it("base: null leaves them out; an object replaces them; fields cannot shadow them", () => {
+    expect(Object.keys(JSON.parse(jsonLine(record, jsonBase(null))) as object)).toEqual([
+      "level",
+      "time",
+      "service",
+      "reqId",
+      "msg",
+    ]);
+    const custom = jsonBase({ env: "prod", level: 99, skip: undefined });
+    const parsed = JSON.parse(jsonLine({ ...record, fields: { env: "dev", reqId: 7 } }, custom)) as Record<
+      string,
+      unknown
+    >;
+    expect(parsed).toEqual({ level: 30, time: 1, env: "prod", service: "api", reqId: 7, msg: "m" });
+    expect(jsonBase({})).toBe(jsonBase(null));
+  });
 });
 
 describe("JSON time", () => {

@@ -1,8 +1,18 @@
+import { hostname } from "node:os";
+import { types } from "node:util";
+import { serializeError } from "./error-serializer.ts";
 import { LEVEL_VALUES } from "./levels.ts";
 import { formatTimestamp } from "./timestamp.ts";
 import type { Level, LogRecord } from "./types.ts";
 
-const UPPER: Readonly<Record<Level, string>> = { debug: "DEBUG", info: "INFO", warn: "WARN", error: "ERROR" };
+const UPPER: Readonly<Record<Level, string>> = {
+  trace: "TRACE",
+  debug: "DEBUG",
+  info: "INFO",
+  warn: "WARN",
+  error: "ERROR",
+  fatal: "FATAL",
+};
 
 /**
  * `[YYYY-MM-DD HH:mm:ss.SSS] [LEVEL] [service] message`, then ` {fields as JSON}` if any, then "\n".
@@ -81,18 +91,51 @@ function quote(text: string): string {
   return text.length <= 256 && !NEEDS_ESCAPE.test(text) ? '"' + text + '"' : JSON.stringify(text);
 }
 
-const RESERVED = new Set(["level", "time", "service", "msg"]);
+const RESERVED: ReadonlySet<string> = new Set(["level", "time", "service", "msg"]);
 
 /**
- * One JSON line with pino's field names: `{"level":30,"time":<epoch ms>,"service":"…",…fields,"msg":"…"}`.
- * Fields named level, time, service or msg are left out (the record's own win).
+ * The fields every JSON record carries after `level` and `time`, already as JSON text
+ * (`,"pid":123,"hostname":"web-1"`), and the names fields may then not use.
  */
-export function jsonLine(record: LogRecord): string {
-  return jsonObject(record) + "\n";
+export interface JsonBase {
+  readonly text: string;
+  readonly reserved: ReadonlySet<string>;
+}
+
+const NO_BASE: JsonBase = { text: "", reserved: RESERVED };
+let defaultBase: JsonBase | undefined;
+
+/**
+ * pino's `base`: `undefined` gives `{ pid, hostname }` of this process (as pino), `null` none,
+ * an object those fields (values as JSON; names level, time, service and msg are skipped).
+ */
+export function jsonBase(base: Readonly<Record<string, unknown>> | null | undefined): JsonBase {
+  if (base === null) return NO_BASE;
+  if (base === undefined) return (defaultBase ??= jsonBase({ pid: process.pid, hostname: hostname() }));
+  let text = "";
+  const reserved = new Set(RESERVED);
+  for (const key of Object.keys(base)) {
+    if (RESERVED.has(key)) continue;
+    const value = jsonValue(base[key]);
+    if (value === undefined) continue;
+    text += "," + JSON.stringify(key) + ":" + value;
+    reserved.add(key);
+  }
+  return text === "" ? NO_BASE : { text, reserved };
+}
+
+/**
+ * One JSON line with pino's field names:
+ * `{"level":30,"time":<epoch ms>,"pid":…,"hostname":…,"service":"…",…fields,"msg":"…"}`.
+ * Fields named level, time, service, msg or like a base field are left out (the record's own win).
+ * Without `base`, no pid or hostname (the sinks pass theirs; see `jsonBase`).
+ */
+export function jsonLine(record: LogRecord, base: JsonBase = NO_BASE): string {
+  return jsonObject(record, base) + "\n";
 }
 
 /** `jsonLine` without the newline. */
-export function jsonObject(record: LogRecord): string {
+export function jsonObject(record: LogRecord, base: JsonBase = NO_BASE): string {
   const t = record.time;
   const time = typeof t === "number" ? t : t instanceof Date ? t.getTime() : Number.NaN;
   let line =
@@ -100,18 +143,19 @@ export function jsonObject(record: LogRecord): string {
     (LEVEL_VALUES[record.level] ?? 30) +
     ',"time":' +
     epochMs(time) +
+    base.text +
     ',"service":' +
     jsonService(record.service);
   const fields = record.fields;
-  if (fields !== undefined) line += jsonFields(fields);
+  if (fields !== undefined) line += jsonFields(fields, base.reserved);
   return line + ',"msg":' + quote(String(record.message)) + "}";
 }
 
 /** `,"key":value` for each own field that is not reserved and serializes to something. */
-function jsonFields(fields: Record<string, unknown>): string {
+function jsonFields(fields: Record<string, unknown>, reserved: ReadonlySet<string>): string {
   let out = "";
   for (const key in fields) {
-    if (RESERVED.has(key) || !Object.prototype.hasOwnProperty.call(fields, key)) continue;
+    if (reserved.has(key) || !Object.prototype.hasOwnProperty.call(fields, key)) continue;
     const value = jsonValue(fields[key]);
     if (value !== undefined) out += "," + JSON.stringify(key) + ":" + value;
   }
@@ -123,15 +167,12 @@ function hasKeys(object: object): boolean {
   return false;
 }
 
-// Errors become {type, message, stack, …} as pino's err serializer does;
-// bigints become strings instead of throwing.
+// Errors become pino's err layout (see error-serializer.ts), wherever they are in the
+// fields; bigints become strings instead of throwing.
 function replacer(_key: string, value: unknown): unknown {
   if (typeof value === "bigint") return value.toString();
-  if (value instanceof Error) {
-    const out: Record<string, unknown> = { type: value.name, message: value.message, stack: value.stack };
-    for (const key of Object.keys(value)) out[key] = (value as unknown as Record<string, unknown>)[key];
-    if (value.cause !== undefined) out["cause"] = value.cause;
-    return out;
+  if (typeof value === "object" && value !== null && (value instanceof Error || types.isNativeError(value))) {
+    return serializeError(value as Error);
   }
   return value;
 }

@@ -17,7 +17,7 @@ function lines(): { stream: { write(s: string): void }; out: string[] } {
   return { stream: { write: (s: string) => out.push(s) }, out };
 }
 
-const LINE = /^\[\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}\] \[(DEBUG|INFO|WARN|ERROR)\] \[([^\]]*)\] (.*)\n$/s;
+const LINE = /^\[\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}\] \[(TRACE|DEBUG|INFO|WARN|ERROR|FATAL)\] \[([^\]]*)\] (.*)\n$/s;
 
 describe("createLogger", () => {
   it("writes the reference text line through textSink", () => {
@@ -83,12 +83,12 @@ describe("createLogger", () => {
     }).toThrow(InvalidLevelError);
     expect(() => {
       (log as { level: unknown }).level = undefined;
-    }).toThrow(/invalid log level undefined: expected "debug" \| "info" \| "warn" \| "error"/);
+    }).toThrow(/invalid log level undefined: expected "trace" \| "debug" \| "info" \| "warn" \| "error" \| "fatal"/);
     expect(log.level).toBe("info");
     expect(() => createLogger({ level: "INFO" as never })).toThrow(InvalidLevelError);
     expect(() => log.isLevelEnabled("x" as never)).toThrow(InvalidLevelError);
     expect(() => levelValue("x" as never)).toThrow(InvalidLevelError);
-    expect(LEVELS.map((l) => levelValue(l))).toEqual([20, 30, 40, 50]);
+    expect(LEVELS.map((l) => levelValue(l))).toEqual([10, 20, 30, 40, 50, 60]);
     expect([isLevel("warn"), isLevel("WARN"), isLevel(30), isLevel(null)]).toEqual([true, false, false, false]);
   });
 
@@ -241,6 +241,146 @@ describe("log injection through the logger (issue 13 item 11)", () => {
     expect(out[1]?.slice(25)).toBe(` [INFO] [evil\\n${forged}] hello\n`);
     expect(out[0]).toContain(`ping\\n${forged}`);
     expect(out[2]).toContain("\\u001b[2Jcleared\\r[");
+  });
+});
+
+describe("trace and fatal, pino's levels 10 and 60 (issue 13 item 16)", () => {
+  it("regression: a logger has trace() and fatal(), filtered like the others", () => {
+    const { sink, records } = collect();
+    const log = createLogger({ level: "trace", sinks: [sink] });
+    log.trace("t %d", 1);
+    log.debug("d");
+    log.fatal("f");
+    expect(records.map((r) => [r.level, r.message])).toEqual([
+      ["trace", "t 1"],
+      ["debug", "d"],
+      ["fatal", "f"],
+    ]);
+    log.level = "fatal";
+    log.error("no");
+    log.fatal("yes");
+    expect(records.at(-1)?.message).toBe("yes");
+    expect(records).toHaveLength(4);
+    expect([log.isLevelEnabled("error"), log.isLevelEnabled("fatal"), log.isLevelEnabled("trace")]).toEqual([
+      false,
+      true,
+      false,
+    ]);
+    log.level = "info";
+    log.trace("filtered");
+    expect(records).toHaveLength(4);
+  });
+
+  it("writes TRACE and FATAL text lines and pino's numbers 10 and 60 in JSON", () => {
+    const text = lines();
+    const json = lines();
+    const log = createLogger({
+      service: "s",
+      level: "trace",
+      sinks: [textSink(text.stream), jsonSink(json.stream, { base: null })],
+    });
+    log.trace("t");
+    log.fatal("f");
+    expect(text.out.map((l) => LINE.exec(l)?.[1])).toEqual(["TRACE", "FATAL"]);
+    expect(json.out.map((l) => (JSON.parse(l) as { level: number }).level)).toEqual([10, 60]);
+  });
+
+  it("a child follows a trace-level parent and a sink level of fatal keeps only fatal", () => {
+    const all = collect();
+    const fatalOnly = lines();
+    const log = createLogger({ level: "trace", sinks: [all.sink, textSink(fatalOnly.stream, { level: "fatal" })] });
+    const child = log.child("c");
+    expect(child.level).toBe("trace");
+    child.trace("t");
+    child.error("e");
+    child.fatal("f");
+    expect(all.records).toHaveLength(3);
+    expect(fatalOnly.out).toHaveLength(1);
+  });
+});
+
+describe("an Error in a log call becomes the record's err (issue 13 item 16)", () => {
+  it('regression: log.error("save failed", err) put the stack into the message; now err is a field', () => {
+    const { sink, records } = collect();
+    const log = createLogger({ sinks: [sink] });
+    const err = new Error("disk full");
+    log.error("save failed", err);
+    expect(records[0]?.message).toBe("save failed");
+    expect(records[0]?.fields).toEqual({ err });
+  });
+
+  it("after the printf arguments and before a trailing fields object", () => {
+    const { sink, records } = collect();
+    const log = createLogger({ sinks: [sink] });
+    const err = new TypeError("bad");
+    log.error("save of %s failed", "echo", err, { reqId: 7 });
+    expect(records[0]?.message).toBe("save of echo failed");
+    expect(records[0]?.fields).toEqual({ reqId: 7, err });
+  });
+
+  it("pino's form: log.error(err), log.error(err, msg, ...args), log.warn(err, msg, fields)", () => {
+    const { sink, records } = collect();
+    const log = createLogger({ sinks: [sink] });
+    const err = new Error("boom", { cause: new Error("root") });
+    log.error(err);
+    log.error(err, "saving %s", "echo");
+    log.warn(err, "with fields", { reqId: 1 });
+    expect(records.map((r) => [r.level, r.message, r.fields])).toEqual([
+      ["error", "boom", { err }],
+      ["error", "saving echo", { err }],
+      ["warn", "with fields", { reqId: 1, err }],
+    ]);
+  });
+
+  it("an Error a specifier consumes stays in the message (util.format's rules), and a field named err wins", () => {
+    const { sink, records } = collect();
+    const log = createLogger({ sinks: [sink] });
+    const err = new Error("x");
+    log.error("failed: %s", err);
+    expect(records[0]?.message).toBe(format("failed: %s", err));
+    expect(records[0]?.fields).toBeUndefined();
+    log.error("both", err, { err: "mine" });
+    expect(records[1]?.fields).toEqual({ err: "mine" });
+  });
+
+  it("an Error from another realm counts too (a worker's or a vm context's)", async () => {
+    const { runInNewContext } = await import("node:vm");
+    const foreign = runInNewContext('new Error("from vm")') as Error;
+    expect(foreign instanceof Error).toBe(false);
+    const { sink, records } = collect();
+    createLogger({ sinks: [sink] }).error("failed", foreign);
+    expect(records[0]?.fields).toEqual({ err: foreign });
+  });
+
+  it("the text sink writes err with its stack on the same one line", () => {
+    const { stream, out } = lines();
+    const log = createLogger({ service: "kernel", sinks: [textSink(stream)] });
+    log.error("handler failed", new Error("boom", { cause: new Error("root") }));
+    expect(out).toHaveLength(1);
+    expect(out[0]?.indexOf("\n")).toBe((out[0]?.length ?? 0) - 1);
+    const json = out[0]?.slice(out[0].indexOf(" {")).trim() ?? "";
+    const parsed = JSON.parse(json) as { err: { type: string; message: string; stack: string } };
+    expect(parsed.err.type).toBe("Error");
+    expect(parsed.err.message).toBe("boom: root");
+    expect(parsed.err.stack).toMatch(/^Error: boom\n {4}at .*\ncaused by: Error: root\n/s);
+  });
+
+  it("never throws for hostile errors", () => {
+    const { sink, records } = collect();
+    const log = createLogger({ sinks: [sink] });
+    const hostile = new Error("h");
+    Object.defineProperty(hostile, "message", {
+      get() {
+        throw new Error("getter");
+      },
+    });
+    expect(() => log.error(hostile)).not.toThrow();
+    expect(() => log.error("x", hostile)).not.toThrow();
+    expect(records).toHaveLength(2);
+    const out = lines();
+    const j = createLogger({ sinks: [jsonSink(out.stream, { base: null })] });
+    j.error("x", hostile);
+    expect((JSON.parse(out.out[0] ?? "") as { err: string }).err).toMatch(/^\[unserializable: getter\]$/);
   });
 });
 

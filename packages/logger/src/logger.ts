@@ -1,4 +1,4 @@
-import { format } from "node:util";
+import { format, types } from "node:util";
 import { InvalidArgumentError } from "./errors.ts";
 import { countSpecifiers, formatMessage, isPlainObject } from "./format.ts";
 import { assertLevel, LEVEL_VALUES } from "./levels.ts";
@@ -34,13 +34,22 @@ interface Shared {
   closing: Promise<void> | undefined;
 }
 
-const NAME_OF: Readonly<Record<number, Level>> = { 20: "debug", 30: "info", 40: "warn", 50: "error" };
+const NAME_OF: Readonly<Record<number, Level>> = {
+  10: "trace",
+  20: "debug",
+  30: "info",
+  40: "warn",
+  50: "error",
+  60: "fatal",
+};
 // A sink or onError may log (e.g. "sink X failed"); deeper than this is a loop.
 const MAX_DEPTH = 4;
+const TRACE = 10;
 const DEBUG = 20;
 const INFO = 30;
 const WARN = 40;
 const ERROR = 50;
+const FATAL = 60;
 
 class MkLogger implements ManagedLogger {
   readonly service: string;
@@ -89,23 +98,31 @@ class MkLogger implements ManagedLogger {
 
   // The level is checked before anything else, so a filtered-out call costs a
   // compare (the args array is not touched).
-  debug(msg: string, ...args: unknown[]): void {
+  trace(msg: string | Error, ...args: unknown[]): void {
+    if (this.#threshold() <= TRACE) this.#emit("trace", msg, args);
+  }
+
+  debug(msg: string | Error, ...args: unknown[]): void {
     if (this.#threshold() <= DEBUG) this.#emit("debug", msg, args);
   }
 
-  info(msg: string, ...args: unknown[]): void {
+  info(msg: string | Error, ...args: unknown[]): void {
     if (this.#threshold() <= INFO) this.#emit("info", msg, args);
   }
 
-  warn(msg: string, ...args: unknown[]): void {
+  warn(msg: string | Error, ...args: unknown[]): void {
     if (this.#threshold() <= WARN) this.#emit("warn", msg, args);
   }
 
-  error(msg: string, ...args: unknown[]): void {
+  error(msg: string | Error, ...args: unknown[]): void {
     if (this.#threshold() <= ERROR) this.#emit("error", msg, args);
   }
 
-  #emit(level: Level, msg: string, args: unknown[]): void {
+  fatal(msg: string | Error, ...args: unknown[]): void {
+    if (this.#threshold() <= FATAL) this.#emit("fatal", msg, args);
+  }
+
+  #emit(level: Level, msg: unknown, args: unknown[]): void {
     const shared = this.#shared;
     if (shared.closing !== undefined || shared.depth >= MAX_DEPTH) {
       shared.dropped++;
@@ -114,16 +131,52 @@ class MkLogger implements ManagedLogger {
     let fields: Record<string, unknown> | undefined;
     let message: string;
     try {
-      const n = args.length;
+      let err: unknown;
+      let messageOfErr = false;
+      if (typeof msg === "object" && msg !== null && isError(msg)) {
+        // pino's form: log.error(err) or log.error(err, "msg %s", arg).
+        err = msg;
+        if (typeof args[0] === "string") {
+          msg = args[0];
+          args = args.slice(1);
+        } else {
+          messageOfErr = true;
+        }
+      }
+      let n = args.length;
       if (n > 0) {
         const last = args[n - 1];
         // A trailing plain object that no specifier consumes is the record's fields.
         if (isPlainObject(last) && (typeof msg !== "string" || countSpecifiers(msg) < n)) {
           fields = last;
-          args = args.slice(0, n - 1);
+          args = args.slice(0, --n);
         }
       }
-      message = typeof msg === "string" ? formatMessage(msg, args) : format(msg, ...args);
+      if (err === undefined && n > 0) {
+        // An Error after the arguments the specifiers take: log.error("save failed", err).
+        const last = args[n - 1];
+        if (
+          typeof last === "object" &&
+          last !== null &&
+          isError(last) &&
+          (typeof msg !== "string" || countSpecifiers(msg) < n)
+        ) {
+          err = last;
+          args = args.slice(0, --n);
+        }
+      }
+      if (err !== undefined) {
+        // A field the caller named err wins over the argument (as the record's own fields win).
+        if (fields === undefined) fields = { err };
+        else if (!Object.prototype.hasOwnProperty.call(fields, "err")) fields = { ...fields, err };
+      }
+      if (messageOfErr) {
+        // log.error(err): pino's message is the error's own.
+        const own = String((err as Error).message);
+        message = n === 0 ? own : format("%s", own, ...args);
+      } else {
+        message = typeof msg === "string" ? formatMessage(msg, args) : format(msg, ...args);
+      }
     } catch (error) {
       // util.format runs user code (inspect hooks, getters, toString); it must not break the caller.
       message = `[unformattable message: ${error instanceof Error ? error.message : String(error)}]`;
@@ -212,6 +265,11 @@ async function eachSink(shared: Shared, method: "flush" | "close"): Promise<void
   await Promise.all(pending);
 }
 
+/** An Error, from this realm or another (a vm context, a worker's structured clone). */
+function isError(value: unknown): value is Error {
+  return value instanceof Error || types.isNativeError(value);
+}
+
 function checkService(service: unknown): asserts service is string {
   if (typeof service !== "string" || service.length === 0) {
     throw new InvalidArgumentError("service name", "a non-empty string", service);
@@ -224,7 +282,7 @@ function checkService(service: unknown): asserts service is string {
  *
  * @throws {InvalidArgumentError} for options of the wrong type (a non-string service,
  *   sinks that are not functions).
- * @throws {InvalidLevelError} for a level that is not "debug" | "info" | "warn" | "error".
+ * @throws {InvalidLevelError} for a level that is not "trace" | "debug" | "info" | "warn" | "error" | "fatal".
  * @example
  * const log = createLogger({ service: "kernel", level: "info" });
  * const echo = log.child("echo");

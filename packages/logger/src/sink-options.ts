@@ -1,4 +1,5 @@
 import { InvalidArgumentError } from "./errors.ts";
+import { isPlainObject } from "./format.ts";
 import { assertLevel } from "./levels.ts";
 
 export function checkStreamSinkArgs(name: string, stream: unknown, options: unknown): void {
@@ -37,4 +38,13 @@ export function checkPositiveInt(what: string, value: unknown, min = 1): void {
 /** @throws {InvalidLevelError} */
 export function checkOptionalLevel(value: unknown): void {
   if (value !== undefined) assertLevel(value);
+}
+
+/** `options.base` of a JSON-writing sink: absent, null or a plain object. */
+export function checkBase(name: string, options: unknown): void {
+  if (typeof options !== "object" || options === null) return; // the options check itself says what is wrong
+  const base = (options as { base?: unknown }).base;
+  if (base !== undefined && base !== null && !isPlainObject(base)) {
+    throw new InvalidArgumentError(`${name} option base`, "a plain object or null", base);
+  }
 }

@@ -38,6 +38,32 @@ describe("public types", () => {
     createLogger({ level: "verbose" });
     const log = createLogger();
     // @ts-expect-error not a level
+    log.level = "verbose";
     log.level = "trace";
+    log.level = "fatal";
+  });
+
+  it("an adapter written before trace/fatal (four levels, no trace/fatal methods) is still a Logger", () => {
+    const old = {
+      debug: (_msg: string, ..._args: unknown[]) => undefined,
+      info: (_msg: string, ..._args: unknown[]) => undefined,
+      warn: (_msg: string, ..._args: unknown[]) => undefined,
+      error: (_msg: string, ..._args: unknown[]) => undefined,
+      child: (_service: string): Logger => old,
+      level: "info" as "debug" | "info" | "warn" | "error",
+    };
+    expectTypeOf(old).toMatchTypeOf<Logger>();
+  });
+
+  it("a ManagedLogger takes pino's error-first call and has trace and fatal", () => {
+    const log = createLogger();
+    const err = new Error("boom");
+    log.error(err);
+    log.error(err, "save of %s failed", "echo");
+    log.error("save failed", err);
+    log.trace("t");
+    log.fatal(err, "f");
+    // @ts-expect-error the error-first form takes a string message second
+    log.error(err, 42);
   });
 });

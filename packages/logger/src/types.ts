@@ -1,4 +1,5 @@
-export type Level = "debug" | "info" | "warn" | "error";
+/** The levels, least severe first, with pino's numbers: trace 10, debug 20, info 30, warn 40, error 50, fatal 60. */
+export type Level = "trace" | "debug" | "info" | "warn" | "error" | "fatal";
 
 /** One log line, as every sink receives it. */
 export interface LogRecord {
@@ -8,7 +9,11 @@ export interface LogRecord {
   service: string;
   /** The formatted message (printf arguments already applied). */
   message: string;
-  /** The trailing plain object of the call, if any (see the README: "Fields"). */
+  /**
+   * The trailing plain object of the call, if any (see the README: "Fields"). An `Error` given to
+   * the call (pino's `log.error(err, "msg")`, or after the printf arguments: `log.error("failed", err)`)
+   * is here as `err`.
+   */
   fields?: Record<string, unknown> | undefined;
 }
 
@@ -57,6 +62,10 @@ export interface Logger {
   info(msg: string, ...args: unknown[]): void;
   warn(msg: string, ...args: unknown[]): void;
   error(msg: string, ...args: unknown[]): void;
+  /** Optional in the contract (an adapter may lack it); `createLogger`'s loggers have it. */
+  trace?(msg: string, ...args: unknown[]): void;
+  /** Optional in the contract (an adapter may lack it); `createLogger`'s loggers have it. */
+  fatal?(msg: string, ...args: unknown[]): void;
   /** A logger for one service; follows this logger's level until its own is set. */
   child(service: string): Logger;
   /** Settable at run time. */
@@ -72,12 +81,29 @@ export interface Logger {
 
 /** What `createLogger` returns: a `Logger` that owns its sinks. Children share the parent's sinks and counters. */
 export interface ManagedLogger extends Logger {
+  /**
+   * Log at that level, printf-style (`log.info("count is %d", 10, { reqId: 7 })`) or pino's way
+   * with an error first (`log.error(err, "save of %s failed", name)`). An `Error` after the printf
+   * arguments (`log.error("save failed", err)`) or first becomes the record's `err` field. Never throws.
+   */
+  trace(msg: string, ...args: unknown[]): void;
+  trace(err: Error, msg?: string, ...args: unknown[]): void;
+  debug(msg: string, ...args: unknown[]): void;
+  debug(err: Error, msg?: string, ...args: unknown[]): void;
+  info(msg: string, ...args: unknown[]): void;
+  info(err: Error, msg?: string, ...args: unknown[]): void;
+  warn(msg: string, ...args: unknown[]): void;
+  warn(err: Error, msg?: string, ...args: unknown[]): void;
+  error(msg: string, ...args: unknown[]): void;
+  error(err: Error, msg?: string, ...args: unknown[]): void;
+  fatal(msg: string, ...args: unknown[]): void;
+  fatal(err: Error, msg?: string, ...args: unknown[]): void;
   /** A logger for one service; follows this logger's level until its own is set. Shares the sinks. */
   child(service: string): ManagedLogger;
   /**
    * Settable at run time. Reading gives the effective level (own, or inherited from the parent).
    * Setting it makes this logger independent of its parent; `resetLevel()` makes it inherit again.
-   * @throws {InvalidLevelError} when set to anything but "debug" | "info" | "warn" | "error".
+   * @throws {InvalidLevelError} when set to anything but "trace" | "debug" | "info" | "warn" | "error" | "fatal".
    */
   level: Level;
   /** The service name every record of this logger carries. */
