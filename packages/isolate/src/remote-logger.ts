@@ -2,7 +2,9 @@ import { format } from "node:util";
 import type { Level, Logger } from "@mk/logger";
 import { I_LOG } from "./protocol.ts";
 
-const ORDER: Record<Level, number> = { debug: 10, info: 20, warn: 30, error: 40 };
+// trace and fatal (pino's 10 and 60) exist since @mk/logger added them; a RemoteLogger has no
+// trace()/fatal() methods, but its level may be set to either (e.g. inherited from the kernel's).
+const ORDER: Record<Level, number> = { trace: 5, debug: 10, info: 20, warn: 30, error: 40, fatal: 50 };
 
 /**
  * The logger a service sees inside its isolate: lines below its level are
@@ -30,7 +32,9 @@ export class RemoteLogger implements Logger {
 
   set level(level: Level) {
     if (!(level in ORDER))
-      throw new TypeError(`expected level "debug" | "info" | "warn" | "error", got ${String(level)}`);
+      throw new TypeError(
+        `expected level "trace" | "debug" | "info" | "warn" | "error" | "fatal", got ${String(level)}`,
+      );
     this.#level = level;
     this.#own = true;
   }
