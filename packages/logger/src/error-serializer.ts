@@ -1,8 +1,4 @@
-// An Error as pino's standard `err` serializer (pino-std-serializers 7) writes it, so
-// pino-pretty and log shippers read mk's records the same way:
-// { type, message, stack, ...enumerable properties, aggregateErrors? }, where `message`
-// carries the causes' messages ("save failed: disk full") and `stack` the causes' stacks
-// ("...\ncaused by: Error: disk full\n...").
+// An Error in pino's err layout (type, message and stack with the causes), as pino writes it.
 
 /** What pino's serializer counts as an error: anything with a string `message`. */
 function isErrorLike(value: unknown): value is { message: string; stack?: unknown; cause?: unknown } {
@@ -36,7 +32,11 @@ function messageWithCauses(error: { message: string; cause?: unknown }, seen: Se
 }
 
 /**
- * `error` as a plain object in pino's `err` layout. Reads the error's properties (getters
+ * `error` as a plain object in the layout of pino's standard `err` serializer
+ * (pino-std-serializers 7), so pino-pretty and log shippers read mk's records as pino's:
+ * `{ type, message, stack, ...enumerable properties, aggregateErrors? }`, where `message`
+ * carries the causes' messages ("save failed: disk full") and `stack` the causes' stacks
+ * ("...\ncaused by: Error: disk full\n..."). Reads the error's properties (getters
  * included); a getter that throws makes it throw, which the JSON writer turns into
  * `"[unserializable: …]"`.
  */
