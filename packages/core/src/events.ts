@@ -1,4 +1,5 @@
 import type { SwapFailedError } from "./errors.ts";
+import type { SupervisionEvent } from "./supervision/policy.ts";
 import type { ServiceStatus } from "./types.ts";
 
 /** A service moved from one status to another. */
@@ -47,6 +48,12 @@ export interface KernelEventMap {
   checkpoint: CheckpointEvent;
   "checkpoint-failed": CheckpointFailedEvent;
   swap: SwapEvent;
+  /** A running service crashed (`ctx.fail`, or its isolate died). */
+  crash: SupervisionEvent;
+  /** Supervision restarted a crashed service. */
+  restart: SupervisionEvent;
+  /** Too many crashes within the period: the service stays `failed`. */
+  "gave-up": SupervisionEvent;
 }
 
 export type KernelEventName = keyof KernelEventMap;

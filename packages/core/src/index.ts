@@ -50,3 +50,4 @@ export type {
 } from "./events.ts";
 export { ReplyCode } from "./reply-codes.ts";
 export type { ReplyCodeValue } from "./reply-codes.ts";
+export type { RestartType, SupervisionEvent, SupervisionOptions } from "./supervision/policy.ts";

@@ -13,7 +13,10 @@ import { resolveOptions } from "./options.ts";
 import { Persistence } from "./persistence/persistence.ts";
 import { Registration } from "./registry/registration.ts";
 import { Registry } from "./registry/registry.ts";
+import type { RunSupervisor } from "./lifecycle/service-context.ts";
 import { installShutdownHooks } from "./lifecycle/shutdown-hooks.ts";
+import { supervisionPolicy } from "./supervision/policy.ts";
+import { Supervisor } from "./supervision/supervisor.ts";
 import type {
   CallOptions,
   CloseOptions,
@@ -53,12 +56,14 @@ export class Kernel {
   readonly #registration: Registration;
   readonly #checkpoints: Checkpoints;
   readonly #swap: HotSwap;
+  readonly #supervisor: Supervisor;
   #closing: Promise<void> | undefined;
   #removeShutdownHooks: (() => void) | undefined;
 
   /** @throws {InvalidArgumentError} for an option of the wrong type or out of range. */
   constructor(options: KernelOptions = {}) {
     const o = resolveOptions(options);
+    const policy = supervisionPolicy(options.supervision);
     const root = o.logger ?? createLogger();
     this.#logger = root.child("kernel");
     this.#events = new KernelEvents(this.#logger);
@@ -69,7 +74,13 @@ export class Kernel {
       queueCapacity: o.queueCapacity,
       logger: this.#logger,
     });
+    // Contexts are made before the supervisor exists; they reach it through this late-bound pair.
+    const supervisor: RunSupervisor = {
+      fail: (name, run, error) => this.#supervisor.fail(name, run, error),
+      checkpoint: (name, run) => this.#supervisor.checkpoint(name, run),
+    };
     this.#lifecycle = new Lifecycle({
+      supervisor,
       bus: this.#bus,
       events: this.#events,
       logger: this.#logger,
@@ -84,7 +95,7 @@ export class Kernel {
       logger: this.#logger,
     };
     this.#cascade = new Cascade(parts);
-    this.#registration = new Registration({ ...parts, root, events: this.#events, bus: this.#bus });
+    this.#registration = new Registration({ ...parts, root, events: this.#events, bus: this.#bus, supervisor });
     this.#checkpoints = new Checkpoints({ ...parts, events: this.#events, intervalMs: o.checkpointIntervalMs });
     this.#swap = new HotSwap({
       ...parts,
@@ -92,6 +103,14 @@ export class Kernel {
       events: this.#events,
       store: o.store,
       drainTimeoutMs: o.stopTimeoutMs,
+    });
+    this.#supervisor = new Supervisor({
+      ...parts,
+      policy,
+      bus: this.#bus,
+      cascade: this.#cascade,
+      events: this.#events,
+      exit: () => this.#exitAfterGivingUp(),
     });
     this.#checkpoints.start();
   }
@@ -113,17 +132,41 @@ export class Kernel {
    * @throws {InvalidStateError} while the service is running (stop it first).
    */
   unregister(name: string): Promise<void> {
-    return this.#guard("unregister", () => this.#registration.unregister(name), name);
+    return this.#guard(
+      "unregister",
+      () => {
+        if (typeof name === "string") this.#supervisor.cancel(name);
+        return this.#registration.unregister(name);
+      },
+      name,
+    );
   }
 
   /** Starts `name` and, first, its dependencies that are not running. No-op when it runs already. See {@link Cascade.start}. */
   start(name: string): Promise<void> {
-    return this.#guard("start", () => this.#cascade.start(name), name);
+    return this.#guard("start", () => this.#startByHand(name), name);
+  }
+
+  /** A start by hand takes over a pending restart: the calls it held go to the instance this start makes. */
+  async #startByHand(name: string): Promise<void> {
+    const held = typeof name === "string" && this.#supervisor.cancel(name, true);
+    try {
+      await this.#cascade.start(name);
+    } finally {
+      if (held) this.#bus.release(name);
+    }
   }
 
   /** Saves and stops `name` after its running dependents. No-op when it is not running. See {@link Cascade.stop}. */
   stop(name: string, options?: StopOptions): Promise<void> {
-    return this.#guard("stop", () => this.#cascade.stop(name, options), name);
+    return this.#guard(
+      "stop",
+      () => {
+        if (typeof name === "string") this.#supervisor.cancel(name);
+        return this.#cascade.stop(name, options);
+      },
+      name,
+    );
   }
 
   /** Starts every service in dependency order. See {@link Cascade.startAll}. */
@@ -197,7 +240,7 @@ export class Kernel {
     return this.#guard("checkpoint", () => this.#checkpoints.saveAll());
   }
 
-  /** Subscribes to kernel events (`status`, `checkpoint`, `checkpoint-failed`, `swap`); returns the unsubscribe function. */
+  /** Subscribes to kernel events (`status`, `checkpoint`, `checkpoint-failed`, `swap`, `crash`, `restart`, `gave-up`); returns the unsubscribe function. */
   on<K extends KernelEventName>(event: K, listener: KernelEventListener<K>): () => void {
     return this.#events.on(event, listener);
   }
@@ -233,7 +276,20 @@ export class Kernel {
     return this.#closing;
   }
 
+  /** Supervision's `onGiveUp: "exit"`: close (stopping what runs) and let systemd or Kubernetes take over. */
+  #exitAfterGivingUp(): void {
+    void this.close({ stopAll: true })
+      .catch((error: unknown) =>
+        this.#logger.error(
+          "closing after giving up failed: %s",
+          error instanceof Error ? error.message : String(error),
+        ),
+      )
+      .finally(() => process.exit(1));
+  }
+
   async #close(options: CloseOptions): Promise<void> {
+    this.#supervisor.close();
     let failure: unknown;
     if (options.stopAll === true) {
       try {

@@ -1,5 +1,6 @@
 import type { Logger } from "@mk/logger";
 import type { StateStore } from "@mk/state";
+import type { RestartType, SupervisionOptions } from "./supervision/policy.ts";
 
 /** The answer to an {@link Event}. `code` 0 is success; see `ReplyCode` for the others. */
 export type Reply<T = unknown> = { code: number; message: string; data?: T };
@@ -61,6 +62,18 @@ export interface ServiceContext {
   readonly signal: AbortSignal;
   send(event: OutgoingEvent, options?: CallOptions): Promise<Reply>;
   push(event: OutgoingEvent, options?: CallOptions): Promise<Reply>;
+  /**
+   * This instance cannot go on: the kernel treats it as a crash (the calls it
+   * holds are answered 503 at once, and it is restarted per its `restart`
+   * type from its last saved state). A call after the run ended is ignored.
+   */
+  fail(error: unknown): void;
+  /**
+   * Saves this service's state now (its `exportState`, through the kernel's
+   * store; a no-op without a store). Work done after the last save is lost
+   * on a crash: call this after an important change.
+   */
+  checkpoint(): Promise<void>;
 }
 
 /** Passed to `importState`: which version exported the state. */
@@ -78,6 +91,8 @@ export interface Service {
   readonly version?: string;
   /** Names of the services that must be running before this one starts. */
   readonly dependencies?: readonly string[];
+  /** What a crash leads to (OTP's meanings): `permanent` and `transient` restart, `temporary` stays failed. @default "permanent" */
+  readonly restart?: RestartType;
   /** Overrides the kernel's `startTimeoutMs` for this service. */
   readonly startTimeoutMs?: number;
   /** Overrides the kernel's `stopTimeoutMs` for this service. */
@@ -109,6 +124,8 @@ export interface ServiceInfo {
   status: ServiceStatus;
   dependencies: string[];
   stats: ServiceStats;
+  /** Times supervision restarted it after a crash since it was registered. */
+  restarts: number;
 }
 
 export interface KernelOptions {
@@ -126,6 +143,8 @@ export interface KernelOptions {
   startTimeoutMs?: number;
   /** Deadline of one service's `stop`. @default 30000 */
   stopTimeoutMs?: number;
+  /** How crashed services are restarted; see {@link SupervisionOptions}. */
+  supervision?: SupervisionOptions;
 }
 
 /** Options of `stop` and `stopAll`. */

@@ -1,5 +1,6 @@
 import { describeThrown, isValidServiceName } from "@mk/common";
 import { InvalidArgumentError, InvalidNameError } from "./errors.ts";
+import { assertRestartType } from "./supervision/policy.ts";
 import type { Service, StopOptions } from "./types.ts";
 
 /** True when `name` can name a service (and so a state file: no separators, no leading dot). */
@@ -44,6 +45,7 @@ export function assertValidService(service: unknown): asserts service is Service
       throw new InvalidArgumentError(`service "${name}": expected ${key} to be a function, got ${typeof value}`, name);
     }
   }
+  assertRestartType(name as string, (service as { restart?: unknown }).restart);
   const version = (service as { version?: unknown }).version;
   if (version !== undefined && typeof version !== "string") {
     throw new InvalidArgumentError(`service "${name}": expected version to be a string, got ${typeof version}`, name);

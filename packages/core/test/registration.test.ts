@@ -119,12 +119,14 @@ describe("register", () => {
         status: "created",
         dependencies: [],
         stats: { handled: 0, failed: 0, timedOut: 0, refused: 0 },
+        restarts: 0,
       },
       {
         name: "api",
         status: "created",
         dependencies: ["db"],
         stats: { handled: 0, failed: 0, timedOut: 0, refused: 0 },
+        restarts: 0,
       },
     ]);
     // A copy: changing it changes nothing inside.

@@ -19,6 +19,8 @@ class TestEndpoint implements Endpoint {
       signal: new AbortController().signal,
       send: () => Promise.reject(new Error("unused")),
       push: () => Promise.reject(new Error("unused")),
+      fail: () => undefined,
+      checkpoint: () => Promise.resolve(),
     };
   }
 }

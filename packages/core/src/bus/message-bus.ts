@@ -218,6 +218,24 @@ export class MessageBus {
     return this.#drains.wait(name, timeoutMs, () => this.inFlight(name));
   }
 
+  /**
+   * Answers every call whose handler is running in `name` with `reply` now
+   * (its instance crashed: their results would never come). A result that
+   * arrives later is dropped, as after a 408. Returns how many were answered.
+   */
+  abandon(name: string, reply: Reply): number {
+    if (this.#wheel.size === 0) return 0;
+    const running: PendingCall[] = [];
+    this.#wheel.forEach((call) => {
+      if (call.phase === RUNNING && call.target === name) running.push(call);
+    });
+    for (const call of running) {
+      this.#leave(call);
+      this.#answer(call, reply);
+    }
+    return running.length;
+  }
+
   /** Stops the deadline timer and answers every pending call 503 ("kernel is closed"). Idempotent. */
   close(): void {
     if (this.#closed) return;

@@ -5,7 +5,7 @@ import type { KernelEvents } from "../kernel-events.ts";
 import type { ServiceRecord } from "../registry/service-record.ts";
 import type { ServiceStatus } from "../types.ts";
 import { LazyAbort } from "./lazy-abort.ts";
-import { createServiceContext, type Courier } from "./service-context.ts";
+import { createServiceContext, type Courier, type RunSupervisor } from "./service-context.ts";
 import { settleBatch } from "./settle.ts";
 import { Timeouts } from "./timeouts.ts";
 import { begin, type Outcome, type Transition, type TransitionKind, type TransitionOutcomes } from "./transition.ts";
@@ -24,6 +24,8 @@ export interface LifecycleOptions {
   startTimeoutMs: number;
   /** Kernel default deadline of one `stop` (and of draining before it). */
   stopTimeoutMs: number;
+  /** Receives each run's `ctx.fail` and `ctx.checkpoint`. */
+  supervisor?: RunSupervisor;
 }
 
 export interface StopOneOptions {
@@ -175,7 +177,13 @@ export class Lifecycle implements TransitionOutcomes {
   #prepareStart(record: ServiceRecord): LazyAbort {
     const abort = new LazyAbort();
     record.controller = abort;
-    record.context = createServiceContext(record.name, record.logger, abort, this.#options.bus);
+    record.context = createServiceContext(
+      record.name,
+      record.logger,
+      abort,
+      this.#options.bus,
+      this.#options.supervisor,
+    );
     this.setStatus(record, "starting");
     return abort;
   }

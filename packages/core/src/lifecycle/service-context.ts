@@ -8,6 +8,12 @@ export interface Courier {
   push(event: Event, options?: CallOptions): Promise<Reply>;
 }
 
+/** Where a run's `fail` and `checkpoint` go (the kernel's supervisor). */
+export interface RunSupervisor {
+  fail(name: string, run: LazyAbort, error: unknown): void;
+  checkpoint(name: string, run: LazyAbort): Promise<void>;
+}
+
 /**
  * The context handed to one run of a service (one per start): its logger, an
  * AbortSignal that fires when this run ends, and `send`/`push` with `from`
@@ -19,12 +25,22 @@ class RunContext implements ServiceContext {
   readonly logger: Logger;
   readonly #abort: LazyAbort;
   readonly #courier: Courier;
+  readonly #supervisor: RunSupervisor | undefined;
 
-  constructor(name: string, logger: Logger, abort: LazyAbort, courier: Courier) {
+  constructor(name: string, logger: Logger, abort: LazyAbort, courier: Courier, supervisor?: RunSupervisor) {
     this.name = name;
     this.logger = logger;
     this.#abort = abort;
     this.#courier = courier;
+    this.#supervisor = supervisor;
+  }
+
+  fail(error: unknown): void {
+    this.#supervisor?.fail(this.name, this.#abort, error);
+  }
+
+  checkpoint(): Promise<void> {
+    return this.#supervisor === undefined ? Promise.resolve() : this.#supervisor.checkpoint(this.name, this.#abort);
   }
 
   get signal(): AbortSignal {
@@ -46,6 +62,12 @@ class RunContext implements ServiceContext {
   }
 }
 
-export function createServiceContext(name: string, logger: Logger, abort: LazyAbort, courier: Courier): ServiceContext {
-  return new RunContext(name, logger, abort, courier);
+export function createServiceContext(
+  name: string,
+  logger: Logger,
+  abort: LazyAbort,
+  courier: Courier,
+  supervisor?: RunSupervisor,
+): ServiceContext {
+  return new RunContext(name, logger, abort, courier, supervisor);
 }

@@ -7,7 +7,7 @@ import type { Persistence } from "../persistence/persistence.ts";
 import { LazyAbort } from "../lifecycle/lazy-abort.ts";
 import type { Registry } from "./registry.ts";
 import { ServiceRecord } from "./service-record.ts";
-import { createServiceContext, type Courier } from "../lifecycle/service-context.ts";
+import { createServiceContext, type Courier, type RunSupervisor } from "../lifecycle/service-context.ts";
 import type { Service } from "../types.ts";
 
 export interface RegistrationOptions {
@@ -19,6 +19,7 @@ export interface RegistrationOptions {
   /** The kernel's root logger: each service gets `root.child(name)`. */
   root: Logger;
   logger: Logger;
+  supervisor?: RunSupervisor;
 }
 
 /** `register` and `unregister`: the checks, in the order that guarantees a rejected registration changes nothing. */
@@ -50,7 +51,7 @@ export class Registration {
     }
     const serviceLogger = this.#o.root.child(name);
     const controller = new LazyAbort();
-    const context = createServiceContext(name, serviceLogger, controller, this.#o.bus);
+    const context = createServiceContext(name, serviceLogger, controller, this.#o.bus, this.#o.supervisor);
     const record = new ServiceRecord(service, registry.nextOrder(), serviceLogger, controller, context);
     record.lastSaved = loaded;
     registry.add(record);

@@ -44,6 +44,8 @@ export class ServiceRecord {
   controller: LazyAbort;
   /** A structured clone of the state last saved or loaded, to skip unchanged checkpoints; `undefined` when none or not cloneable. */
   lastSaved: { state: unknown } | undefined;
+  /** Restarts after crashes since registration (supervision counts them). */
+  restarts = 0;
 
   constructor(service: Service, order: number, logger: Logger, controller: LazyAbort, context: ServiceContext) {
     this.name = service.name;
@@ -76,6 +78,7 @@ export class ServiceRecord {
       status: this.status,
       dependencies: [...this.dependencies],
       stats: { ...this.stats },
+      restarts: this.restarts,
     };
     if (this.service.version !== undefined) info.version = this.service.version;
     return info;
