@@ -47,6 +47,8 @@ function context(lines: string[], route: (event: Event) => Reply): ServiceContex
     signal: new AbortController().signal,
     send: deliver,
     push: deliver,
+    fail: () => undefined,
+    checkpoint: () => Promise.resolve(),
     sent,
   };
 }
