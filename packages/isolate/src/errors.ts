@@ -1,3 +1,5 @@
+import { describeThrown } from "@mk/common";
+
 /** Stable codes of every error `@mk/isolate` throws; match on these, not on messages. */
 export type IsolateErrorCode =
   | "INVALID_ARGUMENT"
@@ -132,15 +134,7 @@ export class RemoteError extends IsolateError {
   }
 }
 
-/** A thrown value as one line, whatever it is. */
+/** A thrown value as one line, whatever it is (never throws). */
 export function describe(value: unknown): string {
-  if (value instanceof Error) return value.message;
-  if (typeof value === "object" && value !== null && typeof (value as { message?: unknown }).message === "string")
-    return (value as { message: string }).message;
-  try {
-    return String(value);
-  } catch {
-    // An object whose toString throws: say what it is instead.
-    return Object.prototype.toString.call(value);
-  }
+  return describeThrown(value, 500);
 }

@@ -267,11 +267,7 @@ export class IsolateHost {
   }
 
   #checkpoint(id: number): void {
-    const checkpoint = (this.#o.context as { checkpoint?: () => Promise<void> }).checkpoint;
-    const done =
-      typeof checkpoint === "function"
-        ? checkpoint.call(this.#o.context)
-        : Promise.reject(new Error("this kernel's ServiceContext has no checkpoint()"));
+    const done = this.#o.context.checkpoint();
     done.then(
       () => {
         if (this.alive) this.#out.add([H_REPLY, id, undefined]);

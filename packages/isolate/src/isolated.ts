@@ -145,12 +145,8 @@ class IsolatedService {
   #crashed(host: IsolateHost, ctx: ServiceContext, error: IsolateCrashedError): void {
     // A crash before the start finished is that start's failure, reported by start itself.
     if (this.#host !== host || this.#info === undefined) return;
-    const fail = (ctx as { fail?: (error: unknown) => void }).fail;
-    if (typeof fail === "function") {
-      fail.call(ctx, error);
-    } else {
-      ctx.logger.error("%s; this kernel has no supervision, so it stays down", error.message);
-    }
+    // Supervision answers what is left, holds new calls and restarts the service from its last saved state.
+    ctx.fail(error);
   }
 }
 

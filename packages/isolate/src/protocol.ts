@@ -1,3 +1,5 @@
+import { describeThrown } from "@mk/common";
+
 // The one protocol between the kernel's side and an isolate, the same over a
 // worker_threads port and a child process's IPC channel ("advanced"
 // serialization, so both clone the same way). A message is a small array
@@ -78,14 +80,7 @@ export function toWireError(error: unknown): WireError {
     if (typeof code === "string") wire.code = code;
     return wire;
   }
-  let message: string;
-  try {
-    message = String(error);
-  } catch {
-    // A value whose toString throws: name its kind instead.
-    message = Object.prototype.toString.call(error);
-  }
-  return { name: "Error", message };
+  return { name: "Error", message: describeThrown(error, 500) };
 }
 
 /**

@@ -93,6 +93,16 @@ describe.each(MODES)("isolated service (%s)", (mode) => {
     expect((await send(t, "count")).data).toBe(42);
   });
 
+  it("ctx.checkpoint() inside the isolate saves through the kernel's store now", async () => {
+    const store = new MemoryStateStore();
+    const t = kernelFor({ store });
+    await t.kernel.register(isolated({ name: "echo", module: fixture("echo.mjs"), mode }));
+    await t.kernel.start("echo");
+    await send(t, "echo");
+    expect(await send(t, "checkpoint")).toEqual({ code: 0, message: "saved", data: 2 });
+    expect((await store.load("echo"))?.state).toEqual({ count: 2 });
+  });
+
   it("hot-swaps to new code in a fresh isolate with the old state", async () => {
     const t = kernelFor();
     await t.kernel.register(isolated({ name: "echo", module: fixture("echo.mjs"), mode }));
