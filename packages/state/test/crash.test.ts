@@ -112,6 +112,8 @@ describe("crash safety under SIGKILL", () => {
         tempFilesSeen += (await readdir(dir)).filter((f) => f.endsWith(".tmp")).length;
         const store = new FileStateStore(dir, crypter);
         const loaded = await store.load("crash");
+        // Release the directory lock (taken from the killed child) for the next child.
+        await store.close();
         const counter = loaded === undefined ? 0 : (loaded.state as CrashState).counter;
         if (loaded !== undefined) {
           assertWhole(loaded.state);

@@ -1,5 +1,4 @@
 import { execFileSync, spawnSync } from "node:child_process";
-import { existsSync } from "node:fs";
 import {
   chmod,
   copyFile,
@@ -15,13 +14,14 @@ import {
   writeFile,
 } from "node:fs/promises";
 import { dirname, join } from "node:path";
-import { fileURLToPath, pathToFileURL } from "node:url";
+import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { AesGcmCrypter, LegacyAesGcmCrypter } from "@mk/crypto";
 import { FileStateStore, StateError } from "@mk/state";
 import { FileStateStore as FromSubpath } from "@mk/state/file";
 import { describeStateStore, INVALID_NAMES } from "@mk/state/testing";
-import { KEY, OTHER_KEY, rejection, tempDir } from "./helpers.ts";
+import { installBuilt, requireBuild } from "./children.ts";
+import { KEY, OTHER_KEY, entries, rejection, tempDir } from "./helpers.ts";
 
 const fixtures = join(dirname(fileURLToPath(import.meta.url)), "fixtures");
 const crypter = new AesGcmCrypter(KEY);
@@ -47,7 +47,7 @@ describe("FileStateStore: layout and protocol", () => {
   it("writes <dir>/<name>.state, mode 0600, in a 0700 directory it creates, with no temp file left", async () => {
     const { store, dir } = await newStore();
     await store.save("echo", { secret: "plaintext-marker" });
-    expect(await readdir(dir)).toEqual(["echo.state"]);
+    expect(await entries(dir)).toEqual(["echo.state"]);
     expect((await stat(dir)).mode & 0o777).toBe(0o700);
     expect((await stat(join(dir, "echo.state"))).mode & 0o777).toBe(0o600);
     const bytes = await readFile(join(dir, "echo.state"));
@@ -110,7 +110,7 @@ describe("FileStateStore: the state directory", () => {
       expect(error.code).toBe("UNSAFE_DIR");
       expect(error.message).toMatch(/writable by group or others/);
       expect((await rejection(store.load("echo"))).code).toBe("UNSAFE_DIR");
-      expect(await readdir(dir)).toEqual([]);
+      expect(await entries(dir)).toEqual([]);
     }
   });
 
@@ -123,6 +123,10 @@ describe("FileStateStore: the state directory", () => {
     expect((await store.load("echo"))?.state).toBe(1);
   });
 
+  // Regression (issue 13 item 17): as root, this test ran a child as `nobody` importing
+  // dist/ from the checkout, so in a checkout under a 0700 folder (a fresh `mktemp -d`,
+  // a private home) the child could not read it and `pnpm test` failed. The child now
+  // imports a copy of the built package installed in a world-readable temp folder.
   it("refuses a directory owned by another user (as root: checked from a child running as nobody)", async () => {
     if (process.getuid?.() !== 0) {
       // "/" belongs to root; this process is not root.
@@ -131,22 +135,22 @@ describe("FileStateStore: the state directory", () => {
       expect(error.message).toMatch(/owned by uid 0/);
       return;
     }
-    const built = join(fixtures, "..", "..", "dist", "index.js");
-    if (!existsSync(built)) throw new Error(`this test runs the BUILT package (${built}); run \`pnpm build\` first`);
-    const dir = join(await tempDir(), "root-owned");
+    requireBuild();
+    const root = await tempDir();
+    await installBuilt(root);
+    const dir = join(root, "root-owned");
     await mkdir(dir);
     await chmod(dir, 0o755);
-    await chmod(dirname(dir), 0o755);
-    const script = `
-      import { FileStateStore } from ${JSON.stringify(pathToFileURL(built).href)};
+    const script = join(root, "check.mjs");
+    await writeFile(
+      script,
+      `import { FileStateStore } from "@mk/state";
       const crypter = { encrypt: async (b) => b, decrypt: async (b) => b };
       try { await new FileStateStore(${JSON.stringify(dir)}, crypter).list(); console.log("ACCEPTED"); }
-      catch (e) { console.log(e.code + " " + e.message); }`;
-    const run = spawnSync(process.execPath, ["--input-type=module", "-e", script], {
-      uid: 65534,
-      gid: 65534,
-      encoding: "utf8",
-    });
+      catch (e) { console.log(e.code + " " + e.message); }`,
+      { mode: 0o644 },
+    );
+    const run = spawnSync(process.execPath, [script], { uid: 65534, gid: 65534, cwd: root, encoding: "utf8" });
     expect(run.stderr).toBe("");
     expect(run.stdout).toMatch(/^UNSAFE_DIR .*owned by uid 0, not by this process \(uid 65534\)/);
   });
@@ -178,7 +182,7 @@ describe("FileStateStore: the state directory", () => {
     const live = `.echo.state.${process.ppid}.0123456789abcdef.tmp`;
     for (const name of [dead, ours, live]) await writeFile(join(dir, name), "torn");
     expect(await store.list()).toEqual([]);
-    expect((await readdir(dir)).sort()).toEqual([live]);
+    expect((await entries(dir)).sort()).toEqual([live]);
   });
 
   it("names only paths inside the directory, whatever the name", async () => {
@@ -364,7 +368,7 @@ describe("FileStateStore: quarantine", () => {
     await store.save("echo", 2);
     const again = await store.quarantine("echo");
     expect(again).not.toBe(to);
-    expect((await readdir(dir)).filter((f) => f.includes("corrupt")).length).toBe(2);
+    expect((await entries(dir)).filter((f) => f.includes("corrupt")).length).toBe(2);
   });
 
   it("with the quarantine option, moves an undecryptable file aside and still rejects", async () => {
@@ -383,10 +387,10 @@ describe("FileStateStore: quarantine", () => {
   it("without the option, a failed load never moves, rewrites or deletes the file", async () => {
     const dir = join(await tempDir(), "state");
     await new FileStateStore(dir, crypter).save("echo", 1);
-    const before = await readdir(dir);
+    const before = await entries(dir);
     const error = await rejection(new FileStateStore(dir, new AesGcmCrypter(OTHER_KEY)).load("echo"));
     expect(error.quarantinedTo).toBeUndefined();
-    expect(await readdir(dir)).toEqual(before);
+    expect(await entries(dir)).toEqual(before);
   });
 });
 
@@ -472,7 +476,7 @@ describe("FileStateStore: failed writes", () => {
     expect(error.code).toBe("STATE_IO");
     expect(error.message).toMatch(/rename/);
     expect(error.cause).toBeDefined();
-    expect((await readdir(dir)).sort()).toEqual(["echo.state", "other.state"]);
+    expect((await entries(dir)).sort()).toEqual(["echo.state", "other.state"]);
   });
 
   it("works with a crypter that seals and opens in place (no buffer is wiped under it)", async () => {
@@ -494,7 +498,7 @@ describe("FileStateStore: failed writes", () => {
     const error = await rejection(new FileStateStore(dir, failing).save("echo", 2));
     expect(error.code).toBe("STATE_ENCRYPT_FAILED");
     expect(error.message).toMatch(/no key/);
-    expect(await readdir(dir)).toEqual(["echo.state"]);
+    expect(await entries(dir)).toEqual(["echo.state"]);
     expect((await new FileStateStore(dir, crypter).load("echo"))?.state).toBe(1);
   });
 
@@ -506,7 +510,7 @@ describe("FileStateStore: failed writes", () => {
     );
     for (const [k, name] of names.entries())
       expect(((await store.load(name))?.state as { i: number } | undefined)?.i).toBe(87 + k);
-    expect((await readdir(dir)).sort()).toEqual(["a.state", "b.state", "c.state"]);
+    expect((await entries(dir)).sort()).toEqual(["a.state", "b.state", "c.state"]);
   });
 
   it("two stores on one directory never race into EEXIST/ENOENT", async () => {

@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, expect } from "vitest";
@@ -30,3 +30,8 @@ export async function rejection(promise: Promise<unknown>): Promise<StateError> 
 
 export const KEY = "0123456789abcdef0123456789abcdef";
 export const OTHER_KEY = "fedcba9876543210fedcba9876543210";
+
+/** The files of a state directory, without the directory lock's own `.lock.*` files. */
+export async function entries(dir: string): Promise<string[]> {
+  return (await readdir(dir)).filter((name) => !name.startsWith(".lock."));
+}

@@ -103,6 +103,26 @@ describe("writeFileDurably", () => {
     expect(tempFilesInFlight.size).toBe(0);
   });
 
+  // Regression (issue 13 item 6): when opening the directory for its fsync failed (EMFILE,
+  // EIO), the save still renamed the new file into place, then rejected naming a step
+  // ("fsync the state directory") that never ran.
+  for (const errno of ["EMFILE", "EIO"]) {
+    it(`${errno} opening the directory: nothing is replaced, and the error names the open`, async () => {
+      const dir = await dirWithOldFile();
+      const { ops, calls } = faulty("open", errno, 2);
+      const error = await writeFileDurably(dir, "echo.state", new TextEncoder().encode("new"), "echo", ops).then(
+        () => undefined,
+        (e: unknown) => e as StateError,
+      );
+      expect(error?.code).toBe("STATE_IO");
+      expect(error?.message).toMatch(new RegExp(`open the state directory: ${errno}; the previous file is intact`));
+      expect(calls).not.toContain("rename");
+      expect(await readFile(join(dir, "echo.state"), "utf8")).toBe("old");
+      expect(await readdir(dir)).toEqual(["echo.state"]);
+      expect(tempFilesInFlight.size).toBe(0);
+    });
+  }
+
   it("a failed directory fsync after the rename is reported, saying the new file may not be durable", async () => {
     const dir = await dirWithOldFile();
     const { ops } = faulty("fsync", "EIO", 2);

@@ -44,8 +44,8 @@ function start<T>(promise: Promise<T>): Promise<Settled<T>> {
  *
  * Temp file in the same directory (so rename never crosses file systems), created
  * `O_CREAT|O_EXCL|O_NOFOLLOW` mode 0600 (never follows or reuses a planted path),
- * write-all, fsync, close, rename, fsync(dir). Any failure unlinks the temp file and
- * rejects; a failed fsync is terminal for this attempt and is never followed by a
+ * write-all, fsync, close, (directory opened), rename, fsync(dir). Any failure before
+ * the rename unlinks the temp file and rejects with the old file in place; a failed fsync is terminal for this attempt and is never followed by a
  * rename (fsyncgate: a retried fsync can "succeed" on pages the kernel dropped).
  *
  * The temp file and the directory are opened before `produce` runs, so both opens
@@ -89,13 +89,16 @@ export async function writeFileDurably(
     step = "close temp file";
     tempClosed = true; // even if close fails: a second close could hit a reused fd
     await ops.close(fd);
+    // The directory must be open before the rename: once the new file is in place, a
+    // failure to open the directory (EMFILE, EIO) could only be reported, not undone.
+    step = "open the state directory";
+    const dirOpened = await dirOpen;
+    if (dirOpened !== undefined && !dirOpened.ok) throw dirOpened.error;
     step = "rename temp file over the state file";
     await ops.rename(tempPath, finalPath);
     renamed = true;
-    step = "fsync the state directory";
-    const dirOpened = await dirOpen;
     if (dirOpened === undefined) return;
-    if (!dirOpened.ok) throw dirOpened.error;
+    step = "fsync the state directory";
     const dirFd = dirOpened.value;
     try {
       await ops.fsync(dirFd);

@@ -10,6 +10,7 @@ import { assertValidName, STATE_NAME_PATTERN } from "../names.ts";
 import { DEFAULT_MAX_BYTES, checkMeta, positiveInteger, type CheckedMeta } from "../options.ts";
 import { checkSaveConditions, nextGeneration, type StoredMark } from "../save-conditions.ts";
 import type { LoadedState, SaveMeta, StateStore } from "../state-store.ts";
+import { lockDirectory } from "./dir-lock.ts";
 import { readStateFile } from "./safe-read.ts";
 import { fileIdOf, joinShare, leaveShare, type DirShare } from "./shared-dir.ts";
 import { prepareStateDir, removeStaleTempFiles } from "./state-dir.ts";
@@ -70,8 +71,10 @@ function hasNeedsRewrap(crypter: Crypter): crypter is Crypter & RewrapAware {
  * sealed by `crypter` with the service name as associated data, replaced atomically
  * and durably on every save. See the package README for the format and guarantees.
  *
- * Store instances of one process on one directory share a queue per service and what
- * they know of each file, so compare-and-set holds across them. Call `close()` when done.
+ * The store locks its directory against other processes (a second live process gets
+ * `STATE_LOCKED`); store instances of one process share the lock, a queue per service
+ * and what they know of each file, so compare-and-set holds across them. `close()`
+ * releases the lock once the last store of the process on the directory is closed.
  *
  * @example
  * ```ts
@@ -481,7 +484,8 @@ export class FileStateStore implements StateStore {
   #prepare(): Promise<DirShare> {
     this.#ready ??= (async () => {
       const stats = await prepareStateDir(this.dir);
-      const share = await joinShare(`${stats.dev}:${stats.ino}`, async () => undefined);
+      // The first store of this process on the directory takes its lock; the others share it.
+      const share = await joinShare(`${stats.dev}:${stats.ino}`, () => lockDirectory(this.dir));
       try {
         await removeStaleTempFiles(this.dir);
       } catch (cause) {
