@@ -3,7 +3,8 @@ import { ControlServer } from "../control/control-server.ts";
 import { socketPathFor } from "../control/runtime-dir.ts";
 import type { ControlRequest } from "../control/protocol.ts";
 import type { Command, CommandContext, Flags } from "../command.ts";
-import { describeError } from "../errors.ts";
+import { StateLockedError } from "@mk/state";
+import { ControlError, describeError } from "../errors.ts";
 import { KernelRuntime } from "../runtime/runtime.ts";
 import { JSON_HELP } from "./common-options.ts";
 
@@ -51,7 +52,7 @@ export async function startKernel(
   } catch (error) {
     for (const remove of handlers) remove();
     await logger.flush?.();
-    throw error;
+    throw alreadyRunning(error) ?? error;
   }
   const log = runtime.log;
   try {
@@ -158,3 +159,23 @@ export const runCommand: Command = {
     return code;
   },
 };
+
+/**
+ * A file store is locked by the process that uses it (`STATE_LOCKED`, from @mk/state),
+ * so a second `mk run` of one config stops at boot, before its control socket: say
+ * what that means for the user.
+ */
+function alreadyRunning(error: unknown): ControlError | undefined {
+  let current: unknown = error;
+  for (let depth = 0; depth < 8 && current instanceof Error; depth++) {
+    if (current instanceof StateLockedError) {
+      return new ControlError(
+        "CONTROL_FAILED",
+        `a kernel for this config is already running (process ${current.holderPid} holds its state directory)`,
+        { cause: error, hint: "stop it first (SIGTERM), or use `mk ps` to look at it" },
+      );
+    }
+    current = current.cause;
+  }
+  return undefined;
+}
