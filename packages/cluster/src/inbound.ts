@@ -2,6 +2,7 @@
 import { describeThrown } from "@mk/common";
 import type { Event, Kernel, Reply } from "@mk/core";
 import { headers, type Msg, type MsgHdrs, type NatsConnection, type Subscription } from "@nats-io/transport-node";
+import { decodeBatch, H_BATCH, MAX_BATCH, replyElement } from "./batch-wire.ts";
 import { headerBlock } from "./header-block.ts";
 import type { LogLimiter } from "./log-limiter.ts";
 import { isName } from "./names.ts";
@@ -15,8 +16,20 @@ import {
   H_SERVICE_ERROR,
   H_SERVICE_ERROR_CODE,
   H_WIRE,
+  quote,
   WIRE_VERSION,
+  type WireRequest,
 } from "./wire.ts";
+
+const RESOLVED: Promise<void> = Promise.resolve();
+
+/** Headers of a batch reply message of `count` replies. */
+function batchHeaders(count: number): MsgHdrs {
+  return headerBlock([
+    [H_WIRE, WIRE_VERSION],
+    [H_BATCH, String(count)],
+  ]);
+}
 
 export interface InboundOptions {
   nc: NatsConnection;
@@ -42,6 +55,9 @@ export class Inbound {
   #subscription: Subscription | undefined;
   #inFlight = 0;
   #idle: (() => void) | undefined;
+  #batchSubscription: Subscription | undefined;
+  #replies = new Map<string, Record<string, unknown>[]>();
+  #flushScheduled = false;
   /** The headers of every code-0 reply from this node, built once. */
   readonly #ok: MsgHdrs;
 
@@ -55,7 +71,9 @@ export class Inbound {
   }
 
   start(): void {
-    this.#subscription = this.#o.nc.subscribe(this.#o.subjects.callsOf(this.#o.node), { callback: this.#onCall });
+    const { nc, subjects, node } = this.#o;
+    this.#subscription = nc.subscribe(subjects.callsOf(node), { callback: this.#onCall });
+    this.#batchSubscription = nc.subscribe(subjects.batch(node), { callback: this.#onBatch });
   }
 
   /** Calls being handled here for other nodes. */
@@ -68,9 +86,11 @@ export class Inbound {
    * answered), then waits, at most `timeoutMs`, for the calls in flight.
    */
   async stop(timeoutMs: number): Promise<void> {
-    const subscription = this.#subscription;
+    const subscriptions = [this.#subscription, this.#batchSubscription];
     this.#subscription = undefined;
-    if (subscription !== undefined && !subscription.isClosed()) {
+    this.#batchSubscription = undefined;
+    for (const subscription of subscriptions) {
+      if (subscription === undefined || subscription.isClosed()) continue;
       try {
         await subscription.drain();
       } catch {
@@ -122,10 +142,18 @@ export class Inbound {
       );
       return;
     }
+    this.#run(service, request, (reply, retry) => this.#respond(msg, service, reply, retry));
+  }
+
+  /**
+   * Answers one decoded call through `answer`, exactly once: 408 when its
+   * budget is spent, 503 (retry elsewhere) when the service does not take calls
+   * here, else the local kernel's reply.
+   */
+  #run(service: string, request: WireRequest, answer: (reply: Reply, retry: boolean) => void): void {
+    const node = this.#o.node;
     if (request.budgetMs === 0) {
-      this.#respond(
-        msg,
-        service,
+      answer(
         {
           code: 408,
           message: `call "${request.type}" to "${service}" reached node "${node}" with its deadline passed; not run`,
@@ -135,12 +163,7 @@ export class Inbound {
       return;
     }
     if (!this.#o.takes(service)) {
-      this.#respond(
-        msg,
-        service,
-        { code: 503, message: `service "${service}" is not running on node "${node}"` },
-        true,
-      );
+      answer({ code: 503, message: `service "${service}" is not running on node "${node}"` }, true);
       return;
     }
     const event: Event = { to: service, from: request.from, type: request.type, timeoutMs: request.budgetMs };
@@ -155,21 +178,106 @@ export class Inbound {
     }
     this.#inFlight++;
     result.then(
-      (reply) => this.#done(msg, service, reply, false),
+      (reply) => this.#done(answer, reply, false),
       (thrown: unknown) => {
         const closed = (thrown as { code?: unknown })?.code === "KERNEL_CLOSED";
         const why = describeThrown(thrown, 500);
-        this.#done(msg, service, { code: closed ? 503 : 500, message: `node "${node}": ${why}` }, closed);
+        this.#done(answer, { code: closed ? 503 : 500, message: `node "${node}": ${why}` }, closed);
       },
     );
   }
 
-  #done(msg: Msg, service: string, reply: Reply, retry: boolean): void {
-    this.#respond(msg, service, reply, retry);
+  #done(answer: (reply: Reply, retry: boolean) => void, reply: Reply, retry: boolean): void {
+    answer(reply, retry);
     if (--this.#inFlight === 0 && this.#idle !== undefined) {
       const idle = this.#idle;
       this.#idle = undefined;
       idle();
+    }
+  }
+
+  readonly #onBatch = (error: Error | null, msg: Msg): void => {
+    if (error !== null) return;
+    try {
+      this.#handleBatch(msg);
+    } catch (thrown) {
+      this.#o.limiter.warn("batch on %s could not be handled: %s", msg.subject, describeThrown(thrown, 500));
+    }
+  };
+
+  #handleBatch(msg: Msg): void {
+    const { limiter, node } = this.#o;
+    const to = msg.reply;
+    if (to === undefined || to === "") {
+      limiter.warn("dropped a message without a reply subject on %s (node %s)", msg.subject, node);
+      return;
+    }
+    const h = msg.headers;
+    const version = h?.get(H_WIRE) ?? "";
+    const count = h?.get(H_BATCH) ?? "";
+    const calls =
+      version !== WIRE_VERSION
+        ? { problem: `expected ${H_WIRE} ${WIRE_VERSION}, got ${quote(version)}` }
+        : !/^[0-9]{1,4}$/.test(count)
+          ? { problem: `expected ${H_BATCH} a count, got ${quote(count)}` }
+          : decodeBatch(msg.data, this.#o.maxPayloadBytes);
+    if ("problem" in calls) {
+      limiter.warn("malformed batch on node %s: %s", node, calls.problem);
+      this.#respond(msg, "?", { code: 500, message: `malformed batch on node "${node}": ${calls.problem}` }, false);
+      return;
+    }
+    for (const call of calls) {
+      if ("problem" in call) {
+        limiter.warn("malformed call in a batch on node %s: %s", node, call.problem);
+        this.#queueReply(to, { i: call.id, c: 500, m: `malformed call on node "${node}": ${call.problem}` });
+        continue;
+      }
+      this.#run(call.service, call.request, (reply, retry) =>
+        this.#queueReply(to, replyElement(call.id, call.service, reply, retry)),
+      );
+    }
+  }
+
+  /** Replies to batched calls leave together, once per tick, per reply subject. */
+  #queueReply(to: string, element: Record<string, unknown>): void {
+    const list = this.#replies.get(to);
+    if (list === undefined) this.#replies.set(to, [element]);
+    else list.push(element);
+    if (!this.#flushScheduled) {
+      this.#flushScheduled = true;
+      void RESOLVED.then(this.#flushReplies);
+    }
+  }
+
+  readonly #flushReplies = (): void => {
+    this.#flushScheduled = false;
+    const replies = this.#replies;
+    this.#replies = new Map();
+    for (const [to, elements] of replies) {
+      for (let i = 0; i < elements.length; i += MAX_BATCH) this.#publishReplies(to, elements.slice(i, i + MAX_BATCH));
+    }
+  };
+
+  #publishReplies(to: string, elements: Record<string, unknown>[]): void {
+    const nc = this.#o.nc;
+    const publish = (list: Record<string, unknown>[]): void => {
+      nc.publish(to, JSON.stringify(list), { headers: batchHeaders(list.length) });
+    };
+    try {
+      publish(elements);
+    } catch {
+      // Too large together (or the connection is gone): one by one, and a 500 for one that is too large alone.
+      for (const element of elements) {
+        try {
+          publish([element]);
+        } catch (thrown) {
+          try {
+            publish([{ i: element["i"], c: 500, m: `reply could not be sent: ${describeThrown(thrown, 200)}` }]);
+          } catch {
+            this.#o.limiter.warn("could not answer a batched call: %s", describeThrown(thrown, 200));
+          }
+        }
+      }
     }
   }
 

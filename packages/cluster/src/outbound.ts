@@ -1,6 +1,7 @@
 // caller side: pick a node, publish, answer once (reply, 408, 503 on node death or disconnect, abort).
 import type { Event, Reply } from "@mk/core";
 import { createInbox, type Msg, type NatsConnection, type Subscription } from "@nats-io/transport-node";
+import { batchElement, decodeBatchReply, H_BATCH, MAX_BATCH } from "./batch-wire.ts";
 import { DeadlineBuckets, type Expiring } from "./deadline-buckets.ts";
 import { headerBlock } from "./header-block.ts";
 import type { LogLimiter } from "./log-limiter.ts";
@@ -31,18 +32,31 @@ export interface RouteOptions {
 /** Granularity of the callers' deadlines. */
 const TICK_MS = 5;
 
+/** Calls sent together in one batch message, until each is answered. */
+interface OutBatch {
+  readonly id: string;
+  readonly calls: OutCall[];
+  open: number;
+}
+
+const RESOLVED: Promise<void> = Promise.resolve();
+/** `B`: the first character of a batch's reply token (call ids are lowercase base 36). */
+const BATCH_MARK = 66;
+
 class OutCall implements Expiring {
   readonly id: string;
   readonly service: string;
   readonly type: string;
   readonly kind: CallKind;
-  readonly body: Uint8Array;
+  /** The call's JSON body (`encodeRequestBody`). */
+  readonly body: string;
   readonly deadline: number;
   readonly timeoutMs: number;
   readonly resolve: (reply: Reply) => void;
   readonly reject: (error: unknown) => void;
   node = "";
   tried: Set<string> | undefined;
+  batch: OutBatch | undefined;
   signal: AbortSignal | undefined;
   onAbort: (() => void) | undefined;
   bucket = -1;
@@ -52,7 +66,7 @@ class OutCall implements Expiring {
     service: string,
     type: string,
     kind: CallKind,
-    body: Uint8Array,
+    body: string,
     timeoutMs: number,
     resolve: (reply: Reply) => void,
     reject: (error: unknown) => void,
@@ -95,6 +109,11 @@ export class Outbound {
   readonly #inbox: string;
   readonly #pending = new Map<string, OutCall>();
   readonly #deadlines = new DeadlineBuckets<OutCall>(TICK_MS, (call) => this.#expire(call));
+  /** Calls waiting for this tick's flush, by node. */
+  #queues = new Map<string, OutCall[]>();
+  #flushScheduled = false;
+  readonly #batches = new Map<string, OutBatch>();
+  #nextBatch = 0;
   #subscription: Subscription | undefined;
   #nextId = 0;
   #offline = false;
@@ -141,7 +160,7 @@ export class Outbound {
     if (this.#offline) {
       return Promise.resolve(unavailable(`service "${service}" is on node "${node}" but the NATS connection is down`));
     }
-    let body: Uint8Array;
+    let body: string;
     try {
       body = encodeRequestBody(service, event.from, event.type, event.content, this.#maxPayloadBytes);
     } catch (error) {
@@ -173,8 +192,83 @@ export class Outbound {
       }
       this.#pending.set(call.id, call);
       this.#deadlines.add(call);
-      this.#dispatch(call, node);
+      this.#enqueue(call, node);
     });
+  }
+
+  /**
+   * Calls made in the same tick leave together: one call goes as a call
+   * message, several to one node as one batch (see `batch-wire.ts`), so calls
+   * in flight share messages instead of paying one each way per call.
+   */
+  #enqueue(call: OutCall, node: string): void {
+    call.node = node;
+    const queue = this.#queues.get(node);
+    if (queue === undefined) this.#queues.set(node, [call]);
+    else queue.push(call);
+    if (!this.#flushScheduled) {
+      this.#flushScheduled = true;
+      void RESOLVED.then(this.#flush);
+    }
+  }
+
+  readonly #flush = (): void => {
+    this.#flushScheduled = false;
+    const queues = this.#queues;
+    this.#queues = new Map();
+    for (const [node, queued] of queues) {
+      // Answered while queued (deadline, abort, node gone): nothing to send.
+      const calls = queued.filter((call) => this.#pending.has(call.id));
+      // Chunks within the batch limits; a body counts at most 3 bytes per character.
+      let chunk: OutCall[] = [];
+      let size = 2;
+      for (const call of calls) {
+        const grow = call.body.length * 3 + 80;
+        if (chunk.length > 0 && (chunk.length >= MAX_BATCH || size + grow > this.#maxPayloadBytes)) {
+          this.#send(node, chunk);
+          chunk = [];
+          size = 2;
+        }
+        chunk.push(call);
+        size += grow;
+      }
+      if (chunk.length > 0) this.#send(node, chunk);
+    }
+  };
+
+  #send(node: string, calls: OutCall[]): void {
+    if (calls.length === 1) {
+      this.#dispatch(calls[0] as OutCall, node);
+      return;
+    }
+    const batch: OutBatch = { id: (this.#nextBatch++).toString(36), calls, open: calls.length };
+    const now = performance.now();
+    let body = "[";
+    for (let i = 0; i < calls.length; i++) {
+      const call = calls[i] as OutCall;
+      call.batch = batch;
+      if (i > 0) body += ",";
+      body += batchElement(call.id, call.service, call.kind, budgetHeader(call.deadline - now), call.body);
+    }
+    body += "]";
+    this.#batches.set(batch.id, batch);
+    try {
+      this.#nc.publish(this.#subjects.batch(node), body, {
+        reply: `${this.#inbox}.B${batch.id}`,
+        headers: headerBlock([
+          [H_WIRE, WIRE_VERSION],
+          [H_BATCH, String(calls.length)],
+        ]),
+      });
+    } catch (error) {
+      for (const call of calls) {
+        if (this.#settle(call)) {
+          call.resolve(
+            unavailable(`service "${call.service}" on node "${node}": cannot publish (${(error as Error).message})`),
+          );
+        }
+      }
+    }
   }
 
   /** Answers 503 every call in flight on `node` (it died, restarted or left). */
@@ -236,6 +330,10 @@ export class Outbound {
   readonly #onReply = (error: Error | null, msg: Msg): void => {
     if (error !== null) return;
     const id = msg.subject.slice(this.#inbox.length + 1);
+    if (id.charCodeAt(0) === BATCH_MARK) {
+      this.#onBatchReply(id.slice(1), msg);
+      return;
+    }
     const call = this.#pending.get(id);
     if (call === undefined) return; // late: the caller already has its answer
     const h = msg.headers;
@@ -264,6 +362,53 @@ export class Outbound {
     call.resolve(reply);
   };
 
+  #onBatchReply(batchId: string, msg: Msg): void {
+    const batch = this.#batches.get(batchId);
+    if (batch === undefined) return; // every call of it is answered already
+    const open = (): OutCall[] => batch.calls.filter((call) => this.#pending.get(call.id) === call);
+    const h = msg.headers;
+    const node = (batch.calls[0] as OutCall).node;
+    if (h !== undefined && h.code === 503 && msg.data.length === 0) {
+      for (const call of open()) this.#retry(call, `node "${call.node}" does not answer (no responders)`);
+      return;
+    }
+    const get = h === undefined ? noHeader : (name: string): string => h.get(name);
+    if (get(H_BATCH) === "") {
+      // One plain reply for the whole batch (it could not be read there).
+      const reply = decodeReply(get, msg.data, this.#maxPayloadBytes);
+      const answer: Reply =
+        "problem" in reply
+          ? { code: 500, message: `node "${node}": malformed reply to a batch (${reply.problem})` }
+          : reply;
+      if ("problem" in reply) this.#limiter.warn("malformed reply to a batch from node %s: %s", node, reply.problem);
+      for (const call of open()) {
+        if (get(H_RETRY) === "1") this.#retry(call, answer.message);
+        else if (this.#settle(call)) call.resolve(answer);
+      }
+      return;
+    }
+    const replies = decodeBatchReply(msg.data, this.#maxPayloadBytes * 4);
+    if ("problem" in replies) {
+      this.#limiter.warn("malformed batch reply from node %s: %s", node, replies.problem);
+      for (const call of open()) {
+        if (this.#settle(call)) {
+          call.resolve({
+            code: 500,
+            message: `service "${call.service}" on node "${node}": malformed reply (${replies.problem})`,
+          });
+        }
+      }
+      return;
+    }
+    for (const { id, reply, retry } of replies) {
+      const call = this.#pending.get(id);
+      // Only the batch's own calls: a reply cannot answer a call it was not sent for.
+      if (call === undefined || call.batch !== batch) continue;
+      if (retry) this.#retry(call, reply.message);
+      else if (this.#settle(call)) call.resolve(reply);
+    }
+  }
+
   #expire(call: OutCall): void {
     call.bucket = -1;
     if (!this.#settle(call)) return;
@@ -277,6 +422,8 @@ export class Outbound {
   #settle(call: OutCall): boolean {
     if (!this.#pending.delete(call.id)) return false;
     this.#deadlines.remove(call);
+    const batch = call.batch;
+    if (batch !== undefined && --batch.open === 0) this.#batches.delete(batch.id);
     if (call.onAbort !== undefined) call.signal?.removeEventListener("abort", call.onAbort);
     return true;
   }

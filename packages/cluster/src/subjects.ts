@@ -7,6 +7,7 @@
  * | subject | use |
  * |---|---|
  * | `mk.<ns>.call.<node>.<service>` | a call to `service` on `node` (request, reply to the caller's inbox) |
+ * | `mk.<ns>.batch.<node>` | several calls to `node` in one message (see `batch-wire.ts`) |
  * | `mk.<ns>.hb.<node>` | `node`'s heartbeat: what it runs (published every `heartbeatMs` and on change) |
  * | `mk.<ns>.discover` | asks every node to publish its heartbeat now |
  * | `mk.<ns>.who.<node>` | asks whether a live node already uses the name (request) |
@@ -17,6 +18,8 @@ export interface Subjects {
   call(node: string, service: string): string;
   /** Every call subject of `node` (one wildcard subscription). */
   callsOf(node: string): string;
+  /** `mk.<ns>.batch.<node>` */
+  batch(node: string): string;
   heartbeat(node: string): string;
   readonly heartbeats: string;
   readonly discover: string;
@@ -42,6 +45,7 @@ export function subjects(namespace: string): Subjects {
     prefix,
     call: (node, service) => `${prefix}.call.${token(node)}.${token(service)}`,
     callsOf: (node) => `${prefix}.call.${token(node)}.*`,
+    batch: (node) => `${prefix}.batch.${token(node)}`,
     heartbeat: (node) => `${prefix}.hb.${token(node)}`,
     heartbeats: `${prefix}.hb.*`,
     discover: `${prefix}.discover`,

@@ -68,7 +68,7 @@ function tooLarge(what: string, size: number, maxBytes: number, service: string)
 }
 
 /**
- * The body of a call to `service`.
+ * The body of a call to `service` (JSON text; also the `e` of a batched call).
  * @throws {WireEncodeError} when `content` is not strict JSON or the body exceeds `maxBytes`.
  */
 export function encodeRequestBody(
@@ -77,7 +77,7 @@ export function encodeRequestBody(
   type: string,
   content: unknown,
   maxBytes: number,
-): Uint8Array {
+): string {
   let text: string;
   if (content === undefined) {
     text = JSON.stringify({ from, type });
@@ -85,9 +85,12 @@ export function encodeRequestBody(
     if (typeof content !== "string") assertStrictJson(content, "content", service);
     text = JSON.stringify({ from, type, content });
   }
-  const body = encoder.encode(text);
-  if (body.length > maxBytes) throw tooLarge("content", body.length, maxBytes, service);
-  return body;
+  // UTF-8 is at most 3 bytes per UTF-16 unit: count exactly only when the text could be too large.
+  if (text.length * 3 > maxBytes) {
+    const size = Buffer.byteLength(text, "utf8");
+    if (size > maxBytes) throw tooLarge("content", size, maxBytes, service);
+  }
+  return text;
 }
 
 /** Decodes a call; a {@link WireProblem} says what was wrong with it. */
@@ -103,14 +106,18 @@ export function decodeRequest(get: HeaderGet, body: Uint8Array, maxBytes: number
   if (body.length > maxBytes) return { problem: `body of ${body.length} bytes exceeds the limit of ${maxBytes}` };
   const parsed = parseJson(body);
   if ("problem" in parsed) return parsed;
-  const value = parsed.value;
+  return callOf(parsed.value, kind, Number(budget));
+}
+
+/** The call in a parsed `{"from","type","content"?}` body. */
+export function callOf(value: unknown, kind: CallKind, budgetMs: number): WireRequest | WireProblem {
   if (typeof value !== "object" || value === null || Array.isArray(value)) {
     return { problem: "expected a JSON object body" };
   }
   const { from, type, content } = value as { from?: unknown; type?: unknown; content?: unknown };
   if (typeof from !== "string") return { problem: `expected "from" to be a string, got ${typeof from}` };
   if (typeof type !== "string") return { problem: `expected "type" to be a string, got ${typeof type}` };
-  const request: WireRequest = { kind, budgetMs: Number(budget), from, type };
+  const request: WireRequest = { kind, budgetMs, from, type };
   if (content !== undefined) request.content = content;
   return request;
 }
@@ -162,7 +169,7 @@ export function decodeReply(get: HeaderGet, body: Uint8Array, maxBytes: number):
   return reply;
 }
 
-function parseJson(body: Uint8Array): { value: unknown } | WireProblem {
+export function parseJson(body: Uint8Array): { value: unknown } | WireProblem {
   let text: string;
   try {
     text = decoder.decode(body);
@@ -177,7 +184,7 @@ function parseJson(body: Uint8Array): { value: unknown } | WireProblem {
 }
 
 /** A header value for a log line or message: quoted, at most 40 characters. */
-function quote(value: string): string {
+export function quote(value: string): string {
   if (value === "") return "nothing";
   return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}...` : value);
 }

@@ -64,6 +64,17 @@ describe("a cluster of three nodes", () => {
     expect(nodes["node-c"]).toBeGreaterThanOrEqual(10);
   });
 
+  it("gives each of 200 calls in flight its own reply (batched on the wire)", async () => {
+    const replies = await Promise.all(
+      Array.from({ length: 200 }, (_, i) =>
+        i % 2 === 0
+          ? kernel.send({ to: "echo", from: "main", type: "t", content: i })
+          : kernel.push({ to: "echo", from: "main", type: "t", content: i }),
+      ),
+    );
+    expect(replies.map((r) => [r.code, data(r).content])).toEqual(Array.from({ length: 200 }, (_, i) => [0, i]));
+  });
+
   it("answers 404 for a service no node runs", async () => {
     expect(await kernel.send({ to: "nobody", from: "main", type: "t" })).toEqual({
       code: 404,

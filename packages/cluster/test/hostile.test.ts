@@ -119,4 +119,42 @@ describe("hostile wire messages", () => {
     expect(services.every((s) => s.node === "node-b")).toBe(true);
     expect(node.child.exitCode).toBe(null);
   });
+
+  it("answers malformed batches 500 as a whole, and bad calls in a batch one by one", async () => {
+    const BATCH = "mk.default.batch.node-b";
+    const batchHeaders = { "Mk-Wire": "1", "Mk-Batch": "3" };
+    const whole: [string, Uint8Array | string, Record<string, string> | undefined, RegExp][] = [
+      ["no headers", "[]", undefined, /expected Mk-Wire 1, got nothing/],
+      ["no count", "[]", { "Mk-Wire": "1" }, /expected Mk-Batch a count, got nothing/],
+      ["not an array", "{}", batchHeaders, /expected a batch/],
+      ["not JSON", "[{", batchHeaders, /not JSON/],
+      ["too large", `[${"1,".repeat(3000)}1]`, batchHeaders, /exceeds the limit of 4096/],
+      ["an element without id", '[{"s":"count"}]', batchHeaders, /expected each batched call to have an id/],
+    ];
+    const before = await runs();
+    for (const [what, body, values, message] of whole) {
+      const msg = await ask(BATCH, body, values);
+      expect(codeOf(msg), what).toBe("500");
+      expect(msg.headers?.get("Mk-Batch"), what).toBe("");
+      expect(bodyOf(msg).message, what).toMatch(message);
+    }
+    const mixed = await ask(
+      BATCH,
+      JSON.stringify([
+        { i: "a", s: "count", k: "send", b: 5000, e: { from: "t", type: "add" } },
+        { i: "b", s: "count", k: "send", b: 0, e: { from: "t", type: "add" } },
+        { i: "c", s: "nothing", k: "send", b: 5000, e: { from: "t", type: "add" } },
+        { i: "d", s: "count", k: "eval", b: 5000, e: { from: "t", type: "add" } },
+      ]),
+      batchHeaders,
+    );
+    expect(mixed.headers?.get("Mk-Batch")).not.toBe("");
+    const replies = mixed.json<{ i: string; c: number; r?: number }[]>();
+    // Replies that are ready at once come first; the call that ran may come in the same or a later message.
+    const byId = new Map(replies.map((r) => [r.i, r]));
+    expect(byId.get("b")?.c).toBe(408);
+    expect(byId.get("c")).toMatchObject({ c: 503, r: 1 });
+    expect(byId.get("d")?.c).toBe(500);
+    expect(await runs()).toBe(before + 1);
+  });
 });
