@@ -83,6 +83,7 @@ export function fileSink(path: string, options?: FileSinkOptions): Sink {
   let size = fstatSync(fd).size;
   const writer = new FdWriter(fd, {
     ownsFd: true,
+    truncatable: true, // an append-only file this sink alone writes: a torn line is cut back off
     bufferSize: options?.bufferSize ?? DEFAULT_BUFFER_SIZE,
     onError: options?.onError,
   });

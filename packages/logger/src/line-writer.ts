@@ -1,4 +1,4 @@
-import { closeSync, fsyncSync, writeSync } from "node:fs";
+import { closeSync, fstatSync, fsyncSync, ftruncateSync, writeSync } from "node:fs";
 import { SinkWriteError } from "./errors.ts";
 
 /** Where a text or JSON sink writes: anything with `write(string)`, or a file descriptor. */
@@ -40,6 +40,8 @@ function track(writer: LineWriter): void {
 }
 
 const EAGAIN_RETRIES = 200;
+const NEWLINE_BYTE = 10;
+const NEWLINE: Buffer = Buffer.from("\n");
 const sleeper: Int32Array = new Int32Array(new SharedArrayBuffer(4));
 // Writes are synchronous, so one encode buffer serves every writer; `scratchBusy`
 // covers re-entry (an onError callback that logs while a chunk is being written).
@@ -60,6 +62,10 @@ export class FdWriter implements LineWriter {
   #buffer = "";
   #scheduled = false;
   #closed = false;
+  // A failed write left part of a line in a stream that cannot be cut back (a pipe, a
+  // terminal): the next chunk starts with "\n" so that no record is glued to the torn one.
+  #torn = false;
+  readonly #truncatable: boolean;
   errors = 0;
   dropped = 0;
   /**
@@ -70,9 +76,18 @@ export class FdWriter implements LineWriter {
   /** Called after each chunk that was written whole, with its byte count. */
   afterChunk: ((bytes: number) => void) | undefined;
 
-  constructor(fd: number, options: { ownsFd: boolean; bufferSize?: number | undefined } & WriterOptions) {
+  /**
+   * @param options.truncatable the fd is a regular file opened for appending that only this
+   *   writer appends to (the file sink's): a write that fails part-way is cut back to its last
+   *   whole line, so no torn record stays in the file.
+   */
+  constructor(
+    fd: number,
+    options: { ownsFd: boolean; bufferSize?: number | undefined; truncatable?: boolean | undefined } & WriterOptions,
+  ) {
     this.#fd = fd;
     this.#ownsFd = options.ownsFd;
+    this.#truncatable = options.truncatable ?? false;
     this.#limit = options.bufferSize ?? DEFAULT_BUFFER_SIZE;
     if (options.onError !== undefined) this.#listeners.add(options.onError);
     track(this);
@@ -119,13 +134,25 @@ export class FdWriter implements LineWriter {
   #writeBytes(bytes: Buffer, chunk: string): void {
     if (this.beforeChunk !== undefined) {
       const fd = this.beforeChunk(bytes.length);
-      if (fd !== undefined) this.#fd = fd;
+      if (fd !== undefined) {
+        this.#fd = fd;
+        this.#torn = false; // a fresh file
+      }
     }
+    if (this.#torn && !this.#writeWhole(NEWLINE, chunk, true)) return;
+    this.#torn = false;
+    if (!this.#writeWhole(bytes, chunk, false)) return;
+    this.afterChunk?.(bytes.length);
+  }
+
+  /** Writes all of `bytes`; on failure accounts for what reached the fd and returns false. */
+  #writeWhole(bytes: Buffer, chunk: string, separator: boolean): boolean {
     let offset = 0;
     let retries = 0;
     while (offset < bytes.length) {
       try {
-        // A short write (a pipe, a full disk) goes on with the rest.
+        // A short write (a pipe, a nearly full disk) goes on with the rest; the next call
+        // then writes more or fails (ENOSPC), and the failure is handled below.
         offset += writeSync(this.#fd, bytes, offset, bytes.length - offset);
       } catch (error) {
         // A non-blocking stdout pipe whose reader is slow: wait a little and retry, as sonic-boom does.
@@ -133,16 +160,45 @@ export class FdWriter implements LineWriter {
           Atomics.wait(sleeper, 0, 0, 10);
           continue;
         }
-        this.#fail(error, chunk);
-        return;
+        this.#fail(error, bytes, offset, chunk, separator);
+        return false;
       }
     }
-    this.afterChunk?.(bytes.length);
+    return true;
   }
 
-  #fail(error: unknown, chunk: string): void {
+  /**
+   * A write failed after `written` bytes of `bytes` reached the fd. The lines written whole
+   * stay and count as written; a torn last line is cut off the file (or, where that cannot be
+   * done, ended by the next chunk's leading "\n"); every line not written whole is dropped
+   * and counted once.
+   */
+  #fail(error: unknown, bytes: Buffer, written: number, chunk: string, separator: boolean): void {
     this.errors++;
-    this.dropped += countLines(chunk);
+    const whole = written === 0 ? 0 : bytes.lastIndexOf(NEWLINE_BYTE, written - 1) + 1;
+    const torn = written - whole;
+    let kept = whole;
+    if (torn > 0) {
+      kept = written;
+      if (this.#truncatable) {
+        try {
+          ftruncateSync(this.#fd, fstatSync(this.#fd).size - torn);
+          kept = whole;
+        } catch (cause) {
+          this.#report(new SinkWriteError(`could not cut a torn line off fd ${this.#fd}`, { cause }));
+        }
+      }
+      if (kept !== whole) this.#torn = true;
+    }
+    if (!separator) {
+      let wholeLines = 0;
+      for (let i = bytes.indexOf(NEWLINE_BYTE); i !== -1 && i < whole; i = bytes.indexOf(NEWLINE_BYTE, i + 1))
+        wholeLines++;
+      this.dropped += countLines(chunk) - wholeLines;
+    } else {
+      this.dropped += countLines(chunk); // the separator itself failed: nothing of the chunk was written
+    }
+    if (kept > 0) this.afterChunk?.(kept);
     this.#report(new SinkWriteError(`write to fd ${this.#fd} failed`, { cause: error }));
   }
 
