@@ -37,7 +37,10 @@ export interface HttpSinkOptions {
   minBackoff?: number;
   /** @default 10000 */
   maxBackoff?: number;
-  /** Per-request timeout in ms (then the attempt counts as failed). @default 10000 */
+  /**
+   * The most a request may take in ms, from sending to the end of the answer (then it is
+   * aborted and the attempt counts as failed), however slowly the server trickles. @default 10000
+   */
   timeout?: number;
   /** `flush()` resolves after at most this many ms even if the server is still failing. @default 10000 */
   flushTimeout?: number;
@@ -222,9 +225,11 @@ class HttpSinkImpl {
 
   #post(body: string, done: (error: HttpSinkError | undefined, status?: number) => void): void {
     let finished = false;
+    let deadline: NodeJS.Timeout | undefined;
     const finish = (error: HttpSinkError | undefined, status?: number): void => {
       if (finished) return;
       finished = true;
+      if (deadline !== undefined) clearTimeout(deadline);
       done(error, status);
     };
     const request = this.#url.protocol === "https:" ? httpsRequest : httpRequest;
@@ -238,9 +243,19 @@ class HttpSinkImpl {
           ...this.#headers,
         },
       });
-      req.setTimeout(this.#timeout, () => {
-        req.destroy(new Error(`no answer within ${this.#timeout} ms`));
-      });
+      // The timeout bounds the whole exchange, from the request to the end of the answer's
+      // body: a socket timeout only notices silence, and a server trickling a header line
+      // every 200 ms kept a request (and the process) alive forever.
+      deadline = setTimeout(() => {
+        const error = new Error(`no complete answer within ${this.#timeout} ms`);
+        // Answered here: once the answer has begun, destroying the request may not emit "error".
+        finish(
+          new HttpSinkError(`POST ${this.#url.origin}${this.#url.pathname} failed: ${error.message}`, undefined, {
+            cause: error,
+          }),
+        );
+        req.destroy(error);
+      }, this.#timeout);
       req.on("error", (error) => {
         finish(
           new HttpSinkError(`POST ${this.#url.origin}${this.#url.pathname} failed: ${error.message}`, undefined, {

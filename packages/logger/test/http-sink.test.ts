@@ -1,7 +1,7 @@
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+import { type AddressInfo, createServer as createNetServer, type Server as NetServer } from "node:net";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { afterEach, describe, expect, it } from "vitest";
@@ -14,7 +14,7 @@ interface Received {
   at: number;
 }
 
-const servers: Server[] = [];
+const servers: (Server | NetServer)[] = [];
 afterEach(async () => {
   await Promise.all(servers.splice(0).map((s) => new Promise((resolve) => s.close(resolve))));
 });
@@ -52,6 +52,38 @@ async function deadPort(): Promise<number> {
   const { port } = server.address() as AddressInfo;
   await new Promise((resolve) => server.close(resolve));
   return port;
+}
+
+/**
+ * A raw TCP server that answers every request with a status line and then one header line
+ * every 200 ms, at most `max` of them (then it ends the answer): a slow-loris answer that a
+ * socket timeout never notices. `sent` tells how many header lines each connection got
+ * before the client went away.
+ */
+async function trickle(max: number): Promise<{ url: string; sent: number[] }> {
+  const sent: number[] = [];
+  const server = createNetServer((socket) => {
+    socket.on("error", () => undefined); // the client aborting is the point
+    socket.once("data", () => {
+      socket.write("HTTP/1.1 200 OK\r\n");
+      let n = 0;
+      const timer = setInterval(() => {
+        if (n >= max) {
+          clearInterval(timer);
+          socket.end("content-length: 0\r\n\r\n");
+          return;
+        }
+        socket.write(`x-trickle-${n++}: .\r\n`);
+      }, 200);
+      socket.on("close", () => {
+        clearInterval(timer);
+        sent.push(n);
+      });
+    });
+  });
+  servers.push(server);
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/ingest`, sent };
 }
 
 function messages(received: Received[]): string[] {
@@ -184,7 +216,7 @@ describe("httpSink against a real local HTTP server", () => {
     // Client-side facts only: how fast the server saw each request depends on the machine.
     expect(requests).toBeGreaterThanOrEqual(1);
     expect(sink.stats()).toMatchObject({ sent: 0, dropped: 1, errors: 2, retries: 1 });
-    expect(errors[0]?.message).toMatch(/no answer within 300 ms/);
+    expect(errors[0]?.message).toMatch(/no complete answer within 300 ms/);
     await log.close();
   });
 
@@ -268,6 +300,56 @@ describe("httpSink against a real local HTTP server", () => {
     expect(code).toBe(0);
     expect(messages(received)).toEqual(Array.from({ length: 250 }, (_, i) => `line ${i}`));
   });
+
+  it("regression: timeout bounds the whole request; a server trickling a header every 200 ms is cut off (issue 13 item 15)", async () => {
+    // 300 header lines are 60 s; the timeout is 1 s: the request ends after about 5.
+    const { url, sent } = await trickle(300);
+    const errors: Error[] = [];
+    const sink = httpSink(url, { timeout: 1000, retries: 0, onError: (e) => errors.push(e) });
+    const log = createLogger({ sinks: [sink] });
+    log.info("one line");
+    await sink.flush(); // resolves when the attempt is over (flushTimeout 10 s would cut a hang short)
+    expect(sink.stats()).toMatchObject({ sent: 0, dropped: 1, errors: 1, buffered: 0 });
+    expect(errors[0]?.message).toMatch(/no complete answer within 1000 ms/);
+    for (let i = 0; i < 100 && sent.length === 0; i++) await new Promise((r) => setTimeout(r, 50));
+    expect(sent).toHaveLength(1);
+    expect(sent[0]).toBeLessThan(300); // the client went away; the server did not end the answer
+    await sink.close();
+  });
+
+  it(
+    "a process whose httpSink meets a trickling server still exits on its own (issue 13 item 15)",
+    { timeout: 180_000 },
+    async () => {
+      const dist = join(dirname(fileURLToPath(import.meta.url)), "..", "dist", "index.js");
+      expect(existsSync(dist), `${dist} is missing: run \`pnpm build\` in packages/logger first`).toBe(true);
+      const { url, sent } = await trickle(600); // 120 s of headers
+      const fixture = join(dirname(fileURLToPath(import.meta.url)), "fixtures", "http-trickle-exit.mjs");
+      const { code, signal, stdout } = await new Promise<{
+        code: number | null;
+        signal: string | null;
+        stdout: string;
+      }>((resolve, reject) => {
+        const child = spawn(process.execPath, [fixture, pathToFileURL(dist).href, url], {
+          stdio: ["ignore", "pipe", "inherit"],
+        });
+        let out = "";
+        child.stdout.setEncoding("utf8").on("data", (d: string) => (out += d));
+        // Bounded: a child still running after 90 s (the trickle lasts 120 s) is the defect.
+        const killer = setTimeout(() => child.kill("SIGKILL"), 90_000);
+        child.on("error", reject);
+        child.on("close", (c, sig) => {
+          clearTimeout(killer);
+          resolve({ code: c, signal: sig, stdout: out });
+        });
+      });
+      expect(signal).toBeNull();
+      expect(code).toBe(0);
+      expect(JSON.parse(stdout)).toMatchObject({ sent: 0, dropped: 1 });
+      for (let i = 0; i < 100 && sent.length === 0; i++) await new Promise((r) => setTimeout(r, 50));
+      expect(sent[0]).toBeLessThan(600);
+    },
+  );
 
   it("rejects bad URLs and options with typed errors", () => {
     for (const bad of [
