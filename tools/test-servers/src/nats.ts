@@ -1,4 +1,4 @@
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { TestServerError } from "./errors.ts";
@@ -17,6 +17,11 @@ export interface NatsServerOptions {
    * @default 30000
    */
   startTimeoutMs?: number;
+  /**
+   * The server's `max_payload` in bytes (written to a config file; nats-server has no flag for it).
+   * @default 1048576 (nats-server's own default)
+   */
+  maxPayload?: number;
   /** Extra command-line arguments for nats-server. */
   args?: readonly string[];
 }
@@ -68,7 +73,14 @@ function checkOptions(options: NatsServerOptions): void {
   if (typeof options !== "object" || options === null) {
     throw new TestServerError("INVALID_ARGUMENT", SERVER, `expected an options object, got ${String(options)}`);
   }
-  const { jetstream, startTimeoutMs, args } = options;
+  const { jetstream, startTimeoutMs, args, maxPayload } = options;
+  if (maxPayload !== undefined && !(Number.isInteger(maxPayload) && maxPayload > 0)) {
+    throw new TestServerError(
+      "INVALID_ARGUMENT",
+      SERVER,
+      `expected maxPayload to be a positive integer, got ${String(maxPayload)}`,
+    );
+  }
   if (jetstream !== undefined && typeof jetstream !== "boolean") {
     throw new TestServerError(
       "INVALID_ARGUMENT",
@@ -103,7 +115,10 @@ export async function startNats(options: NatsServerOptions = {}): Promise<NatsSe
   const timeoutMs = options.startTimeoutMs ?? 30_000;
   const dir = mkdtempSync(join(tmpdir(), "mk-nats-"));
   trackDir(dir);
+  const config = join(dir, "nats.conf");
+  if (options.maxPayload !== undefined) writeFileSync(config, `max_payload: ${options.maxPayload}\n`);
   const args = (port: number): string[] => [
+    ...(options.maxPayload === undefined ? [] : ["-c", config]),
     "-a",
     "127.0.0.1",
     "-p",

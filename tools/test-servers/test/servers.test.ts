@@ -5,7 +5,7 @@ import { describe, expect, it } from "vitest";
 import { natsServerBinary, postgresBinaries, startNats, startPostgres, TestServerError } from "../src/index.ts";
 
 /** The INFO line nats-server sends first to every client. */
-function natsInfo(port: number): Promise<{ jetstream?: boolean; port: number }> {
+function natsInfo(port: number): Promise<{ jetstream?: boolean; port: number; max_payload: number }> {
   return new Promise((resolve, reject) => {
     const socket = connect({ host: "127.0.0.1", port });
     let text = "";
@@ -15,7 +15,9 @@ function natsInfo(port: number): Promise<{ jetstream?: boolean; port: number }> 
       const end = text.indexOf("\r\n");
       if (end < 0) return;
       socket.destroy();
-      resolve(JSON.parse(text.slice("INFO ".length, end)) as { jetstream?: boolean; port: number });
+      resolve(
+        JSON.parse(text.slice("INFO ".length, end)) as { jetstream?: boolean; port: number; max_payload: number },
+      );
     });
     socket.on("error", reject);
   });
@@ -84,10 +86,12 @@ describe("startNats", () => {
     }
   });
 
-  it("without jetstream, runs plain NATS", async () => {
-    const nats = await startNats();
+  it("without jetstream, runs plain NATS; maxPayload sets the server's max_payload", async () => {
+    const nats = await startNats({ maxPayload: 8 * 1024 * 1024 });
     try {
-      expect((await natsInfo(nats.port)).jetstream).toBeUndefined();
+      const info = await natsInfo(nats.port);
+      expect(info.jetstream).toBeUndefined();
+      expect(info.max_payload).toBe(8 * 1024 * 1024);
     } finally {
       await nats.stop();
     }
@@ -111,6 +115,7 @@ describe("startNats", () => {
       code: "INVALID_ARGUMENT",
     });
     await expect(startNats({ startTimeoutMs: -1 })).rejects.toMatchObject({ code: "INVALID_ARGUMENT" });
+    await expect(startNats({ maxPayload: 0 })).rejects.toMatchObject({ code: "INVALID_ARGUMENT" });
     await expect(startNats(null as unknown as object)).rejects.toMatchObject({ code: "INVALID_ARGUMENT" });
   });
 });
