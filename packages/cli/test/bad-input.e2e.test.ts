@@ -147,7 +147,7 @@ describe("bad input: one clear line, a non-zero exit, nothing changed", () => {
     expect((await ok.stop()).code).toBe(0);
   });
 
-  it("what this build cannot do yet is said, not faked: postgres:// and nats:// stores, supervision", async () => {
+  it("what this build cannot do yet is said, not faked: nats:// stores, supervision", async () => {
     const p = await project({ ...counter });
     await p.write(
       "mk.config.js",
@@ -157,13 +157,10 @@ describe("bad input: one clear line, a non-zero exit, nothing changed", () => {
       await mk(["run"], p),
       /^mk: .*mk\.config\.js: services\[0\]\.export: expected "default" \(an isolated service is its module's default export\), got "Counter"/,
     );
-    await p.write("mk.config.js", config({ services: [], store: "postgres://mk:secret@localhost/mk" }));
-    const pg = await mk(["run"], p);
-    expectOneLine(
-      pg,
-      /^mk: store "postgres:\/\/mk:\*\*\*@localhost\/mk": postgres:\/\/ stores need @mk\/store-postgres/,
-    );
-    expect(pg.stderr).not.toContain("secret");
+    await p.write("mk.config.js", config({ services: [], store: "nats://mk:secret@localhost:4222" }));
+    const nats = await mk(["run"], p);
+    expectOneLine(nats, /^mk: store "nats:\/\/mk:\*\*\*@localhost:4222": nats:\/\/ stores need @mk\/store-nats/);
+    expect(nats.stderr).not.toContain("secret");
     await p.write("mk.config.js", config({ services: [], supervision: { strategy: "one_for_one" } }));
     expectOneLine(await mk(["run"], p), /supervision: restart policies need supervision in @mk\/core/);
   });

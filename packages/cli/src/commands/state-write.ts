@@ -7,7 +7,7 @@ import { printJson, println, type Command, type CommandContext, type Flags } fro
 import type { KeySource } from "../config/types.ts";
 import { CliError, describeError, UsageError } from "../errors.ts";
 import { describeKeySource, resolveKey } from "../keys/resolve-keys.ts";
-import { openStore, parseStoreUrl, redact } from "../runtime/store-url.ts";
+import { openStore, parseStoreUrl, redact, sameStore } from "../runtime/store-url.ts";
 import { confirm } from "../state/confirm.ts";
 import { progress } from "../state/progress.ts";
 import { openStateContext, refuseWhileRunning, type StateContext } from "../state/state-context.ts";
@@ -94,7 +94,7 @@ export const stateRotateCommand: Command = {
         for (const entry of older) if (entry.key instanceof Uint8Array) entry.key.fill(0);
       }
       await state.store.close();
-      target = openStore(state.location, crypter);
+      target = await openStore(state.location, crypter);
       const names = await target.list();
       const bar = progress(context, "rotate", names.length);
       let resealed = 0;
@@ -340,7 +340,7 @@ export const stateCopyCommand: Command = {
   summary: "copy every state from one store to another, resealed with the config's key (asks first)",
   usage: "state copy --from URL --to URL [NAME...] [--yes] [-c CONFIG] [--json]",
   details: [
-    "URLs are file:DIR today; postgres:// and nats:// are refused until @mk/store-postgres and @mk/store-nats exist.",
+    "URLs are file:DIR or postgres://...; nats:// is refused until @mk/store-nats exists.",
   ],
   options: { ...STATE_OPTIONS, from: { type: "string" }, to: { type: "string" }, yes: { type: "boolean", short: "y" } },
   optionHelp: [
@@ -361,10 +361,12 @@ export const stateCopyCommand: Command = {
       throw new UsageError("mk state copy: give both --from URL and --to URL");
     const from = parseStoreUrl(fromUrl, context.cwd);
     const to = parseStoreUrl(toUrl, context.cwd);
-    if (from.dir === to.dir) throw new UsageError(`mk state copy: --from and --to are the same store (${from.dir})`);
+    if (sameStore(from, to))
+      throw new UsageError(`mk state copy: --from and --to are the same store (${redact(fromUrl)})`);
     const state: StateContext = await openStateContext({ ...flags, store: fromUrl }, context);
-    const target = openStore(to, state.crypter);
+    let target: StateStore | undefined;
     try {
+      target = await openStore(to, state.crypter);
       const all = await state.store.list();
       const missing = names.filter((n) => !all.includes(n));
       if (missing.length > 0)
@@ -391,7 +393,7 @@ export const stateCopyCommand: Command = {
       return 0;
     } finally {
       await state.store.close();
-      await target.close();
+      await target?.close();
     }
   },
 };

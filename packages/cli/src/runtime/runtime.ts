@@ -128,7 +128,7 @@ export class KernelRuntime {
       env: options.env,
       mayCreateParams: async () => {
         // Only list() is used: it reads names, never contents, so no key is needed yet.
-        const probe = openStore(location, {
+        const probe = await openStore(location, {
           encrypt: () => Promise.reject(new Error("unused")),
           decrypt: () => Promise.reject(new Error("unused")),
         });
@@ -139,7 +139,7 @@ export class KernelRuntime {
         }
       },
     });
-    const store = openStore(location, crypter);
+    const store = await openStore(location, crypter);
     log.info("store %s (key from %s, key id %d)", redact(storeUrl), describeKeySource(keySource), crypter.primaryKeyId);
     const runtime = new KernelRuntime(loaded, logger, store, storeUrl);
     try {

@@ -47,7 +47,7 @@ export async function openStateContext(flags: Flags, context: CommandContext): P
     mayCreateParams: () => Promise.resolve(false),
   });
   return {
-    store: openStore(location, crypter),
+    store: await openStore(location, crypter),
     crypter,
     location,
     label: redact(url),
