@@ -168,4 +168,29 @@ describe("failures under cluster load", () => {
     expect(codesOf(load.answers)).toEqual({ 0: load.answers.length });
     console.log(`hot swap: ${load.answers.length} calls, all answered 0`);
   });
+
+  it(
+    "stopping the service on one replica under cluster load loses nothing (calls move to the other)",
+    { timeout: 180_000 },
+    async () => {
+      const { nodes, kernel, cluster } = await setUp([{ name: "echo", version: "1" }]);
+      const [b] = nodes as [NodeProcess, NodeProcess];
+      const load = loadGenerator(
+        () => kernel.send({ to: "echo", from: "main", type: "t", timeoutMs: 30_000 }),
+        20,
+        1_000_000,
+      );
+      await waitFor("calls before the stop", () => load.answers.length >= 200, 60_000);
+      await b.ask("stop", { name: "echo" });
+      await waitFor("node-b's echo shown stopped", () =>
+        cluster.services().some((s) => s.node === "node-b" && s.name === "echo" && s.status === "stopped"),
+      );
+      const after = load.answers.length;
+      await waitFor("more calls after the stop", () => load.answers.length >= after + 200, 60_000);
+      await load.stop();
+      expect(load.answers.length).toBe(load.issued());
+      expect(codesOf(load.answers)).toEqual({ 0: load.answers.length });
+      expect(load.answers.slice(-100).every((a) => (a.reply.data as { node?: string }).node === "node-c")).toBe(true);
+    },
+  );
 });
