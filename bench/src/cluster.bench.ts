@@ -5,8 +5,7 @@
 // second broker (with and without a request timeout). Caller and responder
 // of every subject live in this one process, each with its own connection.
 // Sequential (one awaited call at a time) and 100 in flight; calls/s and
-// per-call p50/p99, and at 100 in flight the CPU time this process spent per
-// call (both ends), which a busy machine disturbs less than wall time.
+// per-call p50/p99, and the CPU time this process spent per call (both ends), which a busy machine disturbs less than wall time.
 // Medians over a few rounds.
 //
 //   pnpm build && pnpm bench cluster
@@ -150,19 +149,27 @@ const seq = new Map<string, number[]>();
 const c100 = new Map<string, number[]>();
 for (let round = 0; round < ROUNDS; round++) {
   for (const [name, call] of subjects) {
-    (seq.get(name) ?? seq.set(name, []).get(name))?.push(await throughput(call, SEQ_CALLS, 1));
+    (seq.get(name) ?? seq.set(name, []).get(name))?.push(await throughput(call, SEQ_CALLS, 1, `${name} seq`));
     (c100.get(name) ?? c100.set(name, []).get(name))?.push(await throughput(call, C100_CALLS, 100, name));
   }
 }
 const results = new Map<
   string,
-  { seq: number; c100: number; cpu: number; lat1: { p50: number; p99: number }; lat100: { p50: number; p99: number } }
+  {
+    seq: number;
+    c100: number;
+    cpu: number;
+    cpuSeq: number;
+    lat1: { p50: number; p99: number };
+    lat100: { p50: number; p99: number };
+  }
 >();
 for (const [name, call] of subjects) {
   results.set(name, {
     seq: median(seq.get(name) ?? []),
     c100: median(c100.get(name) ?? []),
     cpu: median(cpu.get(name) ?? []),
+    cpuSeq: median(cpu.get(`${name} seq`) ?? []),
     lat1: await latencies(call, SEQ_CALLS, 1),
     lat100: await latencies(call, C100_CALLS, 100),
   });
@@ -181,7 +188,7 @@ for (const [name, r] of results) {
   for (const mode of ["seq", "c100"] as const) {
     const lat = mode === "seq" ? r.lat1 : r.lat100;
     process.stdout.write(
-      `${(mode === "seq" ? name : "").padEnd(48)} ${mode.padEnd(5)} ${fmt(r[mode]).padStart(10)} ${lat.p50.toFixed(0).padStart(8)} ${lat.p99.toFixed(0).padStart(8)} ${(molecular === undefined ? 0 : r[mode] / molecular[mode]).toFixed(2).padStart(12)} ${(raw === undefined ? 0 : r[mode] / raw[mode]).toFixed(2).padStart(6)} ${mode === "c100" ? r.cpu.toFixed(1).padStart(12) : ""}\n`,
+      `${(mode === "seq" ? name : "").padEnd(48)} ${mode.padEnd(5)} ${fmt(r[mode]).padStart(10)} ${lat.p50.toFixed(0).padStart(8)} ${lat.p99.toFixed(0).padStart(8)} ${(molecular === undefined ? 0 : r[mode] / molecular[mode]).toFixed(2).padStart(12)} ${(raw === undefined ? 0 : r[mode] / raw[mode]).toFixed(2).padStart(6)} ${(mode === "c100" ? r.cpu : r.cpuSeq).toFixed(1).padStart(12)}\n`,
     );
   }
 }

@@ -64,6 +64,7 @@ export class Cluster {
   #leaving: Promise<void> | undefined;
   #announceQueued = false;
   #offline = false;
+  #lastAnnounce = Number.NEGATIVE_INFINITY;
 
   /** @internal Use {@link joinCluster}. */
   constructor(kernel: Kernel, nc: NatsConnection, options: ResolvedOptions, logger: Logger) {
@@ -150,7 +151,12 @@ export class Cluster {
           if (error === null) this.#onHeartbeat(msg);
         },
       }),
-      nc.subscribe(this.#subjects.discover, { callback: () => this.#announce() }),
+      // Anyone can ask: answer at most one discover per tick and per 50 ms, so a flood of them is not amplified.
+      nc.subscribe(this.#subjects.discover, {
+        callback: () => {
+          if (performance.now() - this.#lastAnnounce >= 50) this.#announceSoon();
+        },
+      }),
     );
     this.#outbound.start();
     this.#inbound.start();
@@ -193,6 +199,7 @@ export class Cluster {
 
   #announce(leaving = false): void {
     if (this.#nc.isClosed()) return;
+    this.#lastAnnounce = performance.now();
     const announce: Announce = { node: this.node, id: this.#id, seq: ++this.#seq, services: this.#localServices() };
     if (leaving) announce.leaving = true;
     try {
