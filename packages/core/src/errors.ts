@@ -222,10 +222,21 @@ export class KernelClosedError extends KernelError {
 /** `send`/`push` got something that is not an event (a programming error, so the call rejects instead of answering). */
 export class InvalidEventError extends KernelError {
   override name = "InvalidEventError";
+  /** @param event the event's target (a string), or the event itself (its `to` is read, guarded). */
   constructor(event: unknown, detail: string) {
-    const to = typeof event === "object" && event !== null ? (event as { to?: unknown }).to : undefined;
-    const service = typeof to === "string" ? to : "";
-    super("INVALID_EVENT", `invalid event${service ? ` for service "${service}"` : ""}: ${detail}`, { service });
+    const to = typeof event === "string" ? event : targetOf(event);
+    super("INVALID_EVENT", `invalid event${to ? ` for service "${to}"` : ""}: ${detail}`, { service: to });
+  }
+}
+
+function targetOf(event: unknown): string {
+  if (typeof event !== "object" || event === null) return "";
+  try {
+    const to = (event as { to?: unknown }).to;
+    return typeof to === "string" ? to : "";
+  } catch {
+    // A getter or Proxy trap threw: the target is unknown, the detail says why.
+    return "";
   }
 }
 

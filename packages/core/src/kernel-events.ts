@@ -1,3 +1,4 @@
+import { describeThrown } from "@mk/common";
 import type { Logger } from "@mk/logger";
 import type { KernelEventListener, KernelEventMap, KernelEventName } from "./events.ts";
 import { InvalidArgumentError } from "./errors.ts";
@@ -37,7 +38,7 @@ export class KernelEvents {
       try {
         (listener as KernelEventListener<K>)(payload);
       } catch (error) {
-        this.#logger.error("a %s listener threw: %s", event, error instanceof Error ? error.message : String(error));
+        this.#logger.error("a %s listener threw: %s", event, describeThrown(error));
       }
     }
   }

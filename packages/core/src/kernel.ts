@@ -1,3 +1,4 @@
+import { describeThrown } from "@mk/common";
 import { createLogger, type Logger } from "@mk/logger";
 import { Cascade } from "./lifecycle/dependency-order.ts";
 import { Checkpoints } from "./persistence/checkpoints.ts";
@@ -58,6 +59,10 @@ export class Kernel {
   readonly #swap: HotSwap;
   readonly #supervisor: Supervisor;
   #closing: Promise<void> | undefined;
+  /** Set once `close` has resolved (or rejected): from then on calls reject with KernelClosedError. */
+  #closed = false;
+  /** Operations in progress (register, start, replace, ...): `close` waits for them before it stops anything. */
+  readonly #inFlight = new Set<Promise<unknown>>();
   #removeShutdownHooks: (() => void) | undefined;
 
   /** @throws {InvalidArgumentError} for an option of the wrong type or out of range. */
@@ -67,7 +72,7 @@ export class Kernel {
     const root = o.logger ?? createLogger();
     this.#logger = root.child("kernel");
     this.#events = new KernelEvents(this.#logger);
-    this.#persistence = new Persistence(o.store);
+    this.#persistence = new Persistence(o.store, this.#logger);
     this.#bus = new MessageBus({
       lookup: (name: string) => this.#registry.get(name),
       defaultTimeoutMs: o.defaultTimeoutMs,
@@ -97,13 +102,7 @@ export class Kernel {
     this.#cascade = new Cascade(parts);
     this.#registration = new Registration({ ...parts, root, events: this.#events, bus: this.#bus, supervisor });
     this.#checkpoints = new Checkpoints({ ...parts, events: this.#events, intervalMs: o.checkpointIntervalMs });
-    this.#swap = new HotSwap({
-      ...parts,
-      bus: this.#bus,
-      events: this.#events,
-      store: o.store,
-      drainTimeoutMs: o.stopTimeoutMs,
-    });
+    this.#swap = new HotSwap({ ...parts, bus: this.#bus, events: this.#events, drainTimeoutMs: o.stopTimeoutMs });
     this.#supervisor = new Supervisor({
       ...parts,
       policy,
@@ -185,21 +184,25 @@ export class Kernel {
    * @throws {SwapFailedError}
    */
   replace(service: Service): Promise<void> {
-    return this.#guard("replace", () => this.#swap.replace(service), service?.name);
+    return this.#guard("replace", () => this.#swap.replace(service));
   }
 
-  /** Delivers `event` to its target's handler and resolves with the reply (never rejects for a delivery problem: see the reply codes). */
+  /**
+   * Delivers `event` to its target's handler and resolves with the reply
+   * (never rejects for a delivery problem: see the reply codes). While
+   * `close` runs, calls are still answered with replies (served while the
+   * target runs, 404 once it stopped); once `close` has resolved they reject
+   * with `KernelClosedError`.
+   */
   send(event: Event, options?: CallOptions): Promise<Reply> {
-    // The hot path: no closure per call (the bus never throws synchronously).
-    if (this.#closing !== undefined)
-      return Promise.reject(new KernelClosedError("send", typeof event?.to === "string" ? event.to : ""));
+    // The hot path: one flag, no closure per call (the bus never throws synchronously).
+    if (this.#closed) return Promise.reject(new KernelClosedError("send", targetOf(event)));
     return this.#bus.send(event, options);
   }
 
   /** Like {@link Kernel.send}, through the kernel's bounded queue. */
   push(event: Event, options?: CallOptions): Promise<Reply> {
-    if (this.#closing !== undefined)
-      return Promise.reject(new KernelClosedError("push", typeof event?.to === "string" ? event.to : ""));
+    if (this.#closed) return Promise.reject(new KernelClosedError("push", targetOf(event)));
     return this.#bus.push(event, options);
   }
 
@@ -259,9 +262,12 @@ export class Kernel {
   }
 
   /**
-   * Stops the checkpoint timer and the message bus (pending calls are
-   * answered), after `stopAll` when asked. Idempotent. Afterwards every
-   * operation but `status`, `services` and `on` rejects with `KernelClosedError`.
+   * Waits for the kernel operations in progress (a hot swap, a start, ...;
+   * new ones are refused from now on), runs `stopAll` when asked, then stops
+   * the checkpoint timer and the message bus (pending calls are answered).
+   * Until it resolves, `send` and `push` are answered with replies.
+   * Idempotent. Afterwards every operation but `status`, `services` and `on`
+   * rejects with `KernelClosedError`.
    * @throws {LifecycleAggregateError} when `stopAll` was asked and failed (the kernel is closed anyway).
    */
   close(options: CloseOptions = {}): Promise<void> {
@@ -272,34 +278,38 @@ export class Kernel {
         ),
       );
     }
-    this.#closing ??= this.#close(options);
+    if (this.#closing === undefined) {
+      let stopAll: unknown;
+      try {
+        stopAll = options.stopAll;
+      } catch (error) {
+        return Promise.reject(new InvalidArgumentError(`could not read close options: ${describeThrown(error, 200)}`));
+      }
+      this.#closing = this.#close(stopAll === true);
+    }
     return this.#closing;
   }
 
   /** Supervision's `onGiveUp: "exit"`: close (stopping what runs) and let systemd or Kubernetes take over. */
   #exitAfterGivingUp(): void {
     void this.close({ stopAll: true })
-      .catch((error: unknown) =>
-        this.#logger.error(
-          "closing after giving up failed: %s",
-          error instanceof Error ? error.message : String(error),
-        ),
-      )
+      .catch((error: unknown) => this.#logger.error("closing after giving up failed: %s", describeThrown(error)))
       .finally(() => process.exit(1));
   }
 
-  async #close(options: CloseOptions): Promise<void> {
+  async #close(stopAll: boolean): Promise<void> {
     this.#supervisor.close();
     let failure: unknown;
-    if (options.stopAll === true) {
-      try {
-        await this.#cascade.stopAll();
-      } catch (error) {
-        failure = error;
-      }
+    try {
+      // Nothing new starts (the guard refuses it); what runs now finishes first, so stopAll sees its outcome.
+      while (this.#inFlight.size > 0) await Promise.allSettled(this.#inFlight);
+      if (stopAll) await this.#cascade.stopAll();
+    } catch (error) {
+      failure = error;
     }
     await this.#checkpoints.stop();
     this.#bus.close();
+    this.#closed = true;
     this.#removeShutdownHooks?.();
     this.#logger.info("kernel closed");
     if (failure !== undefined) throw failure;
@@ -308,10 +318,28 @@ export class Kernel {
   #guard<T>(operation: string, run: () => Promise<T>, service?: string): Promise<T> {
     if (this.#closing !== undefined)
       return Promise.reject(new KernelClosedError(operation, typeof service === "string" ? service : ""));
+    let running: Promise<T>;
     try {
-      return run();
+      running = run();
     } catch (error) {
       return Promise.reject(error as Error);
     }
+    const inFlight = this.#inFlight;
+    inFlight.add(running);
+    const done = (): void => void inFlight.delete(running);
+    running.then(done, done);
+    return running;
+  }
+}
+
+/** The event's target for a KernelClosedError message, read without trusting the event. */
+function targetOf(event: unknown): string {
+  if (typeof event !== "object" || event === null) return "";
+  try {
+    const to = (event as { to?: unknown }).to;
+    return typeof to === "string" ? to : "";
+  } catch {
+    // A throwing getter: the call is refused anyway; the message just names no service.
+    return "";
   }
 }

@@ -2,8 +2,14 @@
 // @mk/cluster uses to carry calls to services on other nodes. Local first,
 // then the router; 404 only when the router does not know the target either.
 import { describe, expect, it } from "vitest";
-import { InvalidArgumentError } from "../src/errors.ts";
-import type { Event, RemoteRouter, Reply, RouteOptions, ServiceContext } from "../src/types.ts";
+import {
+  InvalidArgumentError,
+  type Event,
+  type RemoteRouter,
+  type Reply,
+  type RouteOptions,
+  type ServiceContext,
+} from "@mk/core";
 import { testKernel } from "./helpers.ts";
 
 interface Seen {

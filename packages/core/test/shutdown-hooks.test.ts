@@ -15,7 +15,12 @@ interface Run {
  * Runs the child scenario; sends each signal once the child has printed its
  * trigger line (the first one's is "ready"); resolves when it exits.
  */
-function runChild(scenario: string, signals: NodeJS.Signals[], triggers: string[] = ["ready\n"]): Promise<Run> {
+function runChild(
+  scenario: string,
+  signals: NodeJS.Signals[],
+  triggers: string[] = ["ready\n"],
+  killAfterMs = 60_000,
+): Promise<Run> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ["--import", "tsx", join(fixtures, "shutdown-child.ts"), scenario], {
       cwd: fixtures,
@@ -26,7 +31,7 @@ function runChild(scenario: string, signals: NodeJS.Signals[], triggers: string[
     let stderr = "";
     let sent = 0;
     // Starting node with tsx takes seconds on a busy machine: only a hung child is killed.
-    const killer = setTimeout(() => child.kill("SIGKILL"), 60_000);
+    const killer = setTimeout(() => child.kill("SIGKILL"), killAfterMs);
     child.stdout.setEncoding("utf8").on("data", (chunk: string) => {
       stdout += chunk;
       while (sent < signals.length && stdout.includes(triggers[sent] ?? "ready\n")) {
@@ -76,6 +81,16 @@ describe("enableShutdownHooks (real child process, real signals)", { timeout: 12
     expect(run.stdout).toContain("stop:b");
     expect(run.stdout).not.toContain("stop:a");
     expect(run.signal).toBe("SIGTERM");
+  });
+
+  it("issue 13 #9: with the app's own SIGTERM listener, the process still ends, with status 143", async () => {
+    // Before the fix the re-raised signal met the app's listener and the process stayed up (killed here after 30 s).
+    const run = await runChild("own-listener", ["SIGTERM"], ["ready\n"], 30_000);
+    expect(run.stdout).toContain("app: SIGTERM");
+    expect(run.stdout).toContain("stop:a");
+    expect(run.stdout).toContain("log kernel: shutdown complete");
+    expect(run.signal).toBeNull();
+    expect(run.code).toBe(143);
   });
 
   it("without hooks, a kernel with checkpoints on does not keep the process alive", async () => {

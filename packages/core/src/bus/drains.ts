@@ -22,7 +22,7 @@ export class Drains {
 
   /**
    * Resolves `true` when `name` has no handler call in flight, `false` after
-   * `timeoutMs` (no timer when it is not a finite delay). `inFlight` counts
+   * `timeoutMs` (no timer when it is 0 or not a finite delay). `inFlight` counts
    * the calls now; it is asked only when no one waits for `name` yet.
    */
   wait(name: string, timeoutMs: number, inFlight: () => number): Promise<boolean> {
@@ -42,7 +42,8 @@ export class Drains {
         resolve(drained);
       };
       waiters.add(waiter);
-      if (timeoutMs >= 0 && timeoutMs < MAX_TIMEOUT_MS) {
+      // 0 (or anything not a positive finite delay) means no deadline, as for stopTimeoutMs: 0.
+      if (timeoutMs > 0 && timeoutMs < MAX_TIMEOUT_MS) {
         timer = setTimeout(() => {
           waiter(false);
           if (waiters.size === 0 && this.#drains.get(name)?.waiters === waiters) this.#drains.delete(name);

@@ -1,6 +1,6 @@
+import type { Event, Reply } from "../types.ts";
 import { WheelNode } from "./deadline-wheel.ts";
 import type { Endpoint } from "./endpoint.ts";
-import type { Event, Reply } from "../types.ts";
 
 /** Waiting in the push queue. */
 export const QUEUED = 0;
@@ -16,11 +16,18 @@ export const FORWARDED = 4;
 /**
  * One call the bus has to answer later: a push, or a send that could not be
  * answered synchronously. It is its own deadline-wheel node, so tracking it
- * allocates nothing beyond this object and its promise.
+ * allocates nothing beyond this object and its promise. The event's fields
+ * the kernel uses were read once, at the call (see `readEvent`), and live
+ * here: a getter on the event never runs again, least of all in a timer.
  */
 export class PendingCall extends WheelNode {
+  /** Handed to the handler as the caller gave it. */
   readonly event: Event;
   readonly target: string;
+  readonly type: string;
+  readonly from: string;
+  /** The call's deadline in ms (the bus default when the event had none), for the 408 message. */
+  readonly timeoutMs: number;
   readonly isPush: boolean;
   /** Deadline in wheel ticks, counted from when the call entered the bus. */
   readonly ticks: number;
@@ -35,10 +42,21 @@ export class PendingCall extends WheelNode {
   resolve!: (reply: Reply) => void;
   reject!: (reason: unknown) => void;
 
-  constructor(event: Event, target: string, isPush: boolean, ticks: number) {
+  constructor(
+    event: Event,
+    target: string,
+    type: string,
+    from: string,
+    timeoutMs: number,
+    isPush: boolean,
+    ticks: number,
+  ) {
     super();
     this.event = event;
     this.target = target;
+    this.type = type;
+    this.from = from;
+    this.timeoutMs = timeoutMs;
     this.isPush = isPush;
     this.ticks = ticks;
     // One shared executor instead of a closure per call: calls are the bus's hot path.

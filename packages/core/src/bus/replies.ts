@@ -1,45 +1,88 @@
+import { describeThrown } from "@mk/common";
 import { InvalidEventError } from "../errors.ts";
 import { ReplyCode } from "../reply-codes.ts";
-import type { Event, Reply, ServiceStatus } from "../types.ts";
+import type { Reply, ServiceStatus } from "../types.ts";
 
 /** The longest deadline a call can ask for (setTimeout's limit, ~24.8 days). */
 export const MAX_TIMEOUT_MS = 2_147_483_647;
 
 /**
- * Checks the shape the bus relies on; cheap enough for the hot path.
- * Returns the error to reject with, or `undefined` when the event is usable.
+ * The fields of an event the kernel uses, read once at the call: a getter
+ * or Proxy trap runs at most once, and never later inside a timer.
  */
-export function checkEvent(event: unknown): InvalidEventError | undefined {
-  if (typeof event !== "object" || event === null) return new InvalidEventError(event, "expected an event object");
-  const { to, type, timeoutMs } = event as Partial<Record<keyof Event, unknown>>;
+export interface EventFields {
+  /** "" for the kernel itself. */
+  to: string;
+  /** "" when absent. */
+  from: string;
+  type: string;
+  timeoutMs: number | undefined;
+}
+
+/**
+ * Reads and checks the fields of `event` into `into` (the bus reuses one
+ * object, so the hot path allocates nothing). Returns the error to reject
+ * with, or `undefined` when the event is usable.
+ */
+export function readEvent(event: unknown, into: EventFields): InvalidEventError | undefined {
+  if (typeof event !== "object" || event === null) {
+    return new InvalidEventError("", `expected an event object, got ${event === null ? "null" : typeof event}`);
+  }
+  let to: unknown;
+  let from: unknown;
+  let type: unknown;
+  let timeoutMs: unknown;
+  try {
+    ({ to, from, type, timeoutMs } = event as Record<string, unknown>);
+  } catch (error) {
+    return new InvalidEventError("", `could not read the event's fields: ${describeThrown(error, 200)}`);
+  }
   if (to !== undefined && typeof to !== "string")
-    return new InvalidEventError(event, `expected "to" to be a string, got ${typeof to}`);
+    return new InvalidEventError("", `expected "to" to be a string, got ${typeof to}`);
+  const target = to ?? "";
+  if (from !== undefined && typeof from !== "string")
+    return new InvalidEventError(target, `expected "from" to be a string, got ${from === null ? "null" : typeof from}`);
   if (typeof type !== "string")
-    return new InvalidEventError(event, `expected "type" to be a string, got ${typeof type}`);
+    return new InvalidEventError(target, `expected "type" to be a string, got ${typeof type}`);
   if (timeoutMs !== undefined && !(typeof timeoutMs === "number" && timeoutMs > 0 && timeoutMs <= MAX_TIMEOUT_MS)) {
     return new InvalidEventError(
-      event,
+      target,
       `expected "timeoutMs" to be a number in (0, ${MAX_TIMEOUT_MS}], got ${typeof timeoutMs === "number" ? String(timeoutMs) : typeof timeoutMs}`,
     );
   }
+  into.to = target;
+  into.from = from ?? "";
+  into.type = type;
+  into.timeoutMs = timeoutMs;
   return undefined;
 }
 
-export function badSignal(event: Event, signal: unknown): InvalidEventError {
+/** True for a real AbortSignal; a Proxy whose traps throw is not one. */
+export function isAbortSignal(value: unknown): value is AbortSignal {
+  try {
+    return value instanceof AbortSignal;
+  } catch {
+    // instanceof ran a Proxy's getPrototypeOf trap, which threw: not a signal.
+    return false;
+  }
+}
+
+export function badSignal(to: string, signal: unknown): InvalidEventError {
   return new InvalidEventError(
-    event,
+    to,
     `expected options.signal to be an AbortSignal, got ${signal === null ? "null" : typeof signal}`,
   );
 }
 
-/** True when `value` has the shape of a {@link Reply}. */
+/** True when `value` has the shape of a {@link Reply}; a getter that throws makes it not one. */
 export function isReply(value: unknown): value is Reply {
-  return (
-    typeof value === "object" &&
-    value !== null &&
-    typeof (value as Reply).code === "number" &&
-    typeof (value as Reply).message === "string"
-  );
+  if (typeof value !== "object" || value === null) return false;
+  try {
+    return typeof (value as Reply).code === "number" && typeof (value as Reply).message === "string";
+  } catch {
+    // A hostile reply object (throwing getter or trap) is answered as an invalid reply.
+    return false;
+  }
 }
 
 export function kernelReply(): Reply {
@@ -59,8 +102,10 @@ export function noHandler(to: string): Reply {
 }
 
 export function handlerFailed(to: string, type: string, error: unknown): Reply {
-  const why = error instanceof Error ? error.message : String(error);
-  return { code: ReplyCode.HANDLER_FAILED, message: `service "${to}" failed to handle "${type}": ${why}` };
+  return {
+    code: ReplyCode.HANDLER_FAILED,
+    message: `service "${to}" failed to handle "${type}": ${describeThrown(error)}`,
+  };
 }
 
 export function invalidReply(to: string, type: string, value: unknown): Reply {

@@ -1,5 +1,4 @@
 import type { Logger } from "@mk/logger";
-import { LifecycleTimeoutError, StartFailedError, StopFailedError } from "../errors.ts";
 import type { StatusChange } from "../events.ts";
 import type { KernelEvents } from "../kernel-events.ts";
 import type { ServiceRecord } from "../registry/service-record.ts";
@@ -36,6 +35,8 @@ export interface StopOneOptions {
    * running) and `stopOne` rethrows.
    */
   beforeStop?: () => Promise<void>;
+  /** The caller drained the service's handler calls already (a hot swap, with deliveries held): skip the drain. */
+  drained?: boolean;
 }
 
 const RESOLVED: Promise<void> = Promise.resolve();
@@ -120,13 +121,19 @@ export class Lifecycle implements TransitionOutcomes {
     const previous = record.status;
     this.setStatus(record, "stopping");
     // A service without a handler has no handler calls in flight: nothing to drain.
-    if (!this.needsDrain(record) && options.beforeStop === undefined) return this.#one("stop", record);
-    return this.#drainThenStop(record, previous, options);
+    const drain = options.drained !== true && this.needsDrain(record);
+    if (!drain && options.beforeStop === undefined) return this.#one("stop", record);
+    return this.#drainThenStop(record, previous, drain, options);
   }
 
-  async #drainThenStop(record: ServiceRecord, previous: ServiceStatus, options: StopOneOptions): Promise<void> {
+  async #drainThenStop(
+    record: ServiceRecord,
+    previous: ServiceStatus,
+    drain: boolean,
+    options: StopOneOptions,
+  ): Promise<void> {
     const timeoutMs = record.service.stopTimeoutMs ?? this.#options.stopTimeoutMs;
-    if (this.needsDrain(record)) {
+    if (drain) {
       const drained = await this.#options.bus.drain(record.name, timeoutMs);
       if (!drained)
         this.#options.logger.warn(
@@ -206,8 +213,7 @@ export class Lifecycle implements TransitionOutcomes {
     this.#options.logger.info("stopped %s", record.name);
   }
 
-  startFailed(record: ServiceRecord, abort: LazyAbort, error: unknown): Error {
-    const failure = error instanceof LifecycleTimeoutError ? error : new StartFailedError(record.name, error);
+  startFailed(record: ServiceRecord, abort: LazyAbort, failure: Error): Error {
     abort.abort(() => failure);
     // A newer start may own the record by now (this one timed out earlier).
     if (record.controller === abort) this.setStatus(record, "failed");
@@ -215,9 +221,8 @@ export class Lifecycle implements TransitionOutcomes {
     return failure;
   }
 
-  stopFailed(record: ServiceRecord, error: unknown): Error {
+  stopFailed(record: ServiceRecord, failure: Error): Error {
     this.setStatus(record, "failed");
-    const failure = error instanceof LifecycleTimeoutError ? error : new StopFailedError(record.name, error);
     this.#options.logger.error("%s", failure.message);
     return failure;
   }

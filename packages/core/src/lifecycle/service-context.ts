@@ -1,4 +1,6 @@
+import { describeThrown } from "@mk/common";
 import type { Logger } from "@mk/logger";
+import { InvalidEventError } from "../errors.ts";
 import type { LazyAbort } from "./lazy-abort.ts";
 import type { CallOptions, Event, OutgoingEvent, Reply, ServiceContext } from "../types.ts";
 
@@ -48,18 +50,35 @@ class RunContext implements ServiceContext {
   }
 
   send(event: OutgoingEvent, options?: CallOptions): Promise<Reply> {
-    return this.#courier.send(this.#stamp(event), options);
+    let stamped: Event;
+    try {
+      stamped = this.#stamp(event);
+    } catch (error) {
+      return Promise.reject(unreadable(error));
+    }
+    return this.#courier.send(stamped, options);
   }
 
   push(event: OutgoingEvent, options?: CallOptions): Promise<Reply> {
-    return this.#courier.push(this.#stamp(event), options);
+    let stamped: Event;
+    try {
+      stamped = this.#stamp(event);
+    } catch (error) {
+      return Promise.reject(unreadable(error));
+    }
+    return this.#courier.push(stamped, options);
   }
 
+  /** @throws whatever a getter or Proxy trap of `event` throws. */
   #stamp(event: OutgoingEvent): Event {
     return event !== null && typeof event === "object" && (event.from === undefined || event.from === "")
       ? { ...event, from: this.name }
       : (event as Event);
   }
+}
+
+function unreadable(error: unknown): InvalidEventError {
+  return new InvalidEventError("", `could not read the event's fields: ${describeThrown(error, 200)}`);
 }
 
 export function createServiceContext(

@@ -4,10 +4,10 @@ import type { Timeouts, Watch } from "./timeouts.ts";
 export interface SettleHooks {
   /** Runs when the value fulfils in time, before the outcome is reported. */
   fulfilled(): void;
-  /** Maps the rejection (or `timeout()`'s error) to the error reported. */
+  /** Maps the rejection (any thrown value) to the error reported. */
   rejected(error: unknown): Error;
-  /** The error of a missed deadline. */
-  timeout(): Error;
+  /** The deadline passed first: the error reported. */
+  timedOut(): Error;
 }
 
 /** One start or stop of a batch (a level of startAll/stopAll): its transition, its pending value, and where its outcome goes. */
@@ -66,7 +66,7 @@ export function settleBatch(entries: readonly BatchEntry[], timeouts: Timeouts):
       watches.push(
         timeouts.watch(timeoutMs, () => {
           for (const entry of entries) {
-            if (!entry.settled && entry.timeoutMs === timeoutMs) finish(entry, entry.rejected(entry.timeout()));
+            if (!entry.settled && entry.timeoutMs === timeoutMs) finish(entry, entry.timedOut());
           }
         }),
       );

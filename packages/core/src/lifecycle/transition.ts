@@ -1,5 +1,5 @@
 import { isThenable } from "@mk/common";
-import { LifecycleTimeoutError } from "../errors.ts";
+import { LifecycleTimeoutError, StartFailedError, StopFailedError } from "../errors.ts";
 import type { ServiceRecord } from "../registry/service-record.ts";
 import type { LazyAbort } from "./lazy-abort.ts";
 import type { BatchEntry } from "./settle.ts";
@@ -9,12 +9,12 @@ export type TransitionKind = "start" | "stop";
 /** Called with each service's outcome: `error` is `undefined` on success. */
 export type Outcome = (record: ServiceRecord, error: Error | undefined) => void;
 
-/** What a transition reports to: the lifecycle's status changes, logs and error wrapping. */
+/** What a transition reports to: the lifecycle's status changes and logs. Failures come already wrapped. */
 export interface TransitionOutcomes {
   started(record: ServiceRecord): void;
   stopped(record: ServiceRecord): void;
-  startFailed(record: ServiceRecord, abort: LazyAbort, error: unknown): Error;
-  stopFailed(record: ServiceRecord, error: unknown): Error;
+  startFailed(record: ServiceRecord, abort: LazyAbort, failure: Error): Error;
+  stopFailed(record: ServiceRecord, failure: Error): Error;
 }
 
 /**
@@ -56,13 +56,14 @@ export class Transition implements BatchEntry {
   }
 
   rejected(error: unknown): Error {
-    return this.#kind === "start"
-      ? this.#outcomes.startFailed(this.#record, this.#abort, error)
-      : this.#outcomes.stopFailed(this.#record, error);
+    return failed(this.#kind, this.#outcomes, this.#record, this.#abort, error);
   }
 
-  timeout(): Error {
-    return new LifecycleTimeoutError(this.#kind, this.#record.name, this.timeoutMs);
+  timedOut(): Error {
+    const failure = new LifecycleTimeoutError(this.#kind, this.#record.name, this.timeoutMs);
+    return this.#kind === "start"
+      ? this.#outcomes.startFailed(this.#record, this.#abort, failure)
+      : this.#outcomes.stopFailed(this.#record, failure);
   }
 
   done(error: Error | undefined): void {
@@ -90,11 +91,24 @@ export function begin(
     value = kind === "start" ? service.start?.(record.context) : service.stop?.();
     if (isThenable(value)) return new Transition(kind, outcomes, record, abort, timeoutMs, value, outcome);
   } catch (error) {
-    outcome(record, kind === "start" ? outcomes.startFailed(record, abort, error) : outcomes.stopFailed(record, error));
+    outcome(record, failed(kind, outcomes, record, abort, error));
     return undefined;
   }
   if (kind === "start") outcomes.started(record);
   else outcomes.stopped(record);
   outcome(record, undefined);
   return undefined;
+}
+
+/** The service's start or stop threw or rejected with `error` (any value, described safely). */
+function failed(
+  kind: TransitionKind,
+  outcomes: TransitionOutcomes,
+  record: ServiceRecord,
+  abort: LazyAbort,
+  error: unknown,
+): Error {
+  return kind === "start"
+    ? outcomes.startFailed(record, abort, new StartFailedError(record.name, error))
+    : outcomes.stopFailed(record, new StopFailedError(record.name, error));
 }

@@ -56,6 +56,11 @@ export class Registration {
     record.lastSaved = loaded;
     registry.add(record);
     logger.info(loaded === undefined ? "registered %s" : "registered %s with its saved state", name);
+    // Services may be registered in any order; this only says what it will wait for.
+    for (const dependency of record.dependencies) {
+      if (registry.get(dependency) === undefined)
+        logger.warn('service "%s" depends on "%s", which is not registered (yet)', name, dependency);
+    }
     if (events.has("status")) {
       events.emit(
         "status",

@@ -37,13 +37,15 @@ export function startLevels(graph: DependencyGraph, plan: PlanOptions | readonly
   const index = new Map<string, number>();
   for (let i = 0; i < n; i++) index.set(names[i] as string, i);
   const adjacency: number[][] = [];
+  // The first dependency each node lacks: it matters only if the node is planned.
+  const missing = new Map<number, string>();
   for (let i = 0; i < n; i++) {
     const name = names[i] as string;
     const out: number[] = [];
     for (const dep of graph.dependenciesOf(name) ?? []) {
       const j = index.get(dep);
       if (j !== undefined) out.push(j);
-      else if (options.ignoreMissing !== true) throw new MissingDependencyError(name, dep);
+      else if (options.ignoreMissing !== true && !missing.has(i)) missing.set(i, dep);
     }
     adjacency.push(out);
   }
@@ -55,6 +57,15 @@ export function startLevels(graph: DependencyGraph, plan: PlanOptions | readonly
       if (i === undefined) throw new ServiceNotFoundError(root);
       return i;
     });
+  }
+  if (missing.size > 0) {
+    // Only what the roots reach is held back by a missing dependency (all of it without roots).
+    const planned = roots === undefined ? undefined : reachable(roots, adjacency, n);
+    for (let i = 0; i < n; i++) {
+      const dep = missing.get(i);
+      if (dep !== undefined && (planned === undefined || planned[i] === 1))
+        throw new MissingDependencyError(names[i] as string, dep);
+    }
   }
   const levels = nodeLevels(
     nodes,
@@ -150,6 +161,22 @@ export function nodeLevels<T>(
   // Walking the nodes' own order fills each level in registration order.
   for (let i = 0; i < n; i++) if (colour[i] === BLACK) (levels[level[i] as number] as T[]).push(nodes[i] as T);
   return levels;
+}
+
+/** Marks (1) every node reachable from `roots` along dependency edges, roots included. */
+function reachable(roots: readonly number[], adjacency: readonly (readonly number[])[], n: number): Uint8Array {
+  const seen = new Uint8Array(n);
+  const queue = [...roots];
+  for (const root of roots) seen[root] = 1;
+  for (let k = 0; k < queue.length; k++) {
+    for (const j of adjacency[queue[k] as number] as readonly number[]) {
+      if (seen[j] === 0) {
+        seen[j] = 1;
+        queue.push(j);
+      }
+    }
+  }
+  return seen;
 }
 
 function isRoots(plan: PlanOptions | readonly string[]): plan is readonly string[] {

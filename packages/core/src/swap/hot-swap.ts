@@ -1,10 +1,11 @@
+import { describeThrown } from "@mk/common";
 import type { Logger } from "@mk/logger";
-import type { StateStore } from "@mk/state";
 import { InvalidStateError, ServiceNotFoundError, SwapFailedError } from "../errors.ts";
 import type { KernelEvents } from "../kernel-events.ts";
 import type { KeyedMutex } from "../lifecycle/keyed-mutex.ts";
 import type { Lifecycle } from "../lifecycle/lifecycle.ts";
 import type { MessageBus } from "../bus/message-bus.ts";
+import type { Persistence } from "../persistence/persistence.ts";
 import { assertValidService } from "../validate.ts";
 import type { Registry } from "../registry/registry.ts";
 import type { ServiceRecord } from "../registry/service-record.ts";
@@ -17,7 +18,7 @@ export interface HotSwapOptions {
   lifecycle: Lifecycle;
   mutex: KeyedMutex;
   bus: Pick<MessageBus, "hold" | "release" | "drain">;
-  store: StateStore | undefined;
+  persistence: Persistence;
   events: KernelEvents;
   logger: Logger;
   /** Most time to wait for in-flight handler calls (each is bounded by its own deadline anyway). */
@@ -74,8 +75,7 @@ export class HotSwap {
     try {
       assertValidService(next);
     } catch (error) {
-      const name = typeof next === "object" && next !== null ? String((next as { name?: unknown }).name) : String(next);
-      return Promise.reject(new SwapFailedError(name, "validate", error));
+      return Promise.reject(new SwapFailedError(nameOf(next), "validate", error));
     }
     return this.#o.mutex.run(next.name, () => this.#swap(next));
   }
@@ -132,7 +132,8 @@ export class HotSwap {
     this.#emit(record, old, next, "drained");
     await this.#migrate(record, old, next, saved);
     this.#emit(record, old, next, "migrated");
-    await step("stop", () => lifecycle.stopOne(record));
+    // Drained above, with deliveries held since: the stop does not drain again.
+    await step("stop", () => lifecycle.stopOne(record, { drained: true }));
     this.#emit(record, old, next, "stopped");
     record.setService(next);
     await step("start", () => lifecycle.startOne(record));
@@ -158,35 +159,11 @@ export class HotSwap {
     const exported = await step("export", () => old.exportState?.());
     saved.taken = true;
     saved.state = exported;
-    const { state, info } = await step("transfer", () => this.#transfer(record, old, exported));
+    const { state, info } = await step("transfer", () => this.#o.persistence.transfer(record, old, next, exported));
     if (typeof next.importState === "function") {
       await step("import", () => next.importState?.(state, info));
       this.#o.logger.debug("hot swap of %s: %s imported the state of %s", record.name, label(next), label(old));
     }
-  }
-
-  /**
-   * With a store, the state goes through it as at a stop (encrypted and
-   * written, so a crash right after the swap does not lose it) and the copy
-   * read back is what the new version imports; else a structured clone, so
-   * the new version never shares objects with the old one (rollback needs
-   * the old one's state untouched).
-   */
-  async #transfer(
-    record: ServiceRecord,
-    old: Service,
-    exported: unknown,
-  ): Promise<{ state: unknown; info: ImportInfo }> {
-    const { store } = this.#o;
-    const info: ImportInfo = {};
-    if (old.version !== undefined) info.fromVersion = old.version;
-    if (store === undefined) return { state: structuredClone(exported), info };
-    await store.save(record.name, exported, old.version === undefined ? {} : { version: old.version });
-    // The store now holds what the old version exported; the next checkpoint compares against nothing and saves.
-    record.lastSaved = undefined;
-    const loaded = await store.load(record.name);
-    if (loaded === undefined) throw new Error(`the store lost the state of "${record.name}" between save and load`);
-    return { state: loaded.state, info };
   }
 
   /** Puts the old version back in service; returns the error to reject the swap with. */
@@ -285,5 +262,17 @@ function label(service: Service): string {
 }
 
 function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
+  return describeThrown(error);
+}
+
+/** The name to report a refused swap under: whatever `next.name` is, read without trusting it. */
+function nameOf(next: unknown): string {
+  if (typeof next !== "object" || next === null) return describeThrown(next, 80);
+  try {
+    const name = (next as { name?: unknown }).name;
+    return typeof name === "string" ? name : describeThrown(name, 80);
+  } catch {
+    // A throwing getter: the validation error (the cause) says what is wrong.
+    return "(unreadable name)";
+  }
 }
