@@ -108,9 +108,11 @@ describe("mk-demo, run as a user would", { timeout: 120_000 }, () => {
       "echo.state (count 10), logger.state (2 lines)",
     ]);
     expect(lastCount(first)).toBe(10);
-    // Without MK_STATE_KEY the demo says loudly that its key protects nothing.
+    // Without MK_STATE_KEY the demo says loudly that its key protects nothing. The kernel also
+    // says that logger, registered first, names a dependency not registered yet (echo comes next).
     expect(first.lines.filter((l) => l.level === "WARN").map((l) => l.message)).toEqual([
       expect.stringMatching(/no MK_STATE_KEY: using the fixed demo key, which is public and for the demo only/),
+      'service "logger" depends on "echo", which is not registered (yet)',
     ]);
 
     const second = await runDemo(["--state-dir", dir]);
@@ -180,7 +182,9 @@ describe("mk-demo, run as a user would", { timeout: 120_000 }, () => {
     const dir = await tempDir();
     const first = await runDemo(["--state-dir", dir], { env: { MK_STATE_KEY: KEY_A } });
     expectOk(first);
-    expect(first.lines.some((l) => l.level === "WARN")).toBe(false);
+    expect(first.lines.filter((l) => l.level === "WARN").map((l) => l.message)).toEqual([
+      'service "logger" depends on "echo", which is not registered (yet)',
+    ]);
     expect(story(first)).toContain("[demo] state key from MK_STATE_KEY (32 bytes)");
     const echoBytes = await readFile(join(dir, "echo.state"));
     const loggerBytes = await readFile(join(dir, "logger.state"));
