@@ -5,7 +5,14 @@
 // answered (their queue slots never freed), a swap that never released its
 // hold, a status stuck at "starting".
 import { describeThrown } from "@mk/common";
-import { StartFailedError, StateLoadFailedError, StopFailedError, SwapFailedError, type Reply } from "@mk/core";
+import {
+  StartFailedError,
+  StateLoadFailedError,
+  StopFailedError,
+  SwapFailedError,
+  type Reply,
+  type ServiceContext,
+} from "@mk/core";
 import { describe, expect, it } from "vitest";
 import { TestStore, testKernel } from "./helpers.ts";
 
@@ -166,6 +173,20 @@ describe.each(hostileValues())("issue 13 #7: unprintable thrown values: %s", (_l
     await kernel.start("echo");
     expect(seen).toEqual(["created", "starting", "running"]);
     expect(log.lines().filter((l) => l.startsWith("[kernel] a status listener threw: "))).toHaveLength(3);
+    await kernel.close({ stopAll: true });
+  });
+
+  it("ctx.fail with it is a crash like any other: no throw, and the kernel closes cleanly", async () => {
+    const { kernel } = testKernel();
+    let ctx: ServiceContext | undefined;
+    await kernel.register({
+      name: "crashy",
+      start: (c) => {
+        ctx = c;
+      },
+    });
+    await kernel.start("crashy");
+    expect(() => ctx?.fail(make())).not.toThrow();
     await kernel.close({ stopAll: true });
   });
 

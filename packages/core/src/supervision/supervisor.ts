@@ -1,3 +1,5 @@
+import { types } from "node:util";
+import { describeThrown } from "@mk/common";
 import type { Logger } from "@mk/logger";
 import type { KernelEvents } from "../kernel-events.ts";
 import type { KeyedMutex } from "../lifecycle/keyed-mutex.ts";
@@ -47,8 +49,16 @@ interface Pending {
 
 const RESOLVED: Promise<void> = Promise.resolve();
 
+/** The crash reason as an Error; anything else (a Proxy, a null-prototype object) is described safely. */
 function asError(value: unknown): Error {
-  return value instanceof Error ? value : new Error(typeof value === "string" ? value : String(value));
+  if (types.isNativeError(value)) {
+    try {
+      if (typeof value.message === "string") return value;
+    } catch {
+      // Its message getter throws: wrap it below, so `.message` is always safe to read.
+    }
+  }
+  return new Error(describeThrown(value));
 }
 
 /**
@@ -189,7 +199,7 @@ export class Supervisor {
         .run(name, () => this.#restart(record, error, pending))
         .then((dependents) => this.#startDependents(name, dependents))
         .catch((failure: unknown) =>
-          this.#o.logger.error("restart of %s failed unexpectedly: %s", name, asError(failure).message),
+          this.#o.logger.error("restart of %s failed unexpectedly: %s", name, describeThrown(failure)),
         );
     }, delay);
   }
@@ -258,7 +268,7 @@ export class Supervisor {
           "rest_for_one: dependent %s of %s did not start again: %s",
           dependent,
           name,
-          asError(error).message,
+          describeThrown(error),
         );
       } finally {
         bus.release(dependent);
@@ -286,7 +296,7 @@ export class Supervisor {
       try {
         await cascade.stop(name);
       } catch (error) {
-        logger.error("rest_for_one: dependent %s of %s did not stop: %s", name, record.name, asError(error).message);
+        logger.error("rest_for_one: dependent %s of %s did not stop: %s", name, record.name, describeThrown(error));
       }
     }
     logger.info(
