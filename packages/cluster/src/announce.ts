@@ -12,6 +12,9 @@ import type { WireProblem } from "./wire.ts";
  * {"wire":1,"node":"node-1","id":"<instance id>","seq":42,"services":[{"name":"echo","version":"2","status":"running"}]}
  * ```
  *
+ * A service may also carry `"role":"active"|"standby"` (absent: `replica`)
+ * and `"draining":true` (not taking calls: stopping or swapping).
+ *
  * `id` is new at every join, so a node that restarts under the same name is a
  * new instance; `seq` grows by one per heartbeat of an instance. `"leaving":true`
  * says the node is leaving: drop it now.
@@ -24,14 +27,20 @@ export interface Announce {
   leaving?: true;
 }
 
+/** How a service serves on a node (see `ClusterRole`); absent on the wire means `replica`. */
+export type AnnouncedRole = "active" | "standby" | "replica";
+
 export interface AnnouncedService {
   name: string;
   version?: string;
   status: ServiceStatus;
+  /** Sent only when not `replica` (reserved for services with state: one `active` owner, `standby` elsewhere). */
+  role?: AnnouncedRole;
   /** Not taking calls (stopping, or a hot swap in progress on this node). */
   draining?: true;
 }
 
+const ROLES: ReadonlySet<string> = new Set(["active", "standby", "replica"]);
 const STATUSES: ReadonlySet<string> = new Set(["created", "starting", "running", "stopping", "stopped", "failed"]);
 
 /** Most services one heartbeat may list. */
@@ -65,13 +74,17 @@ export function decodeAnnounce(node: string, body: Uint8Array, maxBytes: number)
   const services: AnnouncedService[] = [];
   for (const item of v.services as unknown[]) {
     if (typeof item !== "object" || item === null) return { problem: "expected each service to be an object" };
-    const { name, version, status, draining } = item as Record<string, unknown>;
+    const { name, version, status, draining, role } = item as Record<string, unknown>;
     if (!isName(name)) return { problem: "expected each service name to follow the name rule" };
     if (typeof status !== "string" || !STATUSES.has(status)) return { problem: `service ${name}: unknown status` };
     if (version !== undefined && (typeof version !== "string" || version.length > 256)) {
       return { problem: `service ${name}: expected version to be a short string` };
     }
+    if (role !== undefined && (typeof role !== "string" || !ROLES.has(role))) {
+      return { problem: `service ${name}: expected role active, standby or replica` };
+    }
     const service: AnnouncedService = { name, status: status as ServiceStatus };
+    if (role !== undefined && role !== "replica") service.role = role as AnnouncedRole;
     if (version !== undefined) service.version = version;
     if (draining === true) service.draining = true;
     services.push(service);

@@ -290,7 +290,7 @@ export class Cluster {
 }
 
 function info(node: string, s: AnnouncedService): ClusterServiceInfo {
-  const out: ClusterServiceInfo = { name: s.name, node, status: s.status, role: "replica" };
+  const out: ClusterServiceInfo = { name: s.name, node, status: s.status, role: s.role ?? "replica" };
   if (s.version !== undefined) out.version = s.version;
   return out;
 }
