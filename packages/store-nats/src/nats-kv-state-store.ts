@@ -260,7 +260,8 @@ export class NatsKvStateStore implements StateStore {
   }
 
   async #write(kv: KV, name: string, meta: CheckedMeta, sealed: Uint8Array): Promise<void> {
-    const limit = (await this.#connect(name)).info?.max_payload;
+    // The connection is up here (the bucket is open); its INFO says the server's message cap.
+    const limit = (this.#given ?? (await this.#connection))?.info?.max_payload;
     if (limit !== undefined && sealed.length + HEADER_LENGTH > limit - 512) {
       throw new NatsStoreError(
         "STATE_TOO_LARGE",

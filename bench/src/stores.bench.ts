@@ -1,0 +1,213 @@
+// Shared-engine stores beside their raw driver floors, in one run, on real servers
+// started for the run (PostgreSQL with fsync and synchronous_commit on; nats-server
+// with JetStream file storage).
+//
+// Each op pair is the read-modify-write a service does: load (generation back),
+// then save with compare-and-set on that generation and a fencing epoch, 4 KiB of
+// JSON state, sealed. The floors move the same bytes with the bare driver: pg
+// select + upsert (prepared, like the store), KV get + put. Rounds interleave the
+// store and its floor so machine noise hits both alike; p50/p99 over all samples.
+import { randomBytes } from "node:crypto";
+import { performance } from "node:perf_hooks";
+import { AesGcmCrypter } from "@mk/crypto";
+import { NatsKvStateStore } from "@mk/store-nats";
+import { PostgresStateStore } from "@mk/store-postgres";
+import { startNats, startPostgres } from "@mk/test-servers";
+import { encodeState, openState, sealState } from "@mk/state/backend";
+import { Kvm } from "@nats-io/kv";
+import { connect } from "@nats-io/transport-node";
+import pg from "pg";
+
+const ROUNDS = Number(process.env["ROUNDS"] ?? 5);
+const OPS = Number(process.env["OPS"] ?? 200);
+const WARMUP = 100;
+
+/** A state of roughly `bytes` of JSON, shaped like real service state (records, not one string). */
+function stateOf(bytes: number): unknown {
+  const items: { id: number; name: string; tags: string[]; score: number; active: boolean }[] = [];
+  let size = 12;
+  for (let id = 0; size < bytes; id++) {
+    const item = {
+      id,
+      name: `user-${id}-${"x".repeat(id % 17)}`,
+      tags: ["a", "bb", "ccc"],
+      score: id * 1.5,
+      active: id % 2 === 0,
+    };
+    size += JSON.stringify(item).length + 1;
+    items.push(item);
+  }
+  return { items };
+}
+
+function percentile(values: number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
+}
+
+interface Pair {
+  label: string;
+  load(): Promise<void>;
+  save(): Promise<void>;
+}
+
+interface Samples {
+  load: number[];
+  save: number[];
+}
+
+async function runPair(pair: Pair, samples: Samples, ops: number): Promise<void> {
+  for (let i = 0; i < ops; i++) {
+    let t = performance.now();
+    await pair.load();
+    samples.load.push(performance.now() - t);
+    t = performance.now();
+    await pair.save();
+    samples.save.push(performance.now() - t);
+  }
+}
+
+function report(
+  title: string,
+  mk: Samples,
+  raw: Samples,
+  names: { mkLoad: string; mkSave: string; rawLoad: string; rawSave: string },
+): void {
+  const row = (label: string, values: number[]): string =>
+    `  ${label.padEnd(46)} p50 ${percentile(values, 50).toFixed(3).padStart(7)} ms   p99 ${percentile(values, 99).toFixed(3).padStart(7)} ms`;
+  const ratio = (a: number[], b: number[]): string =>
+    `  ${"".padEnd(46)} ratio mk/raw: p50 ${(percentile(a, 50) / percentile(b, 50)).toFixed(2)}x, p99 ${(percentile(a, 99) / percentile(b, 99)).toFixed(2)}x`;
+  process.stdout.write(
+    `\n${title} (${mk.save.length} samples each, ${ROUNDS} interleaved rounds):\n` +
+      [
+        row(names.mkSave, mk.save),
+        row(names.rawSave, raw.save),
+        ratio(mk.save, raw.save),
+        row(names.mkLoad, mk.load),
+        row(names.rawLoad, raw.load),
+        ratio(mk.load, raw.load),
+      ].join("\n") +
+      "\n",
+  );
+}
+
+async function interleave(mk: Pair, raw: Pair): Promise<{ mk: Samples; raw: Samples }> {
+  const warm = { load: [], save: [] };
+  await runPair(mk, warm, WARMUP);
+  await runPair(raw, warm, WARMUP);
+  const result = { mk: { load: [], save: [] } as Samples, raw: { load: [], save: [] } as Samples };
+  for (let round = 0; round < ROUNDS; round++) {
+    await runPair(raw, result.raw, OPS);
+    await runPair(mk, result.mk, OPS);
+  }
+  return result;
+}
+
+const state = stateOf(4 * 1024);
+const crypter = new AesGcmCrypter(randomBytes(32));
+const sealedBytes = (await crypter.encrypt(new TextEncoder().encode(JSON.stringify(state)), new Uint8Array(3))).length;
+const payload = randomBytes(sealedBytes + 50); // the document wrapper around the state, roughly
+process.stdout.write(
+  `4 KiB JSON state: ${JSON.stringify(state).length} bytes, ${sealedBytes} sealed; machine shared, figures indicative\n`,
+);
+
+// The CPU part alone (no server): what the stores add on top of the driver.
+{
+  const sealTimes: number[] = [];
+  const openTimes: number[] = [];
+  let sealed = await sealState(crypter, "svc", encodeState(state), undefined, 1 << 26);
+  for (let i = 0; i < WARMUP + ROUNDS * OPS; i++) {
+    let t = performance.now();
+    sealed = await sealState(crypter, "svc", encodeState(state), undefined, 1 << 26);
+    if (i >= WARMUP) sealTimes.push(performance.now() - t);
+    t = performance.now();
+    await openState(crypter, "svc", sealed, 1 << 26, 256, "bench");
+    if (i >= WARMUP) openTimes.push(performance.now() - t);
+  }
+  process.stdout.write(
+    `CPU alone: encode + seal p50 ${percentile(sealTimes, 50).toFixed(3)} ms, open + decode p50 ${percentile(openTimes, 50).toFixed(3)} ms (AesGcmCrypter, no server)\n`,
+  );
+}
+
+// PostgreSQL
+{
+  const server = await startPostgres();
+  const pool = new pg.Pool({ connectionString: server.connectionString, max: 2 });
+  pool.on("error", () => {});
+  const store = new PostgresStateStore({ pool, crypter, table: "bench_state" });
+  try {
+    await pool.query("CREATE TABLE raw_state (name text PRIMARY KEY, data bytea NOT NULL)");
+    let generation = 0;
+    const mk: Pair = {
+      label: "mk",
+      load: async () => {
+        generation = (await store.load("svc"))?.generation ?? 0;
+      },
+      save: () => store.save("svc", state, { ifGeneration: generation, epoch: 1 }),
+    };
+    const raw: Pair = {
+      label: "raw",
+      load: async () => {
+        await pool.query({ name: "raw_select", text: "SELECT data FROM raw_state WHERE name = $1", values: ["svc"] });
+      },
+      save: async () => {
+        await pool.query({
+          name: "raw_upsert",
+          text: "INSERT INTO raw_state (name, data) VALUES ($1, $2) ON CONFLICT (name) DO UPDATE SET data = EXCLUDED.data",
+          values: ["svc", payload],
+        });
+      },
+    };
+    const result = await interleave(mk, raw);
+    report("PostgreSQL 15, 4 KiB state, fsync + synchronous_commit on", result.mk, result.raw, {
+      mkSave: "PostgresStateStore.save (CAS + epoch + seal)",
+      rawSave: "raw pg upsert, same bytes",
+      mkLoad: "PostgresStateStore.load (open + decode)",
+      rawLoad: "raw pg select",
+    });
+  } finally {
+    await store.close();
+    await pool.end();
+    await server.stop();
+  }
+}
+
+// NATS JetStream KV
+{
+  const server = await startNats({ jetstream: true });
+  const connection = await connect({ servers: server.url });
+  const store = new NatsKvStateStore({ connection, crypter, bucket: "bench_state" });
+  try {
+    const kv = await new Kvm(connection).create("raw_state", { history: 1, storage: "file" });
+    let generation = 0;
+    const mk: Pair = {
+      label: "mk",
+      load: async () => {
+        generation = (await store.load("svc"))?.generation ?? 0;
+      },
+      save: () => store.save("svc", state, { ifGeneration: generation, epoch: 1 }),
+    };
+    const raw: Pair = {
+      label: "raw",
+      load: async () => {
+        await kv.get("svc");
+      },
+      save: async () => {
+        await kv.put("svc", payload);
+      },
+    };
+    const result = await interleave(mk, raw);
+    report("NATS JetStream KV (nats-server 2.9, file storage), 4 KiB state", result.mk, result.raw, {
+      mkSave: "NatsKvStateStore.save (CAS + epoch + seal)",
+      rawSave: "raw kv.put, same bytes",
+      mkLoad: "NatsKvStateStore.load (open + decode)",
+      rawLoad: "raw kv.get",
+    });
+  } finally {
+    await store.close();
+    await connection.close();
+    await server.stop();
+  }
+}
+
+process.stdout.write("\ngoal: mk <= 1.5x the raw floor at 4 KiB (crypto, CAS and fencing included)\n");
