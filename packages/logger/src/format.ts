@@ -138,6 +138,11 @@ export function countSpecifiers(msg: string): number {
 /** A plain object: `{...}` or `Object.create(null)`, not an array, Date, Error, Map, class instance… */
 export function isPlainObject(value: unknown): value is Record<string, unknown> {
   if (value === null || typeof value !== "object") return false;
-  const proto = Object.getPrototypeOf(value) as unknown;
+  let proto: unknown;
+  try {
+    proto = Object.getPrototypeOf(value);
+  } catch {
+    return false; // a Proxy whose getPrototypeOf trap throws is no plain object of fields
+  }
   return proto === Object.prototype || proto === null;
 }

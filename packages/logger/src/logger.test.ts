@@ -377,6 +377,18 @@ describe("an Error in a log call becomes the record's err (issue 13 item 16)", (
     expect(() => log.error(hostile)).not.toThrow();
     expect(() => log.error("x", hostile)).not.toThrow();
     expect(records).toHaveLength(2);
+    // A Proxy whose prototype trap throws is not taken for an Error, and the message survives.
+    const trap = new Proxy(
+      {},
+      {
+        getPrototypeOf() {
+          throw new Error("trap");
+        },
+      },
+    );
+    log.error("proxy", trap);
+    expect(records[2]?.message).toMatch(/^proxy /);
+    expect(records[2]?.fields).toBeUndefined();
     const out = lines();
     const j = createLogger({ sinks: [jsonSink(out.stream, { base: null })] });
     j.error("x", hostile);

@@ -266,8 +266,13 @@ async function eachSink(shared: Shared, method: "flush" | "close"): Promise<void
 }
 
 /** An Error, from this realm or another (a vm context, a worker's structured clone). */
-function isError(value: unknown): value is Error {
-  return value instanceof Error || types.isNativeError(value);
+function isError(value: object): value is Error {
+  if (types.isNativeError(value)) return true;
+  try {
+    return value instanceof Error;
+  } catch {
+    return false; // a Proxy whose getPrototypeOf trap throws: not an Error we can read
+  }
 }
 
 function checkService(service: unknown): asserts service is string {
