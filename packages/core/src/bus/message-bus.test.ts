@@ -1,4 +1,4 @@
-import { createLogger, type Logger } from "@mk/logger";
+import { createLogger, type LogRecord, type Logger } from "@mk/logger";
 import { describe, expect, it } from "vitest";
 import { InvalidEventError } from "../errors.ts";
 import type { Endpoint } from "./endpoint.ts";
@@ -400,5 +400,54 @@ describe("MessageBus.drain and inFlight", () => {
     expect(await bus.drain("hang", 5)).toBe(false);
     expect(await bus.drain("hang", 5000)).toBe(true);
     expect((await call).code).toBe(408);
+  });
+});
+
+describe("a handler that throws is logged with its stack (issue 13 item 16)", () => {
+  it.each(["send", "push"] as const)(
+    "regression: %s logs the thrown Error itself, not its message alone",
+    async (method) => {
+      const records: LogRecord[] = [];
+      const logger = createLogger({ service: "kernel", sinks: [(r) => records.push(r)] });
+      const boom = new Error("boom", { cause: new Error("root") });
+      const endpoint = new TestEndpoint({
+        name: "thrower",
+        handle: () => {
+          throw boom;
+        },
+      });
+      const bus = new MessageBus({
+        lookup: (name) => (name === "thrower" ? endpoint : undefined),
+        defaultTimeoutMs: 5000,
+        queueCapacity: 16,
+        logger,
+      });
+      const reply = await bus[method](evt("thrower"));
+      expect(reply.code).toBe(500);
+      expect(records).toHaveLength(1);
+      expect(records[0]?.message).toBe(reply.message);
+      expect(records[0]?.fields).toEqual({ err: boom }); // the sinks write its type, message, stack and cause
+    },
+  );
+
+  it("a thrown value that is not an Error is logged by its description only", async () => {
+    const records: LogRecord[] = [];
+    const logger = createLogger({ service: "kernel", sinks: [(r) => records.push(r)] });
+    for (const thrown of ["plain string", 42]) {
+      const endpoint = new TestEndpoint({
+        name: "thrower",
+        handle: () => {
+          throw thrown;
+        },
+      });
+      const bus = new MessageBus({
+        lookup: (name) => (name === "thrower" ? endpoint : undefined),
+        defaultTimeoutMs: 5000,
+        queueCapacity: 16,
+        logger,
+      });
+      expect((await bus.send(evt("thrower"))).code).toBe(500);
+    }
+    expect(records.map((r) => r.fields)).toEqual([undefined, undefined]);
   });
 });

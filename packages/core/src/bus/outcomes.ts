@@ -1,3 +1,4 @@
+import { types } from "node:util";
 import type { Logger } from "@mk/logger";
 import type { Reply } from "../types.ts";
 import type { Endpoint } from "./endpoint.ts";
@@ -30,6 +31,9 @@ export function replied(endpoint: Endpoint, to: string, type: string, value: unk
 export function failed(endpoint: Endpoint, to: string, type: string, error: unknown, logger: Logger): Reply {
   endpoint.stats.failed++;
   const reply = handlerFailed(to, type, error);
-  logger.warn("%s", reply.message);
+  // An Error goes to the logger too, so the line has its stack (@mk/logger records it as
+  // `err`, as pino does). isNativeError runs no user code (a Proxy or a getter cannot throw here).
+  if (types.isNativeError(error)) logger.warn("%s", reply.message, error);
+  else logger.warn("%s", reply.message);
   return reply;
 }
