@@ -1,4 +1,5 @@
-import { StateEncodeError, StateError, describeThrown } from "./errors.ts";
+import { StateEncodeError, StateError } from "./errors.ts";
+import { describeThrown } from "@mk/common";
 
 /**
  * The JSON data model, enforced: every value `encodeState` accepts comes back from

@@ -150,26 +150,6 @@ export class StateLockedError extends StateError {
   }
 }
 
-/**
- * Text for any thrown value, never throwing itself: a null-prototype object, a Proxy,
- * or an Error whose `message` getter throws still yields a description.
- */
-export function describeThrown(value: unknown): string {
-  try {
-    if (value instanceof Error) {
-      const message: unknown = value.message;
-      return typeof message === "string" ? message : String(message);
-    }
-    return String(value);
-  } catch {
-    try {
-      return `(unprintable ${typeof value})`;
-    } catch {
-      return "(unprintable value)";
-    }
-  }
-}
-
 /** The errno-style code of a Node.js system error, if it has one. */
 export function errnoOf(error: unknown): string | undefined {
   try {

@@ -1,4 +1,5 @@
-import { StateError, describeThrown } from "./errors.ts";
+import { StateError } from "./errors.ts";
+import { describeThrown } from "@mk/common";
 
 /** Default cap on a state file's size (and on a sealed state at save): 64 MiB. */
 export const DEFAULT_MAX_BYTES: number = 64 * 1024 * 1024;

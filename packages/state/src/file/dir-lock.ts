@@ -2,7 +2,8 @@ import { constants, existsSync } from "node:fs";
 import { open, readFile, readdir, unlink } from "node:fs/promises";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { StateError, StateLockedError, describeThrown, errnoOf } from "../errors.ts";
+import { StateError, StateLockedError, errnoOf } from "../errors.ts";
+import { describeThrown } from "@mk/common";
 
 /**
  * The exclusive lock of a state directory, between processes.

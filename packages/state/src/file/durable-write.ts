@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { join } from "node:path";
-import { StateError, describeThrown, errnoOf } from "../errors.ts";
+import { StateError, errnoOf } from "../errors.ts";
+import { describeThrown } from "@mk/common";
 import { DIR_FLAGS, TEMP_FLAGS, nodeFs, type FsOps } from "./fs-ops.ts";
 
 /** `.<file>.<pid>.<16 hex>.tmp`: hidden (a service name never starts with a dot) and tagged with its writer. */

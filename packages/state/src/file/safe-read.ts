@@ -1,5 +1,6 @@
 import type { Stats } from "node:fs";
-import { StateError, describeThrown, errnoOf } from "../errors.ts";
+import { StateError, errnoOf } from "../errors.ts";
+import { describeThrown } from "@mk/common";
 import { READ_FLAGS, nodeFs, type FsOps } from "./fs-ops.ts";
 
 /**

@@ -1,8 +1,9 @@
 import type { Stats } from "node:fs";
-import { lstat, mkdir, readdir, unlink } from "node:fs/promises";
-import { dirname, join } from "node:path";
+import { lstat, readdir, unlink } from "node:fs/promises";
+import { join } from "node:path";
 import { TEMP_FILE_PATTERN, tempFilesInFlight } from "./durable-write.ts";
-import { StateError, describeThrown, errnoOf } from "../errors.ts";
+import { StateError, errnoOf } from "../errors.ts";
+import { describeThrown, makeDirs } from "@mk/common";
 
 /**
  * Creates the state directory (0700) if needed and refuses one an attacker could
@@ -85,28 +86,5 @@ function isAlive(pid: number): boolean {
   } catch (cause) {
     // EPERM: it exists but belongs to someone else.
     return errnoOf(cause) === "EPERM";
-  }
-}
-
-/**
- * `mkdir -p` that always ends. Node 20's recursive `mkdir` never settles when
- * the parent exists but refuses children with ENOENT (any path under `/proc`):
- * it retries the same step forever. Walking up ourselves tries each directory
- * at most twice.
- */
-async function makeDirs(dir: string, mode: number): Promise<void> {
-  try {
-    await mkdir(dir, { mode });
-    return;
-  } catch (error) {
-    const code = errnoOf(error);
-    if (code === "EEXIST") return;
-    if (code !== "ENOENT" || dirname(dir) === dir) throw error;
-  }
-  await makeDirs(dirname(dir), mode);
-  try {
-    await mkdir(dir, { mode });
-  } catch (error) {
-    if (errnoOf(error) !== "EEXIST") throw error;
   }
 }
