@@ -130,6 +130,7 @@ export class Cluster {
       kernel.on("status", (change) => {
         if (change.to === "running") this.#running.add(change.name);
         else this.#running.delete(change.name);
+        this.#inbound.serve(change.name, change.to === "running" || this.#swapping.has(change.name));
         this.#announceSoon();
       }),
       kernel.on("swap", (swap) => {
@@ -160,6 +161,7 @@ export class Cluster {
     );
     this.#outbound.start();
     this.#inbound.start();
+    for (const name of this.#running) this.#inbound.serve(name, true);
     const hb = setInterval(() => this.#announce(), this.#o.heartbeatMs);
     // While this node's own connection is down it hears nobody: it keeps its view until it is back.
     const sweep = setInterval(

@@ -6,7 +6,7 @@ import { decodeBatch, H_BATCH, MAX_BATCH, replyElement } from "./batch-wire.ts";
 import { headerBlock } from "./header-block.ts";
 import type { LogLimiter } from "./log-limiter.ts";
 import { isName } from "./names.ts";
-import { serviceOfCall, type Subjects } from "./subjects.ts";
+import { QUEUE_GROUP, serviceOfCall, type Subjects } from "./subjects.ts";
 import {
   decodeRequest,
   encodeReply,
@@ -56,6 +56,8 @@ export class Inbound {
   #inFlight = 0;
   #idle: (() => void) | undefined;
   #batchSubscription: Subscription | undefined;
+  /** Queue-group subscriptions of the services taking calls here, by name. */
+  readonly #queues = new Map<string, Subscription>();
   #replies = new Map<string, Record<string, unknown>[]>();
   #flushScheduled = false;
   /** The headers of every code-0 reply from this node, built once. */
@@ -76,6 +78,24 @@ export class Inbound {
     this.#batchSubscription = nc.subscribe(subjects.batch(node), { callback: this.#onBatch });
   }
 
+  /**
+   * Joins or leaves the queue group of `service` (`mk.<ns>.svc.<service>`),
+   * so that clients other than mk nodes reach a node running it, balanced by
+   * NATS. A service stops taking these calls as soon as it stops running here.
+   */
+  serve(service: string, taking: boolean): void {
+    const current = this.#queues.get(service);
+    if (taking === (current !== undefined) || this.#subscription === undefined) return;
+    if (current !== undefined) {
+      this.#queues.delete(service);
+      // Drain: calls already delivered to this client are still answered.
+      current.drain().catch(() => undefined);
+      return;
+    }
+    const { nc, subjects } = this.#o;
+    this.#queues.set(service, nc.subscribe(subjects.service(service), { queue: QUEUE_GROUP, callback: this.#onCall }));
+  }
+
   /** Calls being handled here for other nodes. */
   get inFlight(): number {
     return this.#inFlight;
@@ -86,9 +106,10 @@ export class Inbound {
    * answered), then waits, at most `timeoutMs`, for the calls in flight.
    */
   async stop(timeoutMs: number): Promise<void> {
-    const subscriptions = [this.#subscription, this.#batchSubscription];
+    const subscriptions = [this.#subscription, this.#batchSubscription, ...this.#queues.values()];
     this.#subscription = undefined;
     this.#batchSubscription = undefined;
+    this.#queues.clear();
     for (const subscription of subscriptions) {
       if (subscription === undefined || subscription.isClosed()) continue;
       try {

@@ -8,6 +8,7 @@
  * |---|---|
  * | `mk.<ns>.call.<node>.<service>` | a call to `service` on `node` (request, reply to the caller's inbox) |
  * | `mk.<ns>.batch.<node>` | several calls to `node` in one message (see `batch-wire.ts`) |
+ * | `mk.<ns>.svc.<service>` | a call to any node running `service` (queue group `mk`: NATS balances; for clients other than mk nodes) |
  * | `mk.<ns>.hb.<node>` | `node`'s heartbeat: what it runs (published every `heartbeatMs` and on change) |
  * | `mk.<ns>.discover` | asks every node to publish its heartbeat now |
  * | `mk.<ns>.who.<node>` | asks whether a live node already uses the name (request) |
@@ -20,6 +21,8 @@ export interface Subjects {
   callsOf(node: string): string;
   /** `mk.<ns>.batch.<node>` */
   batch(node: string): string;
+  /** `mk.<ns>.svc.<service>`, served by every node running it in queue group {@link QUEUE_GROUP}. */
+  service(service: string): string;
   heartbeat(node: string): string;
   readonly heartbeats: string;
   readonly discover: string;
@@ -46,6 +49,7 @@ export function subjects(namespace: string): Subjects {
     call: (node, service) => `${prefix}.call.${token(node)}.${token(service)}`,
     callsOf: (node) => `${prefix}.call.${token(node)}.*`,
     batch: (node) => `${prefix}.batch.${token(node)}`,
+    service: (service) => `${prefix}.svc.${token(service)}`,
     heartbeat: (node) => `${prefix}.hb.${token(node)}`,
     heartbeats: `${prefix}.hb.*`,
     discover: `${prefix}.discover`,
@@ -53,11 +57,18 @@ export function subjects(namespace: string): Subjects {
   };
 }
 
-/** The service token of a call subject, or `undefined` when the subject does not have the call shape. */
+/** The queue group of the service subjects. */
+export const QUEUE_GROUP = "mk";
+
+/**
+ * The service a call subject names (`mk.<ns>.call.<node>.<service>` or
+ * `mk.<ns>.svc.<service>`), or `undefined` when the subject has neither shape.
+ */
 export function serviceOfCall(subject: string): string | undefined {
   const parts = subject.split(".");
-  if (parts.length !== CALL_TOKENS || parts[2] !== "call") return undefined;
-  return untoken(parts[4] as string);
+  if (parts.length === CALL_TOKENS && parts[2] === "call") return untoken(parts[4] as string);
+  if (parts.length === CALL_TOKENS - 1 && parts[2] === "svc") return untoken(parts[3] as string);
+  return undefined;
 }
 
 /** The node token of a heartbeat subject, or `undefined`. */

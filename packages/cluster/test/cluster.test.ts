@@ -159,4 +159,13 @@ describe("a cluster of three nodes", () => {
     await again.leave();
     await other.close({ stopAll: true });
   });
+
+  it("answers 503, not 404, for a service whose only node vanished (SIGKILL), once that node is dropped", async () => {
+    await a.kill();
+    await waitFor("node-a dropped from the view", () => !cluster.nodes().includes("node-a"), 20_000);
+    const reply = await kernel.send({ to: "count", from: "main", type: "add" });
+    expect(reply.code).toBe(503);
+    expect(reply.message).toBe('service "count" has no live node (it last ran on node "node-a")');
+    expect(cluster.services().some((s) => s.node === "node-a")).toBe(false);
+  });
 });

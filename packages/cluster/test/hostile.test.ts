@@ -157,4 +157,13 @@ describe("hostile wire messages", () => {
     expect(byId.get("d")?.c).toBe(500);
     expect(await runs()).toBe(before + 1);
   });
+
+  it("serves a client that is not an mk node through the service's queue group subject", async () => {
+    const msg = await ask("mk.default.svc.echo", JSON.stringify({ from: "cli", type: "say", content: [1] }), good);
+    expect(codeOf(msg)).toBe("0");
+    expect(bodyOf(msg).data).toMatchObject({ node: "node-b", content: [1] });
+    const none = await ask("mk.default.svc.count", JSON.stringify({ from: "cli", type: "how-many" }), good);
+    expect(codeOf(none)).toBe("0");
+    await expect(ask("mk.default.svc.nothing", "{}", good)).rejects.toThrow();
+  });
 });
