@@ -23,7 +23,10 @@ if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
     echo "create_main_cluster = false" >/etc/postgresql-common/createcluster.conf
   fi
   export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq && apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null && exit 0
+  # --force-confold keeps the createcluster.conf written above without a conffile prompt.
+  apt-get update -qq &&
+    apt-get install -y -qq --no-install-recommends -o Dpkg::Options::=--force-confdef \
+      -o Dpkg::Options::=--force-confold "${missing[@]}" >/dev/null && exit 0
   echo "install-test-servers: apt-get install ${missing[*]} failed" >&2
   exit 1
 fi

@@ -155,9 +155,15 @@ describe("NatsKvStateStore: lifecycle and outages", () => {
       const down = await rejection(s.save("o", 2));
       expect(down).toBeInstanceOf(NatsUnavailableError);
       expect(down).toMatchObject({ code: "STATE_IO", service: "o" });
+      // A store whose first use falls in the outage (no connection yet) recovers too.
+      const fresh = new NatsKvStateStore({ servers: server.url, crypter, bucket: uniqueBucket(), timeoutMs: 2_000 });
+      expect((await rejection(fresh.save("f", 1))).code).toBe("STATE_IO");
       await server.restart();
       // The store waits for the client to reconnect (within timeoutMs) before it sends.
       await s.save("o", 3);
+      await fresh.save("f", 2);
+      expect((await fresh.load("f"))?.state).toBe(2);
+      await fresh.close();
       expect((await s.load("o"))?.state).toBe(3);
     } finally {
       await s.close();

@@ -1,6 +1,13 @@
 // PostgresStateStore: one sealed row per service; CAS and fencing as conditions of one statement; bounded waits.
 import type { Crypter } from "@mk/crypto";
-import { StateConflictError, StateFencedError, type LoadedState, type SaveMeta, type StateStore } from "@mk/state";
+import {
+  STATE_NAME_PATTERN,
+  StateConflictError,
+  StateFencedError,
+  type LoadedState,
+  type SaveMeta,
+  type StateStore,
+} from "@mk/state";
 import {
   assertValidName,
   checkSaveMeta,
@@ -323,7 +330,8 @@ export class PostgresStateStore implements StateStore {
     return this.#run(async () => {
       await this.#ensureTable(undefined);
       const rows = await this.#query<{ name: string }>(undefined, "listing", this.#sql.list, []);
-      return rows.map((row) => row.name);
+      // A row put there by hand under a name no store would accept is not listed.
+      return rows.map((row) => row.name).filter((name) => STATE_NAME_PATTERN.test(name));
     });
   }
 

@@ -197,6 +197,16 @@ describe("PostgresStateStore: sealing", () => {
     expect(Buffer.compare(after.rows[0]?.sealed ?? Buffer.alloc(0), flipped)).toBe(0);
   });
 
+  it("list() leaves out rows put there by hand under names no store accepts", async () => {
+    const table = uniqueTable();
+    const s = store({ table });
+    await s.save("good", 1);
+    await pool.query(
+      `insert into ${table} (name, generation, sealed) values ('../escape', 1, '\\x00'), ('a b', 1, '\\x00')`,
+    );
+    expect(await s.list()).toEqual(["good"]);
+  });
+
   it("a store with another key cannot open the rows (STATE_DECRYPT_FAILED)", async () => {
     const table = uniqueTable();
     await store({ table }).save("k", 1);
@@ -243,9 +253,20 @@ describe("PostgresStateStore: lifecycle and outages", () => {
       expect(down).toBeInstanceOf(PostgresUnavailableError);
       expect(down).toMatchObject({ code: "STATE_IO", service: "o" });
       expect((await rejection(s.load("o"))).code).toBe("STATE_IO");
+      // A store whose first use falls in the outage (its table not yet checked) recovers too.
+      const fresh = new PostgresStateStore({
+        connectionString: server.connectionString,
+        crypter,
+        table: uniqueTable(),
+        timeoutMs: 2_000,
+      });
+      expect((await rejection(fresh.save("f", 1))).code).toBe("STATE_IO");
       await server.restart();
       await s.save("o", 3);
       expect((await s.load("o"))?.state).toBe(3);
+      await fresh.save("f", 2);
+      expect((await fresh.load("f"))?.state).toBe(2);
+      await fresh.close();
     } finally {
       await s.close();
     }
