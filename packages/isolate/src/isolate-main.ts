@@ -133,6 +133,9 @@ function handle(id: number, event: Event): void {
 
 async function control(id: number, op: ControlOp, argument: unknown): Promise<void> {
   try {
+    // The kernel sends import and start without waiting for I_READY (one round trip less per start).
+    await loaded;
+    if (service === undefined) throw new Error(`service "${init.service}" was not loaded`);
     const value = await run(op, argument);
     out.add([I_OK, id, value]);
   } catch (error) {
@@ -215,6 +218,8 @@ async function load(): Promise<void> {
   out.add([I_READY, info]);
 }
 
+const loaded = load();
+
 if (port === null) {
   process.on("message", (batch) => onBatch(batch as unknown[][]));
   // The kernel is gone (or let go of this isolate): nothing can reach this process any more.
@@ -226,4 +231,3 @@ if (port === null) {
 } else {
   port.on("message", onBatch);
 }
-void load();

@@ -96,10 +96,16 @@ class IsolatedService {
     };
     ctx.signal.addEventListener("abort", onAbort, { once: true });
     try {
-      const info = await host.ready;
+      // Sent at once, run by the isolate once its module is loaded: no round trip waits for I_READY.
       const pending = this.#pending;
-      if (pending !== undefined && info.importState) await host.control("import", pending);
-      await host.control("start", { level: ctx.logger.level });
+      const steps = [
+        ...(pending === undefined ? [] : [host.control("import", pending)]),
+        host.control("start", { level: ctx.logger.level }),
+      ];
+      // A load failure rejects these too; `ready` carries the error that says why.
+      for (const step of steps) step.catch(() => undefined);
+      const info = await host.ready;
+      for (const step of steps) await step;
       this.#pending = undefined;
       this.#info = info;
     } catch (error) {
