@@ -94,7 +94,9 @@ for (let round = 0; round < ROUNDS; round++) {
   }
 }
 const r = (name: string): { seq: number; flight: number } => results[name] as { seq: number; flight: number };
-console.log(`echo round trips, one worker thread each, best of ${ROUNDS} interleaved rounds (busy machine: compare ratios, not absolutes)`);
+console.log(
+  `echo round trips, one worker thread each, best of ${ROUNDS} interleaved rounds (busy machine: compare ratios, not absolutes)`,
+);
 console.log(`                     sequential        100 in flight`);
 for (const name of Object.keys(results)) {
   console.log(`  ${name.padEnd(18)} ${fmt(r(name).seq).padStart(12)}     ${fmt(r(name).flight).padStart(12)}`);
@@ -140,7 +142,8 @@ const sample = (): { rss: number; heap: number } => {
   return { rss: m.rss, heap: m.heapUsed };
 };
 const warm = Math.min(50, SWAPS);
-for (let i = 0; i < warm; i++) await swapKernel.replace(isolated({ name: "echo", module: echoModule, version: `w${i}` }));
+for (let i = 0; i < warm; i++)
+  await swapKernel.replace(isolated({ name: "echo", module: echoModule, version: `w${i}` }));
 const before = sample();
 const t0 = performance.now();
 const marks: string[] = [];
