@@ -84,6 +84,7 @@ export function fileSink(path: string, options?: FileSinkOptions): Sink {
   const writer = new FdWriter(fd, {
     ownsFd: true,
     truncatable: true, // an append-only file this sink alone writes: a torn line is cut back off
+    label: `log file "${path}"`,
     bufferSize: options?.bufferSize ?? DEFAULT_BUFFER_SIZE,
     onError: options?.onError,
   });

@@ -66,6 +66,7 @@ export class FdWriter implements LineWriter {
   // terminal): the next chunk starts with "\n" so that no record is glued to the torn one.
   #torn = false;
   readonly #truncatable: boolean;
+  readonly #label: string | undefined;
   errors = 0;
   dropped = 0;
   /**
@@ -77,14 +78,21 @@ export class FdWriter implements LineWriter {
   afterChunk: ((bytes: number) => void) | undefined;
 
   /**
+   * @param options.label what error messages call the destination (the file sink's path).
    * @param options.truncatable the fd is a regular file opened for appending that only this
    *   writer appends to (the file sink's): a write that fails part-way is cut back to its last
    *   whole line, so no torn record stays in the file.
    */
   constructor(
     fd: number,
-    options: { ownsFd: boolean; bufferSize?: number | undefined; truncatable?: boolean | undefined } & WriterOptions,
+    options: {
+      ownsFd: boolean;
+      bufferSize?: number | undefined;
+      truncatable?: boolean | undefined;
+      label?: string | undefined;
+    } & WriterOptions,
   ) {
+    this.#label = options.label;
     this.#fd = fd;
     this.#ownsFd = options.ownsFd;
     this.#truncatable = options.truncatable ?? false;
@@ -185,7 +193,7 @@ export class FdWriter implements LineWriter {
           ftruncateSync(this.#fd, fstatSync(this.#fd).size - torn);
           kept = whole;
         } catch (cause) {
-          this.#report(new SinkWriteError(`could not cut a torn line off fd ${this.#fd}`, { cause }));
+          this.#report(new SinkWriteError(`could not cut a torn line off ${this.#what()}`, { cause }));
         }
       }
       if (kept !== whole) this.#torn = true;
@@ -199,7 +207,12 @@ export class FdWriter implements LineWriter {
       this.dropped += countLines(chunk); // the separator itself failed: nothing of the chunk was written
     }
     if (kept > 0) this.afterChunk?.(kept);
-    this.#report(new SinkWriteError(`write to fd ${this.#fd} failed`, { cause: error }));
+    this.#report(new SinkWriteError(`write to ${this.#what()} failed`, { cause: error }));
+  }
+
+  /** What an error message names: the file, or the descriptor. */
+  #what(): string {
+    return this.#label === undefined ? `fd ${this.#fd}` : `${this.#label} (fd ${this.#fd})`;
   }
 
   /** The fd currently written to. */
@@ -234,7 +247,7 @@ export class FdWriter implements LineWriter {
         closeSync(this.#fd);
       } catch (error) {
         this.errors++;
-        this.#report(new SinkWriteError(`close of fd ${this.#fd} failed`, { cause: error }));
+        this.#report(new SinkWriteError(`close of ${this.#what()} failed`, { cause: error }));
       }
     }
   }

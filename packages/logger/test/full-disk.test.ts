@@ -115,7 +115,11 @@ describe("fileSink on a real full file system (a 64 KiB tmpfs)", { timeout: 120_
         await log.flush();
       }
       expect(errors.length).toBeGreaterThan(0);
-      expect(errors[0]).toMatchObject({ code: "SINK_WRITE", cause: { code: "ENOSPC" } });
+      expect(errors[0]).toMatchObject({
+        code: "SINK_WRITE",
+        message: expect.stringContaining(`write to log file "${path}" (fd `),
+        cause: { code: "ENOSPC" },
+      });
       if (!mounted) {
         expect(log.stats().dropped).toBe(total);
         await log.close();
