@@ -146,4 +146,27 @@ describe("FileStateStore: the directory lock between processes", { timeout: 300_
     ).toEqual([]);
     await store.close();
   });
+
+  // The race pinned deterministically in src/file/shared-dir.test.ts, here through real
+  // stores and files: an open landing during the last close must end up holding the lock.
+  it("a store opened while the last one closes still holds the lock afterwards", async () => {
+    const dir = join(await tempDir(), "state");
+    let previous = new FileStateStore(dir, crypter);
+    await previous.save("echo", 0);
+    for (let round = 1; round <= 30; round++) {
+      const closing = previous.close();
+      // Give the close a varying head start, so the open lands at each point of the release.
+      for (let i = 0; i < round % 6; i++) await Promise.resolve();
+      const next = new FileStateStore(dir, crypter);
+      await Promise.all([closing, next.save("echo", round)]);
+      expect((await lockFiles(dir)).length, `round ${round}`).toBe(2);
+      previous = next;
+    }
+    requireBuild();
+    const refused = holder(dir);
+    expect(await refused.line()).toMatch(new RegExp(`^locked ${process.pid} `));
+    await refused.exited;
+    await previous.close();
+    expect(await lockFiles(dir)).toEqual([]);
+  });
 });

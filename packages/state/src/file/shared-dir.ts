@@ -48,9 +48,15 @@ interface Entry {
   share: DirShare | undefined;
 }
 
-function registry(): Map<string, Entry> {
-  const holder = globalThis as { [REGISTRY]?: Map<string, Entry> };
-  return (holder[REGISTRY] ??= new Map());
+interface Registry {
+  readonly shares: Map<string, Entry>;
+  /** Releases in progress per directory: a new share waits for them before it locks. */
+  readonly releasing: Map<string, Promise<void>>;
+}
+
+function registry(): Registry {
+  const holder = globalThis as { [REGISTRY]?: Registry };
+  return (holder[REGISTRY] ??= { shares: new Map(), releasing: new Map() });
 }
 
 /**
@@ -62,14 +68,16 @@ export async function joinShare(
   key: string,
   lock: () => Promise<(() => Promise<void>) | undefined>,
 ): Promise<DirShare> {
-  const shares = registry();
+  const { shares, releasing } = registry();
   // A share released while we waited for it is gone: join (or create) the next one. Bounded:
   // each round needs another store of this process to open and close the directory meanwhile.
   for (let round = 0; round < 100; round++) {
     let entry = shares.get(key);
     if (entry === undefined) {
       const created: Entry = {
-        pending: lock().then((release) => {
+        // Regression: a store opened while the last one of the process was closing took the
+        // lock (our own claim was still there), then the close removed the claim under it.
+        pending: (releasing.get(key) ?? Promise.resolve()).then(lock).then((release) => {
           const share: DirShare = { key, queue: new KeyedQueue(), marks: new Map(), users: 0, release, left: false };
           created.share = share;
           return share;
@@ -99,7 +107,16 @@ export async function leaveShare(share: DirShare): Promise<void> {
   share.users -= 1;
   if (share.users > 0) return;
   share.left = true;
-  const shares = registry();
+  const { shares, releasing } = registry();
   if (shares.get(share.key)?.share === share) shares.delete(share.key);
-  await share.release?.();
+  const released = (releasing.get(share.key) ?? Promise.resolve()).then(() => share.release?.());
+  const settled = released.then(
+    () => undefined,
+    () => undefined,
+  );
+  releasing.set(share.key, settled);
+  void settled.then(() => {
+    if (releasing.get(share.key) === settled) releasing.delete(share.key);
+  });
+  await released;
 }
