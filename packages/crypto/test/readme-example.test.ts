@@ -4,7 +4,7 @@ import { AesGcmCrypter, CryptoError } from "@mk/crypto";
 
 describe("README usage example", () => {
   it("seals, opens, and reports AUTH_FAILED for other associated data", async () => {
-    const crypter = new AesGcmCrypter("1234567890123456"); // 16, 24 or 32 bytes; a string is its UTF-8 bytes
+    const crypter = new AesGcmCrypter("1234567890123456"); // 16, 24 or 32 bytes (see "Key strings")
     const name = new TextEncoder().encode("echo"); // associated data: authenticated, not encrypted
 
     const sealed = await crypter.encrypt(new TextEncoder().encode('{"count":3}'), name);
