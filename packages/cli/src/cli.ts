@@ -8,6 +8,7 @@ import {
   stopCommand,
   swapCommand,
 } from "./commands/control-commands.ts";
+import { devCommand } from "./commands/dev.ts";
 import { runCommand } from "./commands/run.ts";
 import { stateExportCommand, stateLsCommand, stateShowCommand, stateVerifyCommand } from "./commands/state-read.ts";
 import {
@@ -22,6 +23,7 @@ import { RemoteError } from "./control/control-client.ts";
 /** Every command, in the order `mk --help` lists them. */
 export const COMMANDS: readonly Command[] = [
   runCommand,
+  devCommand,
   psCommand,
   swapCommand,
   stopCommand,
@@ -55,6 +57,7 @@ export function mainHelp(commands: readonly Command[] = COMMANDS): string {
     "",
     "Examples:",
     "  npx mk run                          # boot ./mk.config.js; Ctrl-C stops it and saves state",
+    "  npx mk dev                          # the same, and a saved file hot-swaps its services",
     "  mk ps                               # in another terminal, beside the same config",
     "  mk swap echo ./services/echo-v2.js  # new code, same state, no call lost",
     "  mk state show echo                  # decrypt one state and print it",

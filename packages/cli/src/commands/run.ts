@@ -5,6 +5,7 @@ import type { ControlRequest } from "../control/protocol.ts";
 import type { Command, CommandContext, Flags } from "../command.ts";
 import { StateLockedError } from "@mk/state";
 import { ControlError, describeError } from "../errors.ts";
+import { Snapshots } from "../dev/snapshots.ts";
 import { KernelRuntime } from "../runtime/runtime.ts";
 import { JSON_HELP } from "./common-options.ts";
 
@@ -48,6 +49,7 @@ export async function startKernel(
       env: context.env,
       allowDowngrade: flags["allow-downgrade"] === true,
       fromConfig: flags["from-config"] === true,
+      ...(by === "mk dev" ? { snapshots: new Snapshots(loaded.dir) } : {}),
     });
   } catch (error) {
     for (const remove of handlers) remove();

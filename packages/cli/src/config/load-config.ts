@@ -50,15 +50,14 @@ export async function findConfig(path: string | undefined, cwd: string): Promise
  * on-the-fly TypeScript loader; mk does no transpiling of its own).
  */
 export async function importModule(file: string, fresh = false): Promise<Record<string, unknown>> {
-  if (TYPESCRIPT.has(extname(file))) {
+  // Fresh (a swap, mk dev): jiti without its module cache evaluates the file and every local
+  // file it imports again, which node's own ESM loader can never do in one realm.
+  if (fresh || TYPESCRIPT.has(extname(file))) {
     const { createJiti } = await import("jiti");
     const jiti = createJiti(import.meta.url, { fsCache: false, moduleCache: !fresh, interopDefault: false });
     return jiti.import<Record<string, unknown>>(file);
   }
-  const url = pathToFileURL(file);
-  // A fresh URL makes node evaluate the file again (used by hot reload).
-  if (fresh) url.search = `?mk-reload=${Date.now()}-${Math.random().toString(36).slice(2)}`;
-  return (await import(url.href)) as Record<string, unknown>;
+  return (await import(pathToFileURL(file).href)) as Record<string, unknown>;
 }
 
 /**

@@ -10,6 +10,7 @@ import { checkNotOlder, planBoot, show } from "./boot-plan.ts";
 import { loadService, modulePath } from "./load-service.ts";
 import { DEFAULT_STORE, openStore, parseStoreUrl, redact } from "./store-url.ts";
 import { TrackingLogger } from "./tracking-logger.ts";
+import type { Snapshots } from "../dev/snapshots.ts";
 
 /** One line of `mk ps`. */
 export interface ServiceRow {
@@ -51,6 +52,8 @@ export interface BootOptions {
   allowDowngrade?: boolean;
   /** Ignore the boot record and boot what the config names. @default false */
   fromConfig?: boolean;
+  /** mk dev: isolated services run from copies of their files, so a rollback finds the old code. */
+  snapshots?: Snapshots;
 }
 
 /**
@@ -69,6 +72,8 @@ export class KernelRuntime {
   readonly #tracked = new Map<string, Tracked>();
   readonly #startedAt = new Date().toISOString();
   readonly #storeUrl: string;
+  readonly #shutdownHooks: (() => Promise<void>)[] = [];
+  #snapshots: Snapshots | undefined;
 
   private constructor(loaded: LoadedConfig, logger: ManagedLogger, store: StateStore, storeUrl: string) {
     const { config } = loaded;
@@ -155,11 +160,14 @@ export class KernelRuntime {
 
   async #boot(options: BootOptions): Promise<void> {
     const { config, dir } = this.#loaded;
+    this.#snapshots = options.snapshots;
     if (options.fromConfig !== true) await this.record.read();
     const plan = planBoot(config.services, dir, this.record);
     const services: Service[] = [];
     for (const step of plan) {
-      const service = await loadService(step.config, { path: step.path, exportName: step.exportName });
+      const loadPath = await this.#copyFor(step.config, step.path);
+      const service = await loadService(step.config, { path: loadPath, exportName: step.exportName });
+      if (loadPath !== step.path) await this.#snapshots?.keep(step.config.name, loadPath);
       const warning = await checkNotOlder(this.store, service, show(step.path, dir), options.allowDowngrade === true);
       this.log.info(
         "booting %s%s from %s: %s",
@@ -189,6 +197,11 @@ export class KernelRuntime {
   #saved(name: string): void {
     const tracked = this.#tracked.get(name);
     if (tracked?.stateful === true) tracked.lastCheckpoint = new Date().toISOString();
+  }
+
+  /** The config's folder. */
+  get configDir(): string {
+    return this.#loaded.dir;
   }
 
   /** What `mk ps` shows. */
@@ -232,7 +245,14 @@ export class KernelRuntime {
     const tracked = this.#require(name);
     const chosenExport = options.exportName ?? tracked.exportName;
     const config = options.version === undefined ? tracked.config : { ...tracked.config, version: options.version };
-    const service = await loadService(config, { path, exportName: chosenExport, fresh: true });
+    const loadPath = await this.#copyFor(config, path);
+    let service: Service;
+    try {
+      service = await loadService(config, { path: loadPath, exportName: chosenExport, fresh: true });
+    } catch (error) {
+      if (loadPath !== path) await this.#snapshots?.discard(loadPath, name);
+      throw error;
+    }
     const from = this.kernel.services().find((s) => s.name === name)?.version;
     this.log.info(
       "swapping %s%s -> %s from %s (%s)",
@@ -242,7 +262,13 @@ export class KernelRuntime {
       show(path, this.#loaded.dir),
       by,
     );
-    await this.kernel.replace(service);
+    try {
+      await this.kernel.replace(service);
+    } catch (error) {
+      if (loadPath !== path) await this.#snapshots?.discard(loadPath, name);
+      throw error;
+    }
+    if (loadPath !== path) await this.#snapshots?.keep(name, loadPath);
     tracked.path = path;
     tracked.exportName = chosenExport;
     tracked.stateful =
@@ -255,13 +281,24 @@ export class KernelRuntime {
     };
     if (chosenExport !== "default") entry.export = chosenExport;
     if (service.version !== undefined) entry.version = service.version;
-    await this.record.set(name, entry);
-    this.log.info(
-      "swapped %s: %s is running; the next boot runs it too (%s)",
-      name,
-      service.version ?? "(no version)",
-      show(this.record.path, this.#loaded.dir),
-    );
+    // The config's own module, reloaded (mk dev): the next boot loads it anyway.
+    const reloaded = path === entry.configModule && chosenExport === (tracked.config.export ?? "default");
+    if (reloaded) await this.record.forget(name);
+    else await this.record.set(name, entry);
+    if (reloaded) {
+      this.log.info(
+        "swapped %s: %s is running (the config's own module, reloaded)",
+        name,
+        service.version ?? "(no version)",
+      );
+    } else {
+      this.log.info(
+        "swapped %s: %s is running; the next boot runs it too (%s)",
+        name,
+        service.version ?? "(no version)",
+        show(this.record.path, this.#loaded.dir),
+      );
+    }
     const result: { from?: string; to?: string } = {};
     if (from !== undefined) result.from = from;
     if (service.version !== undefined) result.to = service.version;
@@ -289,7 +326,17 @@ export class KernelRuntime {
   }
 
   /** Stops every service (saving its state) and closes the kernel. */
+  /** Runs `hook` first when the runtime shuts down (mk dev stops watching before services stop). */
+  onShutdown(hook: () => Promise<void>): void {
+    this.#shutdownHooks.push(hook);
+  }
+
   async shutdown(): Promise<void> {
+    for (const hook of this.#shutdownHooks.splice(0)) {
+      await hook().catch((error: unknown) =>
+        this.log.warn("stopping mk dev's watcher failed: %s", describeError(error)),
+      );
+    }
     try {
       await this.kernel.close({ stopAll: true });
     } finally {
@@ -300,6 +347,12 @@ export class KernelRuntime {
   /** The module path of every service, for the file watcher of `mk dev`. */
   modules(): { name: string; path: string }[] {
     return [...this.#tracked].map(([name, t]) => ({ name, path: t.path }));
+  }
+
+  /** Where an isolated service loads from under mk dev (a copy), else `path` itself. */
+  async #copyFor(config: ServiceConfig, path: string): Promise<string> {
+    if (this.#snapshots === undefined || (config.mode ?? "in-process") === "in-process") return path;
+    return this.#snapshots.take(config.name, path);
   }
 
   #require(name: string): Tracked {
