@@ -41,7 +41,7 @@ const counterConfig = config({ services: [{ name: "counter", module: "./services
 describe("bad input: one clear line, a non-zero exit, nothing changed", () => {
   it("an unknown command or flag, and a wrong number of arguments (exit 2)", async () => {
     const p = await project({});
-    expectOneLine(await mk(["launch"], p), /^mk: unknown command "launch" \(expected one of: run, ps, swap/, 2);
+    expectOneLine(await mk(["launch"], p), /^mk: unknown command "launch" \(expected one of: run, dev, ps, swap/, 2);
     expectOneLine(await mk(["run", "--turbo"], p), /^mk: mk run: Unknown option '--turbo'/, 2);
     expectOneLine(
       await mk(["swap", "echo"], p),
