@@ -64,7 +64,7 @@ describe("README examples", () => {
       [expect.stringMatching(/^failed: Error: save failed/), []],
     ]);
     expect(records[0]?.["err"]).toMatchObject({ type: "Error", message: "save failed: disk full" });
-    expect((records[0]?.["err"] as { stack: string }).stack).toMatch(/\ncaused by: Error: disk full\n/);
+    expect((records[0]?.["err"] as { stack?: string } | undefined)?.stack).toMatch(/\ncaused by: Error: disk full\n/);
   });
 
   it("the JSON line: pino's names with pid and hostname", () => {
