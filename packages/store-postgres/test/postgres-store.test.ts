@@ -9,7 +9,9 @@ let server: PostgresServer;
 let pool: pg.Pool;
 
 beforeAll(async () => {
-  server = await startPostgres();
+  // fsync off: these tests are about behaviour, not durability (the fault tests keep it on); a
+  // process kill loses nothing either way, the OS keeps what was written.
+  server = await startPostgres({ settings: { fsync: "off" } });
   pool = new pg.Pool({ connectionString: server.connectionString, max: 4 });
   pool.on("error", () => {}); // idle connections dropped by the restart test
 });
