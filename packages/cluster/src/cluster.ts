@@ -65,6 +65,8 @@ export class Cluster {
   #announceQueued = false;
   #offline = false;
   #lastAnnounce = Number.NEGATIVE_INFINITY;
+  /** Log lines about bad messages from the wire, rate-limited per kind. */
+  readonly #limiter: LogLimiter;
 
   /** @internal Use {@link joinCluster}. */
   constructor(kernel: Kernel, nc: NatsConnection, options: ResolvedOptions, logger: Logger) {
@@ -91,10 +93,8 @@ export class Cluster {
       takes: (service) => this.#running.has(service) || this.#swapping.has(service),
       fromWire: this.#fromWire,
     });
-    this.#heartbeatLimiter = limiter;
+    this.#limiter = limiter;
   }
-
-  readonly #heartbeatLimiter: LogLimiter;
 
   /** Every service on every live node (this one included), by node then registration order. */
   services(): ClusterServiceInfo[] {
@@ -226,12 +226,12 @@ export class Cluster {
     if (node === undefined) return;
     const announce = decodeAnnounce(node, msg.data, MAX_HEARTBEAT_BYTES);
     if ("problem" in announce) {
-      this.#heartbeatLimiter.warn("dropped a heartbeat on %s: %s", msg.subject, announce.problem);
+      this.#limiter.warn("dropped a heartbeat on %s: %s", msg.subject, announce.problem);
       return;
     }
     if (node === this.node) {
       if (announce.id !== this.#id) {
-        this.#heartbeatLimiter.warn("another live node also calls itself %s (instance %s)", node, announce.id);
+        this.#limiter.warn("another live node also calls itself %s (instance %s)", node, announce.id);
       }
       return;
     }
