@@ -18,7 +18,7 @@ beforeAll(async () => {
   nats = await startNats();
   const servers = nats.url;
   [a, b, c] = await Promise.all([
-    startNode({ servers, node: "node-a", services: [{ name: "count" }] }),
+    startNode({ servers, node: "node-a", services: [{ name: "count" }, { name: "relay" }] }),
     startNode({ servers, node: "node-b", services: [{ name: "echo", version: "1" }, { name: "slow" }] }),
     startNode({ servers, node: "node-c", services: [{ name: "echo", version: "1" }, { name: "slow" }] }),
   ]);
@@ -51,6 +51,15 @@ describe("a cluster of three nodes", () => {
     const reply = await a.ask<Reply>("call", { kind: "send", event: { to: "echo", from: "a-main", type: "t" } });
     expect(reply.code).toBe(0);
     expect(["node-b", "node-c"]).toContain(data(reply).node);
+  });
+
+  it("routes a service's own ctx.send and ctx.push to another node (relay on node-a calls echo on b or c)", async () => {
+    for (const push of [false, true]) {
+      const reply = await kernel.send({ to: "relay", from: "main", type: "hop", content: { to: "echo", push } });
+      expect(reply).toMatchObject({ code: 0, data: { code: 0, data: { content: { via: "node-a" } } } });
+      const inner = (reply.data as Reply).data as { node: string };
+      expect(["node-b", "node-c"]).toContain(inner.node);
+    }
   });
 
   it("balances calls between the two replicas", async () => {
@@ -109,6 +118,7 @@ describe("a cluster of three nodes", () => {
     expect(rows.sort()).toEqual(
       [
         "node-a/count/running/replica",
+        "node-a/relay/running/replica",
         "node-b/echo/running/replica",
         "node-b/slow/running/replica",
         "node-c/echo/running/replica",
