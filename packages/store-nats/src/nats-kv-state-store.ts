@@ -483,14 +483,15 @@ export class NatsKvStateStore implements StateStore {
   }
 
   #bucketReady(service: string | undefined): Promise<KV> {
-    this.#kv ??= (async () => {
+    if (this.#kv !== undefined) return this.#kv;
+    const pending = (async () => {
       const connection = await this.#connect(service);
       const kvm = new Kvm(jetstream(connection, { timeout: this.#timeoutMs }));
       return this.#call(service, "opening the bucket", () =>
         kvm.create(this.#bucket, { history: this.#history, replicas: this.#replicas, storage: "file" }),
       );
     })();
-    const pending = this.#kv;
+    this.#kv = pending;
     // After a failure (an outage at first use) the next operation tries again.
     pending.catch(() => {
       if (this.#kv === pending) this.#kv = undefined;

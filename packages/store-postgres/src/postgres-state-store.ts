@@ -362,7 +362,8 @@ export class PostgresStateStore implements StateStore {
   }
 
   #ensureTable(service: string | undefined): Promise<void> {
-    this.#tableReady ??= (async () => {
+    if (this.#tableReady !== undefined) return this.#tableReady;
+    const ready = (async () => {
       try {
         await this.#query(service, "creating the table", { name: "", text: this.#sql.createTable }, []);
       } catch (error) {
@@ -371,7 +372,7 @@ export class PostgresStateStore implements StateStore {
         if (!["42P07", "23505"].includes(sqlStateOf(code) ?? "")) throw error;
       }
     })();
-    const ready = this.#tableReady;
+    this.#tableReady = ready;
     // After a failure (an outage at first use) the next operation tries again.
     ready.catch(() => {
       if (this.#tableReady === ready) this.#tableReady = undefined;
