@@ -1,6 +1,7 @@
 // The directory lock between real processes: a second live process is refused, a holder
 // killed by SIGKILL is reclaimed, racing reclaimers never make two holders.
-import { mkdir, readdir, writeFile } from "node:fs/promises";
+import { mkdir, readFile, readdir, writeFile } from "node:fs/promises";
+import { setTimeout as sleep } from "node:timers/promises";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
@@ -168,5 +169,30 @@ describe("FileStateStore: the directory lock between processes", { timeout: 300_
     await refused.exited;
     await previous.close();
     expect(await lockFiles(dir)).toEqual([]);
+  });
+
+  it("a holder killed but not yet reaped (a zombie) counts as gone", async () => {
+    requireBuild();
+    const dir = join(await tempDir(), "state");
+    // sh starts the holder in the background, then becomes `sleep`, which never reaps it.
+    const parent = start("sh", ["-c", `"${process.execPath}" "${child}" "${dir}" hold & exec sleep 120`]);
+    try {
+      const held = await parent.line();
+      const pid = Number(/^held (\d+)$/.exec(held)?.[1]);
+      expect(pid).toBeGreaterThan(0);
+      process.kill(pid, "SIGKILL");
+      // Bounded wait until the kernel shows it as a zombie.
+      for (let i = 0; i < 300 && !(await readFile(`/proc/${pid}/stat`, "utf8")).includes(") Z "); i++) {
+        await sleep(20);
+      }
+      expect(await readFile(`/proc/${pid}/stat`, "utf8")).toMatch(/\) Z /);
+      const store = new FileStateStore(dir, crypter);
+      await store.save("echo", "taken over from a zombie");
+      expect((await lockFiles(dir)).some((name) => name.startsWith(`.lock.${pid}.`))).toBe(false);
+      await store.close();
+    } finally {
+      parent.proc.kill("SIGKILL");
+      await parent.exited;
+    }
   });
 });
