@@ -175,7 +175,10 @@ export class Kernel {
 
   /** Saves and stops every running service, dependents first. See {@link Cascade.stopAll}. */
   stopAll(options?: StopOptions): Promise<void> {
-    return this.#guard("stopAll", () => this.#cascade.stopAll(options));
+    return this.#guard("stopAll", () => {
+      this.#supervisor.cancelAll();
+      return this.#cascade.stopAll(options);
+    });
   }
 
   /**

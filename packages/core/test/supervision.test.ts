@@ -189,6 +189,22 @@ describe("supervision (one_for_one)", () => {
     expect(events).toEqual(["crash:c:0"]);
   });
 
+  it("stopAll() cancels pending restarts: nothing comes back behind its back", async () => {
+    const { kernel, events } = make({ supervision: { backoff: { initialMs: 100, maxMs: 100 } } });
+    await kernel.register(crashy("c"));
+    await kernel.register(crashy("d"));
+    await kernel.startAll();
+    void call(kernel, "c", "crash");
+    await until(() => events.includes("crash:c:0"), "the crash");
+    const held = call(kernel, "c");
+    await kernel.stopAll();
+    expect((await held).code).toBe(404);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(kernel.status("c")).toBe("failed");
+    expect(kernel.status("d")).toBe("stopped");
+    expect(events).toEqual(["crash:c:0"]);
+  });
+
   it("ctx.checkpoint() saves the state now", async () => {
     const store = new TestStore();
     const { kernel } = make({ store });

@@ -122,6 +122,11 @@ export class Supervisor {
   /** The kernel closes: no restart happens any more. */
   close(): void {
     this.#closed = true;
+    this.cancelAll();
+  }
+
+  /** `stopAll`: no service comes back behind its back. */
+  cancelAll(): void {
     // A copy: cancel() deletes from the map.
     for (const name of Array.from(this.#pending.keys())) this.cancel(name);
   }
