@@ -2,7 +2,8 @@
 // kernel.send, beside its floor (a bare worker_threads port ping-pong of the
 // same event, one postMessage per call each way) and Piscina 5's run() of the
 // same echo; sequential (one round trip at a time: latency) and 100 in
-// flight (throughput: mk batches messages per turn). Also: start of an
+// flight (throughput: mk batches messages per turn). Also: a crash under
+// load (how soon held calls get 503, and the restart), start of an
 // isolated service to its first answer vs a bare Worker's "online", and the
 // kernel's memory after many hot swaps with new code (fresh isolate per
 // version, so no ESM module cache grows in the kernel).
@@ -132,7 +133,31 @@ console.log(
   `start to first answer (median of ${STARTS}): isolated thread service ${median(starts).toFixed(1)} ms, bare Worker "online" ${median(onlines).toFixed(1)} ms (${ratio(median(starts), median(onlines))})`,
 );
 
-// 3. Memory after many hot swaps with new code.
+// 3. A crash under load: how soon the calls the dead isolate held are answered (503), and the restart.
+const crashKernel = new Kernel({
+  logger: quietLogger,
+  checkpointIntervalMs: 0,
+  supervision: { backoff: { initialMs: 10, maxMs: 20 } },
+});
+await crashKernel.register(isolated({ name: "echo", module: echoModule }));
+await crashKernel.start("echo");
+const restarted = new Promise<number>((resolve) => crashKernel.on("restart", () => resolve(performance.now())));
+const parked = Array.from({ length: FLIGHT }, () =>
+  crashKernel.send({ ...event, type: "park", timeoutMs: 60_000 }).then((reply) => ({ reply, at: performance.now() })),
+);
+await new Promise((resolve) => setTimeout(resolve, 50));
+const crashAt = performance.now();
+void crashKernel.send({ ...event, type: "exit", timeoutMs: 60_000 });
+const held = await Promise.all(parked);
+const lastAnswer = Math.max(...held.map((h) => h.at)) - crashAt;
+const restartMs = (await restarted) - crashAt;
+const after = await crashKernel.send(event);
+console.log(
+  `crash under load (thread exits with ${FLIGHT} calls in flight, deadline 60 s): all ${held.filter((h) => h.reply.code === 503).length} answered 503 within ${lastAnswer.toFixed(1)} ms; restarted after ${restartMs.toFixed(1)} ms; next call code ${after.code}`,
+);
+await crashKernel.close({ stopAll: true });
+
+// 4. Memory after many hot swaps with new code.
 const swapKernel = new Kernel({ logger: quietLogger, checkpointIntervalMs: 0 });
 await swapKernel.register(isolated({ name: "echo", module: echoModule }));
 await swapKernel.start("echo");
@@ -157,13 +182,13 @@ for (let i = 1; i <= SWAPS; i++) {
   }
 }
 const elapsed = performance.now() - t0;
-const after = sample();
+const afterSwaps = sample();
 const last = await swapKernel.send(event);
 console.log(
   `${SWAPS} hot swaps with new code in ${(elapsed / 1000).toFixed(1)} s (${(elapsed / SWAPS).toFixed(1)} ms each), last reply code ${last.code}`,
 );
 console.log(
-  `  kernel memory after ${warm} warm-up swaps: rss ${mb(before.rss)} heap ${mb(before.heap)}; after ${SWAPS} more: rss ${mb(after.rss)} (${after.rss >= before.rss ? "+" : ""}${mb(after.rss - before.rss)}) heap ${mb(after.heap)} (${after.heap >= before.heap ? "+" : ""}${mb(after.heap - before.heap)})`,
+  `  kernel memory after ${warm} warm-up swaps: rss ${mb(before.rss)} heap ${mb(before.heap)}; after ${SWAPS} more: rss ${mb(afterSwaps.rss)} (${afterSwaps.rss >= before.rss ? "+" : ""}${mb(afterSwaps.rss - before.rss)}) heap ${mb(afterSwaps.heap)} (${afterSwaps.heap >= before.heap ? "+" : ""}${mb(afterSwaps.heap - before.heap)})`,
 );
 console.log(`  along the way: ${marks.join("; ")}`);
 await swapKernel.close({ stopAll: true });

@@ -74,7 +74,6 @@ describe("a crashing isolate under load", () => {
     const inFlight: Counted = { replies: [], answers: 0 };
     const load = Array.from({ length: LOAD }, () => tracked(t, "slow", 30_000, inFlight));
     const crashed = tracked(t, crash, undefined, inFlight);
-    const startedAt = Date.now();
     await waitFor(() => events.includes("crash:0"), "the crash");
     // New calls while it is down: held, then served by the restarted instance in arrival order.
     const later: Counted = { replies: [], answers: 0 };
@@ -83,13 +82,11 @@ describe("a crashing isolate under load", () => {
     expect((await t.kernel.send({ to: "other", from: "test", type: "x" })).message).toBe("here");
 
     const answered = await Promise.all([...load, crashed]);
-    const elapsed = Date.now() - startedAt;
     for (const reply of answered) {
+      // 503, not 408: answered when the isolate died, not at the calls' deadline (60 s away).
       expect(reply.code).toBe(503);
       expect(reply.message).toMatch(/isolated service "echo" crashed|service "echo" crashed/);
     }
-    // 503 at once: long before the calls' own deadline (generous bound for a busy machine).
-    expect(elapsed).toBeLessThan(DEADLINE / 2);
     expect(crashError?.code).toBe(code);
 
     const served = await Promise.all(held);
