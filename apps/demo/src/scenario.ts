@@ -136,6 +136,8 @@ export async function runScenario(options: DemoOptions, root: Logger): Promise<S
     checkpoints.close();
     stopNarrating();
     await kernel.close();
+    // Releases the state directory's lock, so the next run (or another process) can open it.
+    await store.close();
   }
   log.info(
     "state persisted in %s: echo.state (count %d), logger.state (%d lines); run again to continue from there",
