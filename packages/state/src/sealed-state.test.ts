@@ -94,4 +94,22 @@ describe("sealState / openState", () => {
     const sealed = await sealState(flagging, "echo", "1", undefined, BIG);
     expect((await openState(flagging, "echo", sealed, BIG, 256, "test")).needsRewrap).toBe(true);
   });
+
+  // Regression: a crypter (user code) that threw an unprintable value (a null-prototype
+  // object, a Proxy whose traps throw) made sealState/openState reject with a raw
+  // TypeError from String(), or the trap's own error, instead of a StateError.
+  it("a crypter throwing unprintable values still gives typed errors", async () => {
+    const trap = (): never => {
+      throw new Error("trap");
+    };
+    for (const thrown of [
+      Object.create(null) as object,
+      new Proxy({}, { get: trap, has: trap, getPrototypeOf: trap }),
+    ]) {
+      const hostile: Crypter = { encrypt: () => Promise.reject(thrown), decrypt: () => Promise.reject(thrown) };
+      expect((await failure(sealState(hostile, "echo", "1", undefined, BIG))).code).toBe("STATE_ENCRYPT_FAILED");
+      const sealed = await sealState(crypter, "echo", "1", undefined, BIG);
+      expect((await failure(openState(hostile, "echo", sealed, BIG, 256, "test"))).code).toBe("STATE_DECRYPT_FAILED");
+    }
+  });
 });

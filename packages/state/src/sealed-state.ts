@@ -1,7 +1,8 @@
 // sealState/openState: the name-bound sealed document `{"mk":1,"name","version","state"}` of the shared-engine stores.
+import { describeThrown } from "@mk/common";
 import type { Crypter } from "@mk/crypto";
 import { inspectParsed } from "./encoding.ts";
-import { StateError } from "./errors.ts";
+import { StateError, errnoOf } from "./errors.ts";
 
 /** Format of the plaintext a shared backend seals: `{"mk":1,"name":…,"version":…,"state":…}`. */
 export const SEALED_FORMAT = 1;
@@ -18,7 +19,8 @@ export interface OpenedState {
 }
 
 function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
+  // A crypter is user code: what it throws may not even be printable.
+  return describeThrown(error);
 }
 
 /**
@@ -83,7 +85,7 @@ export async function openState(
   try {
     plaintext = await crypter.decrypt(sealed, encoder.encode(name));
   } catch (cause) {
-    const code = (cause as { code?: unknown } | null)?.code;
+    const code = errnoOf(cause);
     throw new StateError(
       "STATE_DECRYPT_FAILED",
       `state of "${name}" in ${where} cannot be opened: ${typeof code === "string" ? `${code}: ` : ""}${messageOf(cause)}` +
