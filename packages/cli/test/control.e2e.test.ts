@@ -212,3 +212,45 @@ describe("operating a running kernel", () => {
     expect((await mk(["ps"], p)).code).toBe(0);
   });
 });
+
+describe("supervision from the config", () => {
+  it("restarts a crashed service per its policy; ps counts the restarts", async () => {
+    const p = await makeProject();
+    projects.push(p);
+    await p.write(
+      "services/fragile.js",
+      `let crashed = 0;
+export default {
+  version: "1.0.0",
+  start(ctx) { ctx.logger.info("fragile up"); },
+  handle(event, ctx) { if (event.type === "crash") { ctx.fail(new Error("fragile crashed on purpose")); return { code: 0, message: "bye" }; } return { code: 0, message: "ok" }; },
+};
+`,
+    );
+    await p.write(
+      "services/poker.js",
+      `export default { async start(ctx) { await ctx.send({ to: "fragile", type: "crash" }); ctx.logger.info("poked"); } };\n`,
+    );
+    await p.write(
+      "mk.config.js",
+      config({
+        services: [
+          { name: "fragile", module: "./services/fragile.js", restart: "permanent" },
+          { name: "poker", module: "./services/poker.js", dependencies: ["fragile"] },
+        ],
+        supervision: { maxRestarts: 5, periodMs: 60_000, backoff: { initialMs: 10, maxMs: 50 } },
+      }),
+    );
+    const r = await run(p);
+    await r.waitFor(/\[mk\] fragile crashed: fragile crashed on purpose/);
+    await r.waitFor(/\[fragile\] fragile up/);
+    let restarts = 0;
+    for (let attempt = 0; attempt < 100 && restarts === 0; attempt++) {
+      const ps = JSON.parse((await mk(["ps", "--json"], p)).stdout) as {
+        services: { name: string; restarts: number; status: string }[];
+      };
+      restarts = ps.services.find((s) => s.name === "fragile" && s.status === "running")?.restarts ?? 0;
+    }
+    expect(restarts).toBe(1);
+  });
+});

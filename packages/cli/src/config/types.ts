@@ -40,7 +40,7 @@ export interface ServiceConfig {
   };
   /** Services that must run before this one; added to the ones the service declares. */
   dependencies?: string[];
-  /** Restart policy (OTP meaning) once supervision is available. @default "permanent" */
+  /** What a crash leads to (OTP's meanings): `permanent` and `transient` restart, `temporary` stays failed. @default "permanent" */
   restart?: "permanent" | "transient" | "temporary";
   /** Deadline of this service's `start`, ms. */
   startTimeoutMs?: number;
@@ -94,7 +94,7 @@ export interface MkConfig {
   startTimeoutMs?: number;
   /** Default deadline of a service's stop, ms. @default 30000 */
   stopTimeoutMs?: number;
-  /** Restart policy for crashed services; refused until supervision is available in @mk/core. */
+  /** How crashed services are restarted (the kernel's `supervision` option; see @mk/core). */
   supervision?: {
     strategy?: "one_for_one" | "rest_for_one";
     maxRestarts?: number;

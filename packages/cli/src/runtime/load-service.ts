@@ -118,6 +118,8 @@ function asNamedService(instance: Partial<Service>, config: ServiceConfig, path:
   const service: { -readonly [K in keyof Service]: Service[K] } = { name, dependencies };
   const version = instance.version ?? config.version;
   if (version !== undefined) service.version = version;
+  const restart = config.restart ?? instance.restart;
+  if (restart !== undefined) service.restart = restart;
   const startTimeoutMs = config.startTimeoutMs ?? instance.startTimeoutMs;
   const stopTimeoutMs = config.stopTimeoutMs ?? instance.stopTimeoutMs;
   if (startTimeoutMs !== undefined) service.startTimeoutMs = startTimeoutMs;

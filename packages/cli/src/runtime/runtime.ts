@@ -3,7 +3,7 @@ import { createLogger, jsonSink, textSink, type Logger, type ManagedLogger } fro
 import type { StateStore } from "@mk/state";
 import type { LoadedConfig } from "../config/load-config.ts";
 import type { ServiceConfig, ServiceMode } from "../config/types.ts";
-import { CliError, describeError } from "../errors.ts";
+import { CliError, ConfigError, describeError } from "../errors.ts";
 import { DEFAULT_KEY_SOURCE, describeKeySource, makeCrypter } from "../keys/resolve-keys.ts";
 import { BootRecord } from "./boot-record.ts";
 import { checkNotOlder, planBoot, show } from "./boot-plan.ts";
@@ -39,7 +39,6 @@ interface Tracked {
   config: ServiceConfig;
   path: string;
   exportName: string;
-  restarts: number;
   /** Has `exportState`: only such a service has a state to save. */
   stateful: boolean;
   lastCheckpoint?: string;
@@ -90,7 +89,20 @@ export class KernelRuntime {
     if (config.queueCapacity !== undefined) options.queueCapacity = config.queueCapacity;
     if (config.startTimeoutMs !== undefined) options.startTimeoutMs = config.startTimeoutMs;
     if (config.stopTimeoutMs !== undefined) options.stopTimeoutMs = config.stopTimeoutMs;
-    this.kernel = new Kernel(options);
+    if (config.supervision !== undefined) options.supervision = config.supervision;
+    try {
+      this.kernel = new Kernel(options);
+    } catch (cause) {
+      // The kernel checks supervision's values: say which file and field.
+      throw new ConfigError("CONFIG_INVALID", loaded.file, `${loaded.file}: ${describeError(cause)}`, {
+        cause,
+        field: "supervision",
+      });
+    }
+    this.kernel.on("crash", (event) => this.log.warn("%s crashed: %s", event.name, describeError(event.error)));
+    this.kernel.on("gave-up", (event) =>
+      this.log.error("%s crashed %d times: supervision gave up on it", event.name, event.restarts),
+    );
     this.kernel.on("checkpoint", (event) => this.#saved(event.name));
     this.kernel.on("swap", (event) => {
       if (event.step === "migrated") this.#saved(event.name);
@@ -118,13 +130,6 @@ export class KernelRuntime {
     const { config, dir, file } = loaded;
     const log = logger.child("mk");
     log.info("config %s", file);
-    if (config.supervision !== undefined) {
-      throw new CliError(
-        "UNSUPPORTED",
-        `${file}: supervision: restart policies need supervision in @mk/core, which this build of mk does not have yet`,
-        { hint: "remove supervision from the config for now" },
-      );
-    }
     const storeUrl = config.store ?? DEFAULT_STORE;
     const location = parseStoreUrl(storeUrl, dir);
     const keySource = config.key ?? DEFAULT_KEY_SOURCE;
@@ -182,7 +187,6 @@ export class KernelRuntime {
         config: step.config,
         path: step.path,
         exportName: step.exportName,
-        restarts: 0,
         // An isolated service shows exportState only while it runs: count it as stateful.
         stateful: (step.config.mode ?? "in-process") !== "in-process" || typeof service.exportState === "function",
       });
@@ -214,7 +218,7 @@ export class KernelRuntime {
         mode: tracked?.config.mode ?? "in-process",
         module: tracked === undefined ? "" : show(tracked.path, this.#loaded.dir),
         dependencies: info.dependencies,
-        restarts: tracked?.restarts ?? 0,
+        restarts: info.restarts,
         stats: info.stats,
       };
       if (info.version !== undefined) row.version = info.version;

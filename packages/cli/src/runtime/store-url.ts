@@ -10,13 +10,14 @@ export const DEFAULT_STORE = "file:./state";
 /** A parsed store URL. */
 export type StoreLocation =
   | { kind: "file"; dir: string; url: string }
-  | { kind: "postgres"; connectionString: string; table?: string; url: string };
+  | { kind: "postgres"; connectionString: string; table?: string; url: string }
+  | { kind: "nats"; servers: string; bucket?: string; url: string };
 
 /**
  * Reads a store URL: `file:./rel` (relative to `base`), `file:/abs`, `file:///abs`, a plain
- * path, or `postgres://user:pw@host:port/db[?table=name]` (through `@mk/store-postgres`).
- * `nats://` is refused until `@mk/store-nats` is released.
- * @throws {CliError} `UNSUPPORTED` for nats://, `INVALID_ARGUMENT` otherwise.
+ * path, `postgres://user:pw@host:port/db[?table=name]` (through `@mk/store-postgres`) or
+ * `nats://host:port[?bucket=name]` (a JetStream key-value bucket, through `@mk/store-nats`).
+ * @throws {CliError} `INVALID_ARGUMENT`
  */
 export function parseStoreUrl(url: string, base: string): StoreLocation {
   const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(url)?.[1]?.toLowerCase();
@@ -46,21 +47,39 @@ export function parseStoreUrl(url: string, base: string): StoreLocation {
     return location;
   }
   if (scheme === "nats") {
-    throw new CliError(
-      "UNSUPPORTED",
-      `store "${redact(url)}": nats:// stores need @mk/store-nats, which this build of mk does not have yet`,
-      { hint: 'use a file store ("file:./state") or postgres:// for now' },
-    );
+    let parsed: URL;
+    try {
+      parsed = new URL(url);
+    } catch (cause) {
+      throw new CliError("INVALID_ARGUMENT", `store "${redact(url)}": not a valid URL: ${describeError(cause)}`, {
+        cause,
+      });
+    }
+    const bucket = parsed.searchParams.get("bucket") ?? undefined;
+    parsed.search = "";
+    const location: StoreLocation = { kind: "nats", servers: parsed.href.replace(/\/$/, ""), url };
+    if (bucket !== undefined) location.bucket = bucket;
+    return location;
   }
   throw new CliError(
     "INVALID_ARGUMENT",
-    `store "${redact(url)}": unknown scheme "${scheme}:"; expected file:<folder> or postgres://... (nats:// once available)`,
+    `store "${redact(url)}": unknown scheme "${scheme}:"; expected file:<folder>, postgres://... or nats://...`,
   );
 }
 
 /** Opens the store a location names, sealing with `crypter`. The PostgreSQL driver loads only when used. */
 export async function openStore(location: StoreLocation, crypter: Crypter): Promise<StateStore> {
   if (location.kind === "file") return new FileStateStore(location.dir, crypter);
+  if (location.kind === "nats") {
+    const { NatsKvStateStore } = await import("@mk/store-nats");
+    const options: ConstructorParameters<typeof NatsKvStateStore>[0] = { servers: location.servers, crypter };
+    if (location.bucket !== undefined) options.bucket = location.bucket;
+    try {
+      return new NatsKvStateStore(options);
+    } catch (cause) {
+      throw new CliError("INVALID_ARGUMENT", `store "${redact(location.url)}": ${describeError(cause)}`, { cause });
+    }
+  }
   const { PostgresStateStore } = await import("@mk/store-postgres");
   const options: ConstructorParameters<typeof PostgresStateStore>[0] = {
     connectionString: location.connectionString,
@@ -80,6 +99,7 @@ export function sameStore(a: StoreLocation, b: StoreLocation): boolean {
   if (a.kind === "postgres" && b.kind === "postgres") {
     return a.connectionString === b.connectionString && (a.table ?? "") === (b.table ?? "");
   }
+  if (a.kind === "nats" && b.kind === "nats") return a.servers === b.servers && (a.bucket ?? "") === (b.bucket ?? "");
   return false;
 }
 
