@@ -16,7 +16,10 @@ export const STATE_OPTIONS: Options = {
 };
 export const STATE_HELP: [string, string][] = [
   ["-c, --config PATH", "take the store and key from this config (default: mk.config.* in this folder)"],
-  ["--store URL", "this store instead (file:DIR or postgres://...); the key is still the config's, or MK_STATE_KEY"],
+  [
+    "--store URL",
+    "this store instead (file:DIR, postgres://..., nats://...); the key is still the config's, or MK_STATE_KEY",
+  ],
   JSON_HELP,
 ];
 
