@@ -339,7 +339,7 @@ export const stateCopyCommand: Command = {
   name: "state copy",
   summary: "copy every state from one store to another, resealed with the config's key (asks first)",
   usage: "state copy --from URL --to URL [NAME...] [--yes] [-c CONFIG] [--json]",
-  details: ["URLs are file:DIR or postgres://...; nats:// is refused until @mk/store-nats exists."],
+  details: ["URLs are file:DIR, postgres://... or nats://...; the states are resealed with the config's key."],
   options: { ...STATE_OPTIONS, from: { type: "string" }, to: { type: "string" }, yes: { type: "boolean", short: "y" } },
   optionHelp: [
     ["--from URL", "the store to read"],
