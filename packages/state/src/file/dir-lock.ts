@@ -29,8 +29,13 @@ import { describeThrown } from "@mk/common";
 /** `.lock.<pid>.<start>` and `.lock.<pid>.<start>.held`; hidden, so never a service name. */
 export const LOCK_FILE_PATTERN: RegExp = /^\.lock\.(\d+)\.([0-9]+)(\.held)?$/;
 
-/** Attempts while only other contenders (no holder) are seen; each backs off a few ms. */
-const MAX_ATTEMPTS = 60;
+/**
+ * Attempts while only other contenders (no holder) are seen. Each backs off a random
+ * while that grows with the attempt (to 50 ms), so racers on a loaded machine spread
+ * out; giving up takes a few seconds of contention with no winner, which needs a
+ * steady stream of new contenders.
+ */
+const MAX_ATTEMPTS = 100;
 
 interface Claim {
   pid: number;
@@ -176,7 +181,7 @@ export async function lockDirectory(dir: string): Promise<() => Promise<void>> {
     if (holder !== undefined) throw new StateLockedError(dir, holder.pid);
     seen = contender;
     // Both of us may have backed off: wait a random while so one goes first next time.
-    await sleep(2 + Math.random() * 18);
+    await sleep(2 + Math.random() * Math.min(48, 8 + attempt));
   }
   throw new StateLockedError(dir, seen?.pid ?? 0, " (it was taking the lock at the same time)");
 }
