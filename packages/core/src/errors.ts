@@ -106,14 +106,14 @@ export class InvalidStateError extends KernelError {
 export class StartFailedError extends KernelError {
   override name = "StartFailedError";
   constructor(service: string, cause: unknown) {
-    super("START_FAILED", `service "${service}" failed to start: ${describe(cause)}`, { service, cause });
+    super("START_FAILED", `service "${service}" failed to start: ${describeThrown(cause)}`, { service, cause });
   }
 }
 
 export class StopFailedError extends KernelError {
   override name = "StopFailedError";
   constructor(service: string, cause: unknown) {
-    super("STOP_FAILED", `service "${service}" failed to stop: ${describe(cause)}`, { service, cause });
+    super("STOP_FAILED", `service "${service}" failed to stop: ${describeThrown(cause)}`, { service, cause });
   }
 }
 
@@ -162,7 +162,7 @@ export class LifecycleAggregateError extends KernelError {
 export class StateLoadFailedError extends KernelError {
   override name = "StateLoadFailedError";
   constructor(service: string, cause: unknown) {
-    super("STATE_LOAD_FAILED", `could not load the saved state of service "${service}": ${describe(cause)}`, {
+    super("STATE_LOAD_FAILED", `could not load the saved state of service "${service}": ${describeThrown(cause)}`, {
       service,
       cause,
     });
@@ -172,7 +172,7 @@ export class StateLoadFailedError extends KernelError {
 export class StateSaveFailedError extends KernelError {
   override name = "StateSaveFailedError";
   constructor(service: string, cause: unknown) {
-    super("STATE_SAVE_FAILED", `could not save the state of service "${service}": ${describe(cause)}`, {
+    super("STATE_SAVE_FAILED", `could not save the state of service "${service}": ${describeThrown(cause)}`, {
       service,
       cause,
     });
@@ -187,8 +187,8 @@ export class SwapFailedError extends KernelError {
     super(
       "SWAP_FAILED",
       phase === "validate"
-        ? `hot swap of service "${service}" refused, nothing was changed: ${describe(cause)}`
-        : `hot swap of service "${service}" failed at ${phase} and was rolled back: ${describe(cause)}`,
+        ? `hot swap of service "${service}" refused, nothing was changed: ${describeThrown(cause)}`
+        : `hot swap of service "${service}" failed at ${phase} and was rolled back: ${describeThrown(cause)}`,
       {
         service,
         cause,
@@ -238,9 +238,4 @@ function targetOf(event: unknown): string {
     // A getter or Proxy trap threw: the target is unknown, the detail says why.
     return "";
   }
-}
-
-/** Every cause is described by the one describer that survives any thrown value. */
-function describe(cause: unknown): string {
-  return describeThrown(cause);
 }

@@ -2,21 +2,21 @@ import { describeThrown } from "@mk/common";
 import { createLogger, type Logger } from "@mk/logger";
 import { Cascade } from "./lifecycle/dependency-order.ts";
 import { Checkpoints } from "./persistence/checkpoints.ts";
-import { InvalidArgumentError, KernelClosedError } from "./errors.ts";
+import { KernelClosedError } from "./errors.ts";
 import { HotSwap } from "./swap/hot-swap.ts";
 import type { KernelEventListener, KernelEventName } from "./events.ts";
 import { KernelEvents } from "./kernel-events.ts";
 import { KeyedMutex } from "./lifecycle/keyed-mutex.ts";
 import { Lifecycle } from "./lifecycle/lifecycle.ts";
 import { MessageBus } from "./bus/message-bus.ts";
-import { assertValidName } from "./validate.ts";
+import { OperationGate, targetOf } from "./operation-gate.ts";
+import { assertRemoteRouter, assertValidName, readStopAll } from "./validate.ts";
 import { resolveOptions } from "./options.ts";
 import { Persistence } from "./persistence/persistence.ts";
 import { Registration } from "./registry/registration.ts";
 import { Registry } from "./registry/registry.ts";
 import type { RunSupervisor } from "./lifecycle/service-context.ts";
 import { installShutdownHooks } from "./lifecycle/shutdown-hooks.ts";
-import { supervisionPolicy } from "./supervision/policy.ts";
 import { Supervisor } from "./supervision/supervisor.ts";
 import type {
   CallOptions,
@@ -58,17 +58,12 @@ export class Kernel {
   readonly #checkpoints: Checkpoints;
   readonly #swap: HotSwap;
   readonly #supervisor: Supervisor;
-  #closing: Promise<void> | undefined;
-  /** Set once `close` has resolved (or rejected): from then on calls reject with KernelClosedError. */
-  #closed = false;
-  /** Operations in progress (register, start, replace, ...): `close` waits for them before it stops anything. */
-  readonly #inFlight = new Set<Promise<unknown>>();
+  readonly #gate = new OperationGate();
   #removeShutdownHooks: (() => void) | undefined;
 
   /** @throws {InvalidArgumentError} for an option of the wrong type or out of range. */
   constructor(options: KernelOptions = {}) {
     const o = resolveOptions(options);
-    const policy = supervisionPolicy(options.supervision);
     const root = o.logger ?? createLogger();
     this.#logger = root.child("kernel");
     this.#events = new KernelEvents(this.#logger);
@@ -105,7 +100,7 @@ export class Kernel {
     this.#swap = new HotSwap({ ...parts, bus: this.#bus, events: this.#events, drainTimeoutMs: o.stopTimeoutMs });
     this.#supervisor = new Supervisor({
       ...parts,
-      policy,
+      policy: o.supervision,
       bus: this.#bus,
       cascade: this.#cascade,
       events: this.#events,
@@ -122,7 +117,7 @@ export class Kernel {
    * @throws {StateLoadFailedError} when the saved state cannot be loaded or imported (nothing is registered).
    */
   register(service: Service): Promise<void> {
-    return this.#guard("register", () => this.#registration.register(service));
+    return this.#gate.run("register", () => this.#registration.register(service));
   }
 
   /**
@@ -131,7 +126,7 @@ export class Kernel {
    * @throws {InvalidStateError} while the service is running (stop it first).
    */
   unregister(name: string): Promise<void> {
-    return this.#guard(
+    return this.#gate.run(
       "unregister",
       () => {
         if (typeof name === "string") this.#supervisor.cancel(name);
@@ -143,7 +138,7 @@ export class Kernel {
 
   /** Starts `name` and, first, its dependencies that are not running. No-op when it runs already. See {@link Cascade.start}. */
   start(name: string): Promise<void> {
-    return this.#guard("start", () => this.#startByHand(name), name);
+    return this.#gate.run("start", () => this.#startByHand(name), name);
   }
 
   /** A start by hand takes over a pending restart: the calls it held go to the instance this start makes. */
@@ -158,7 +153,7 @@ export class Kernel {
 
   /** Saves and stops `name` after its running dependents. No-op when it is not running. See {@link Cascade.stop}. */
   stop(name: string, options?: StopOptions): Promise<void> {
-    return this.#guard(
+    return this.#gate.run(
       "stop",
       () => {
         if (typeof name === "string") this.#supervisor.cancel(name);
@@ -170,12 +165,12 @@ export class Kernel {
 
   /** Starts every service in dependency order. See {@link Cascade.startAll}. */
   startAll(): Promise<void> {
-    return this.#guard("startAll", () => this.#cascade.startAll());
+    return this.#gate.run("startAll", () => this.#cascade.startAll());
   }
 
   /** Saves and stops every running service, dependents first. See {@link Cascade.stopAll}. */
   stopAll(options?: StopOptions): Promise<void> {
-    return this.#guard("stopAll", () => {
+    return this.#gate.run("stopAll", () => {
       this.#supervisor.cancelAll();
       return this.#cascade.stopAll(options);
     });
@@ -187,7 +182,7 @@ export class Kernel {
    * @throws {SwapFailedError}
    */
   replace(service: Service): Promise<void> {
-    return this.#guard("replace", () => this.#swap.replace(service));
+    return this.#gate.run("replace", () => this.#swap.replace(service));
   }
 
   /**
@@ -199,13 +194,13 @@ export class Kernel {
    */
   send(event: Event, options?: CallOptions): Promise<Reply> {
     // The hot path: one flag, no closure per call (the bus never throws synchronously).
-    if (this.#closed) return Promise.reject(new KernelClosedError("send", targetOf(event)));
+    if (this.#gate.closed) return Promise.reject(new KernelClosedError("send", targetOf(event)));
     return this.#bus.send(event, options);
   }
 
   /** Like {@link Kernel.send}, through the kernel's bounded queue. */
   push(event: Event, options?: CallOptions): Promise<Reply> {
-    if (this.#closed) return Promise.reject(new KernelClosedError("push", targetOf(event)));
+    if (this.#gate.closed) return Promise.reject(new KernelClosedError("push", targetOf(event)));
     return this.#bus.push(event, options);
   }
 
@@ -216,11 +211,7 @@ export class Kernel {
    * @throws {InvalidArgumentError} when `router` is not a {@link RemoteRouter}.
    */
   setRemoteRouter(router: RemoteRouter | undefined): void {
-    if (router !== undefined && (typeof router !== "object" || router === null || typeof router.route !== "function")) {
-      throw new InvalidArgumentError(
-        `expected a remote router with a route() method, or undefined, got ${router === null ? "null" : typeof router}`,
-      );
-    }
+    assertRemoteRouter(router);
     this.#bus.setRouter(router);
   }
 
@@ -243,7 +234,7 @@ export class Kernel {
    * @throws {CheckpointFailedError} naming each service that could not be saved.
    */
   checkpoint(): Promise<void> {
-    return this.#guard("checkpoint", () => this.#checkpoints.saveAll());
+    return this.#gate.run("checkpoint", () => this.#checkpoints.saveAll());
   }
 
   /** Subscribes to kernel events (`status`, `checkpoint`, `checkpoint-failed`, `swap`, `crash`, `restart`, `gave-up`); returns the unsubscribe function. */
@@ -253,8 +244,10 @@ export class Kernel {
 
   /**
    * Opt-in graceful shutdown: on the first of `signals`, `close({ stopAll: true })`,
-   * then re-raise the signal (a second signal kills at once). Calling it again
-   * replaces the previous hooks. Returns a function that removes them.
+   * then end the process as that signal would (re-raised, or exit status
+   * 128 + signal number when the app listens to it too); a second signal ends
+   * it at once. Calling it again replaces the previous hooks. Returns a
+   * function that removes them.
    * @default signals ["SIGINT", "SIGTERM"]
    */
   enableShutdownHooks(signals: readonly NodeJS.Signals[] = ["SIGINT", "SIGTERM"]): () => void {
@@ -274,23 +267,13 @@ export class Kernel {
    * @throws {LifecycleAggregateError} when `stopAll` was asked and failed (the kernel is closed anyway).
    */
   close(options: CloseOptions = {}): Promise<void> {
-    if (typeof options !== "object" || options === null) {
-      return Promise.reject(
-        new InvalidArgumentError(
-          `expected close options to be an object, got ${options === null ? "null" : typeof options}`,
-        ),
-      );
+    let stopAll: boolean;
+    try {
+      stopAll = readStopAll(options);
+    } catch (error) {
+      return Promise.reject(error as Error);
     }
-    if (this.#closing === undefined) {
-      let stopAll: unknown;
-      try {
-        stopAll = options.stopAll;
-      } catch (error) {
-        return Promise.reject(new InvalidArgumentError(`could not read close options: ${describeThrown(error, 200)}`));
-      }
-      this.#closing = this.#close(stopAll === true);
-    }
-    return this.#closing;
+    return this.#gate.close(() => this.#shutdown(stopAll));
   }
 
   /** Supervision's `onGiveUp: "exit"`: close (stopping what runs) and let systemd or Kubernetes take over. */
@@ -300,49 +283,19 @@ export class Kernel {
       .finally(() => process.exit(1));
   }
 
-  async #close(stopAll: boolean): Promise<void> {
+  /** What `close` does once the operations in flight have finished. */
+  async #shutdown(stopAll: boolean): Promise<void> {
     this.#supervisor.close();
     let failure: unknown;
     try {
-      // Nothing new starts (the guard refuses it); what runs now finishes first, so stopAll sees its outcome.
-      while (this.#inFlight.size > 0) await Promise.allSettled(this.#inFlight);
       if (stopAll) await this.#cascade.stopAll();
     } catch (error) {
       failure = error;
     }
     await this.#checkpoints.stop();
     this.#bus.close();
-    this.#closed = true;
     this.#removeShutdownHooks?.();
     this.#logger.info("kernel closed");
     if (failure !== undefined) throw failure;
-  }
-
-  #guard<T>(operation: string, run: () => Promise<T>, service?: string): Promise<T> {
-    if (this.#closing !== undefined)
-      return Promise.reject(new KernelClosedError(operation, typeof service === "string" ? service : ""));
-    let running: Promise<T>;
-    try {
-      running = run();
-    } catch (error) {
-      return Promise.reject(error as Error);
-    }
-    const inFlight = this.#inFlight;
-    inFlight.add(running);
-    const done = (): void => void inFlight.delete(running);
-    running.then(done, done);
-    return running;
-  }
-}
-
-/** The event's target for a KernelClosedError message, read without trusting the event. */
-function targetOf(event: unknown): string {
-  if (typeof event !== "object" || event === null) return "";
-  try {
-    const to = (event as { to?: unknown }).to;
-    return typeof to === "string" ? to : "";
-  } catch {
-    // A throwing getter: the call is refused anyway; the message just names no service.
-    return "";
   }
 }

@@ -2,16 +2,34 @@ import type { Logger } from "@mk/logger";
 import type { StateStore } from "@mk/state";
 import { describeThrown } from "@mk/common";
 import { InvalidArgumentError } from "./errors.ts";
+import { supervisionPolicy, type SupervisionPolicy } from "./supervision/policy.ts";
 import type { KernelOptions } from "./types.ts";
 
-/** The one place of the kernel's defaults (KernelOptions' `@default`s say the same). */
-export const DEFAULTS = {
+export interface KernelDefaults {
+  readonly checkpointIntervalMs: number;
+  readonly defaultTimeoutMs: number;
+  readonly queueCapacity: number;
+  readonly startTimeoutMs: number;
+  readonly stopTimeoutMs: number;
+  readonly supervision: Readonly<SupervisionPolicy>;
+}
+
+/** The one place of the kernel's defaults (KernelOptions' and SupervisionOptions' `@default`s say the same). */
+export const DEFAULTS: KernelDefaults = {
   checkpointIntervalMs: 2000,
   defaultTimeoutMs: 5000,
   queueCapacity: 1024,
   startTimeoutMs: 30_000,
   stopTimeoutMs: 30_000,
-} as const;
+  supervision: {
+    strategy: "one_for_one",
+    maxRestarts: 3,
+    periodMs: 5000,
+    initialMs: 100,
+    maxMs: 5000,
+    onGiveUp: "fail",
+  },
+};
 
 /** Kernel options checked, with every default filled in (`logger` is made by the kernel). */
 export interface ResolvedOptions {
@@ -22,6 +40,7 @@ export interface ResolvedOptions {
   readonly queueCapacity: number;
   readonly startTimeoutMs: number;
   readonly stopTimeoutMs: number;
+  readonly supervision: SupervisionPolicy;
 }
 
 const DURATIONS = ["checkpointIntervalMs", "defaultTimeoutMs", "startTimeoutMs", "stopTimeoutMs"] as const;
@@ -40,6 +59,7 @@ export function resolveOptions(options: unknown): ResolvedOptions {
     queueCapacity: options.queueCapacity ?? DEFAULTS.queueCapacity,
     startTimeoutMs: options.startTimeoutMs ?? DEFAULTS.startTimeoutMs,
     stopTimeoutMs: options.stopTimeoutMs ?? DEFAULTS.stopTimeoutMs,
+    supervision: supervisionPolicy(options.supervision, DEFAULTS.supervision),
   };
 }
 

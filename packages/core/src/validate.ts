@@ -1,7 +1,7 @@
 import { describeThrown, isValidServiceName } from "@mk/common";
 import { InvalidArgumentError, InvalidNameError } from "./errors.ts";
 import { assertRestartType } from "./supervision/policy.ts";
-import type { Service, StopOptions } from "./types.ts";
+import type { RemoteRouter, Service, StopOptions } from "./types.ts";
 
 /** True when `name` can name a service (and so a state file: no separators, no leading dot). */
 export function isValidName(name: unknown): name is string {
@@ -68,4 +68,30 @@ export function assertStopOptions(options: unknown): asserts options is StopOpti
   const force = (options as { force?: unknown }).force;
   if (force !== undefined && typeof force !== "boolean")
     throw new InvalidArgumentError(`expected stop option "force" to be a boolean, got ${typeof force}`);
+}
+
+/**
+ * `close`'s options: whether to stop every service first.
+ * @throws {InvalidArgumentError} for options that are not an object, or whose `stopAll` cannot be read.
+ */
+export function readStopAll(options: unknown): boolean {
+  if (typeof options !== "object" || options === null)
+    throw new InvalidArgumentError(
+      `expected close options to be an object, got ${options === null ? "null" : typeof options}`,
+    );
+  try {
+    return (options as { stopAll?: unknown }).stopAll === true;
+  } catch (error) {
+    throw new InvalidArgumentError(`could not read close options: ${describeThrown(error, 200)}`);
+  }
+}
+
+/** @throws {InvalidArgumentError} when `router` is neither undefined nor an object with a `route` method. */
+export function assertRemoteRouter(router: unknown): asserts router is RemoteRouter | undefined {
+  if (router === undefined) return;
+  if (typeof router !== "object" || router === null || typeof (router as RemoteRouter).route !== "function") {
+    throw new InvalidArgumentError(
+      `expected a remote router with a route() method, or undefined, got ${router === null ? "null" : typeof router}`,
+    );
+  }
 }

@@ -1,5 +1,5 @@
 import type { Logger } from "@mk/logger";
-import type { Reply } from "../types.ts";
+import type { RemoteRouter, Reply } from "../types.ts";
 import { DeadlineWheel } from "./deadline-wheel.ts";
 import { Drains } from "./drains.ts";
 import type { Endpoint } from "./endpoint.ts";
@@ -62,11 +62,19 @@ export class CallTracker {
   }
 
   /**
-   * The call went to another node (see `RemoteRouter`): its reply answers it,
-   * a rejection (an encoding error, say) reaches the caller as is, and the
-   * deadline here still answers 408 if neither comes in time.
+   * Hands the call to the remote router (its target does not run here);
+   * false when the router does not know the target. Its reply answers the
+   * call, a rejection (an encoding error, say) reaches the caller as is, and
+   * the deadline here still answers 408 if neither comes in time.
    */
-  forward(call: PendingCall, routed: Promise<Reply>): void {
+  forward(call: PendingCall, router: RemoteRouter): boolean {
+    let routed: Promise<Reply> | undefined;
+    try {
+      routed = router.route(call.event, { push: call.isPush, timeoutMs: call.timeoutMs, signal: call.signal });
+    } catch (error) {
+      routed = Promise.reject(error as Error);
+    }
+    if (routed === undefined) return false;
     call.phase = FORWARDED;
     this.track(call);
     // Promise.resolve: a hand-made thenable from a router cannot throw out of here.
@@ -81,6 +89,7 @@ export class CallTracker {
         this.#reject(call, error);
       },
     );
+    return true;
   }
 
   /** The call's outcome is known now: stop its deadline and answer it. */

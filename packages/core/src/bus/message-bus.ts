@@ -4,7 +4,8 @@ import type { CallOptions, Event, RemoteRouter, Reply } from "../types.ts";
 import { CallTracker } from "./call-tracker.ts";
 import type { Endpoint } from "./endpoint.ts";
 import { failed, refused, replied } from "./outcomes.ts";
-import { HELD, PendingCall, QUEUED } from "./pending-call.ts";
+import { Holds } from "./holds.ts";
+import { PendingCall, QUEUED } from "./pending-call.ts";
 import { PushQueue } from "./push-queue.ts";
 import {
   badSignal,
@@ -28,10 +29,6 @@ export interface MessageBusOptions {
 }
 
 const RESOLVED: Promise<void> = Promise.resolve();
-
-interface Hold {
-  readonly calls: PendingCall[];
-}
 
 /** The fields of the event being routed: filled by `readEvent` and copied out at once (no allocation per call). */
 const fields: EventFields = { to: "", from: "", type: "", timeoutMs: undefined };
@@ -58,7 +55,7 @@ export class MessageBus {
   readonly #capacity: number;
   readonly #calls: CallTracker;
   readonly #queue = new PushQueue<PendingCall>();
-  readonly #holds = new Map<string, Hold>();
+  readonly #holds: Holds;
   #router: RemoteRouter | undefined = undefined;
   #loopScheduled = false;
   #closed = false;
@@ -69,6 +66,7 @@ export class MessageBus {
     this.#defaultTimeoutMs = options.defaultTimeoutMs;
     this.#capacity = options.queueCapacity;
     this.#calls = new CallTracker(options.lookup, options.logger);
+    this.#holds = new Holds((call) => this.#calls.track(call));
     this.#defaultTicks = this.#calls.ticksFor(Math.min(options.defaultTimeoutMs, MAX_TIMEOUT_MS));
   }
 
@@ -82,7 +80,7 @@ export class MessageBus {
     const invalid = readEvent(event, fields);
     if (invalid !== undefined) return Promise.reject(invalid);
     const { to, from, type, timeoutMs } = fields;
-    if (options !== undefined || this.#holds.size !== 0 || this.#closed) {
+    if (options !== undefined || this.#holds.active || this.#closed) {
       return this.#track(event, to, from, type, timeoutMs, false, options);
     }
     if (to === "") return Promise.resolve(this.#forKernel(type, from));
@@ -118,12 +116,7 @@ export class MessageBus {
    * later pushes are parked at once instead of going through the queue.
    */
   hold(name: string): void {
-    if (this.#holds.has(name)) return;
-    const hold: Hold = { calls: [] };
-    this.#holds.set(name, hold);
-    this.#queue.forEach((call) => {
-      if (call.phase === QUEUED && call.target === name) this.#park(call, hold);
-    });
+    this.#holds.hold(name, this.#queue);
   }
 
   /**
@@ -132,16 +125,7 @@ export class MessageBus {
    * Returns how many were delivered (held calls that expired or were aborted are not).
    */
   release(name: string): number {
-    const hold = this.#holds.get(name);
-    if (hold === undefined) return 0;
-    let delivered = 0;
-    for (const call of hold.calls) {
-      if (call.phase !== HELD) continue;
-      delivered++;
-      this.#deliver(call, true);
-    }
-    this.#holds.delete(name);
-    return delivered;
+    return this.#holds.release(name, (call) => this.#deliver(call, true));
   }
 
   /** Calls the bus still tracks (queued, held, or waiting for a handler): 0 when idle, so tests can prove nothing leaks. */
@@ -180,8 +164,7 @@ export class MessageBus {
     this.#closed = true;
     const more: PendingCall[] = [];
     for (let call = this.#queue.shift(); call !== undefined; call = this.#queue.shift()) more.push(call);
-    for (const hold of this.#holds.values()) more.push(...hold.calls);
-    this.#holds.clear();
+    more.push(...this.#holds.clear());
     this.#calls.close(more);
   }
 
@@ -223,11 +206,7 @@ export class MessageBus {
       this.#deliver(call, false);
       return call.promise;
     }
-    const hold = this.#holds.size === 0 ? undefined : this.#holds.get(to);
-    if (hold !== undefined) {
-      this.#park(call, hold);
-      return call.promise;
-    }
+    if (this.#holds.active && this.#holds.park(call)) return call.promise;
     this.#queue.push(call);
     if (!this.#loopScheduled) {
       this.#loopScheduled = true;
@@ -255,13 +234,7 @@ export class MessageBus {
   /** Delivers a tracked call now, or parks it if its target is held. */
   #deliver(call: PendingCall, released: boolean): void {
     const to = call.target;
-    if (!released && this.#holds.size !== 0) {
-      const hold = this.#holds.get(to);
-      if (hold !== undefined) {
-        this.#park(call, hold);
-        return;
-      }
-    }
+    if (!released && this.#holds.active && this.#holds.park(call)) return;
     const outcome = this.#dispatch(call.event, to, call.from, call.type, call.timeoutMs, call);
     if (outcome !== call) this.#calls.finish(call, outcome as Reply);
   }
@@ -286,7 +259,7 @@ export class MessageBus {
     if (endpoint === undefined || endpoint.status !== "running" || typeof service?.handle !== "function") {
       if (this.#router !== undefined) {
         call ??= this.#newCall(event, to, from, type, timeoutMs);
-        if (this.#route(call)) return call;
+        if (this.#calls.forward(call, this.#router)) return call;
       }
       return endpoint === undefined ? notRegistered(to) : refused(endpoint, to);
     }
@@ -307,34 +280,6 @@ export class MessageBus {
   #newCall(event: Event, to: string, from: string, type: string, timeoutMs: number | undefined): PendingCall {
     const ticks = timeoutMs === undefined ? this.#defaultTicks : this.#calls.ticksFor(timeoutMs);
     return new PendingCall(event, to, type, from, timeoutMs ?? this.#defaultTimeoutMs, false, ticks);
-  }
-
-  /**
-   * Hands a call to the remote router; false when the router does not know
-   * the target. Its deadline stays armed here, so the caller gets 408 even
-   * from a router that never answers.
-   */
-  #route(call: PendingCall): boolean {
-    let routed: Promise<Reply> | undefined;
-    try {
-      routed = (this.#router as RemoteRouter).route(call.event, {
-        push: call.isPush,
-        timeoutMs: call.timeoutMs,
-        signal: call.signal,
-      });
-    } catch (error) {
-      routed = Promise.reject(error as Error);
-    }
-    if (routed === undefined) return false;
-    this.#calls.forward(call, routed);
-    return true;
-  }
-
-  /** Parks a call in a hold; its deadline keeps running. */
-  #park(call: PendingCall, hold: Hold): void {
-    call.phase = HELD;
-    hold.calls.push(call);
-    this.#calls.track(call);
   }
 
   #forKernel(type: string, from: string): Reply {

@@ -4,7 +4,7 @@ export interface Watch {
 }
 
 /** Entries with one timeout value: their deadlines come in arrival order, so a FIFO and one timer serve them all. */
-class Lane {
+class TimeoutLane {
   readonly entries: Entry[] = [];
   head = 0;
   live = 0;
@@ -63,9 +63,9 @@ class Entry implements Watch {
   done = false;
   readonly due: number;
   readonly onTimeout: () => void;
-  readonly #lane: Lane;
+  readonly #lane: TimeoutLane;
 
-  constructor(lane: Lane, due: number, onTimeout: () => void) {
+  constructor(lane: TimeoutLane, due: number, onTimeout: () => void) {
     this.#lane = lane;
     this.due = due;
     this.onTimeout = onTimeout;
@@ -89,7 +89,7 @@ class Entry implements Watch {
  * process alive.
  */
 export class Timeouts {
-  readonly #lanes = new Map<number, Lane>();
+  readonly #lanes = new Map<number, TimeoutLane>();
 
   now(): number {
     return performance.now();
@@ -98,7 +98,7 @@ export class Timeouts {
   /** Calls `onTimeout` after `timeoutMs` unless the returned watch is cancelled first. */
   watch(timeoutMs: number, onTimeout: () => void): Watch {
     let lane = this.#lanes.get(timeoutMs);
-    if (lane === undefined) this.#lanes.set(timeoutMs, (lane = new Lane(this)));
+    if (lane === undefined) this.#lanes.set(timeoutMs, (lane = new TimeoutLane(this)));
     const entry = new Entry(lane, this.now() + timeoutMs, onTimeout);
     lane.entries.push(entry);
     // An armed timer fires no later than this entry is due (same timeout, set earlier), then re-arms.

@@ -1,10 +1,11 @@
 import { describe, expect, it } from "vitest";
 import { InvalidArgumentError } from "../errors.ts";
 import { assertRestartType, supervisionPolicy } from "./policy.ts";
+import { DEFAULTS } from "../options.ts";
 
 describe("supervisionPolicy", () => {
   it("fills OTP-like defaults", () => {
-    expect(supervisionPolicy(undefined)).toEqual({
+    expect(supervisionPolicy(undefined, DEFAULTS.supervision)).toEqual({
       strategy: "one_for_one",
       maxRestarts: 3,
       periodMs: 5000,
@@ -24,8 +25,8 @@ describe("supervisionPolicy", () => {
     [{ backoff: 3 }, /supervision.backoff to be an object/],
     [{ onGiveUp: "crash" }, /supervision.onGiveUp/],
   ])("refuses %j", (options, message) => {
-    expect(() => supervisionPolicy(options)).toThrow(InvalidArgumentError);
-    expect(() => supervisionPolicy(options)).toThrow(message);
+    expect(() => supervisionPolicy(options, DEFAULTS.supervision)).toThrow(InvalidArgumentError);
+    expect(() => supervisionPolicy(options, DEFAULTS.supervision)).toThrow(message);
   });
 
   it("checks a service's restart type", () => {

@@ -1,3 +1,4 @@
+import { describeThrown } from "@mk/common";
 import { InvalidArgumentError } from "../errors.ts";
 
 /** OTP's restart types. In mk every crash is abnormal, so `transient` restarts after a crash as `permanent` does; `temporary` never restarts. */
@@ -43,40 +44,41 @@ function duration(key: string, value: unknown, fallback: number): number {
   if (value === undefined) return fallback;
   if (typeof value !== "number" || !Number.isFinite(value) || value < 0 || value > 2_147_483_647)
     throw new InvalidArgumentError(
-      `expected supervision.${key} to be a number of milliseconds in [0, 2147483647], got ${JSON.stringify(value)}`,
+      `expected supervision.${key} to be a number of milliseconds in [0, 2147483647], got ${show(value)}`,
     );
   return value;
 }
 
-/** @throws {InvalidArgumentError} naming the option and what came. */
-export function supervisionPolicy(options: unknown): SupervisionPolicy {
+/**
+ * Checks `KernelOptions.supervision` and fills in `defaults` (the kernel's, from options.ts).
+ * @throws {InvalidArgumentError} naming the option and what came.
+ */
+export function supervisionPolicy(options: unknown, defaults: SupervisionPolicy): SupervisionPolicy {
   if (options === undefined) options = {};
   if (typeof options !== "object" || options === null)
     throw new InvalidArgumentError(
       `expected supervision to be an object, got ${options === null ? "null" : typeof options}`,
     );
   const o = options as Record<string, unknown>;
-  const strategy = o["strategy"] ?? "one_for_one";
+  const strategy = o["strategy"] ?? defaults.strategy;
   if (strategy !== "one_for_one" && strategy !== "rest_for_one")
     throw new InvalidArgumentError(
-      `expected supervision.strategy "one_for_one" or "rest_for_one", got ${JSON.stringify(strategy)}`,
+      `expected supervision.strategy "one_for_one" or "rest_for_one", got ${show(strategy)}`,
     );
-  const onGiveUp = o["onGiveUp"] ?? "fail";
+  const onGiveUp = o["onGiveUp"] ?? defaults.onGiveUp;
   if (onGiveUp !== "fail" && onGiveUp !== "exit")
-    throw new InvalidArgumentError(`expected supervision.onGiveUp "fail" or "exit", got ${JSON.stringify(onGiveUp)}`);
-  const maxRestarts = o["maxRestarts"] ?? 3;
+    throw new InvalidArgumentError(`expected supervision.onGiveUp "fail" or "exit", got ${show(onGiveUp)}`);
+  const maxRestarts = o["maxRestarts"] ?? defaults.maxRestarts;
   if (typeof maxRestarts !== "number" || !Number.isInteger(maxRestarts) || maxRestarts < 0)
-    throw new InvalidArgumentError(
-      `expected supervision.maxRestarts to be an integer >= 0, got ${JSON.stringify(maxRestarts)}`,
-    );
+    throw new InvalidArgumentError(`expected supervision.maxRestarts to be an integer >= 0, got ${show(maxRestarts)}`);
   const backoff = o["backoff"] ?? {};
   if (typeof backoff !== "object" || backoff === null)
     throw new InvalidArgumentError(
       `expected supervision.backoff to be an object, got ${backoff === null ? "null" : typeof backoff}`,
     );
   const b = backoff as Record<string, unknown>;
-  const initialMs = duration("backoff.initialMs", b["initialMs"], 100);
-  const maxMs = duration("backoff.maxMs", b["maxMs"], Math.max(5000, initialMs));
+  const initialMs = duration("backoff.initialMs", b["initialMs"], defaults.initialMs);
+  const maxMs = duration("backoff.maxMs", b["maxMs"], Math.max(defaults.maxMs, initialMs));
   if (maxMs < initialMs)
     throw new InvalidArgumentError(
       `expected supervision.backoff.maxMs (${maxMs}) to be >= backoff.initialMs (${initialMs})`,
@@ -84,7 +86,7 @@ export function supervisionPolicy(options: unknown): SupervisionPolicy {
   return {
     strategy,
     maxRestarts,
-    periodMs: duration("periodMs", o["periodMs"], 5000),
+    periodMs: duration("periodMs", o["periodMs"], defaults.periodMs),
     initialMs,
     maxMs,
     onGiveUp,
@@ -95,7 +97,12 @@ export function supervisionPolicy(options: unknown): SupervisionPolicy {
 export function assertRestartType(name: string, value: unknown): void {
   if (value === undefined || value === "permanent" || value === "transient" || value === "temporary") return;
   throw new InvalidArgumentError(
-    `service "${name}": expected restart "permanent", "transient" or "temporary", got ${JSON.stringify(value)}`,
+    `service "${name}": expected restart "permanent", "transient" or "temporary", got ${show(value)}`,
     name,
   );
+}
+
+/** What came, for a message: quoted when a string, else described safely (JSON.stringify throws on a bigint). */
+function show(value: unknown): string {
+  return typeof value === "string" ? JSON.stringify(value) : describeThrown(value, 80);
 }

@@ -186,7 +186,7 @@ export class HotSwap {
           logger.warn(
             "hot swap of %s: stopping the failed new version failed too: %s",
             record.name,
-            describe(stopError),
+            describeThrown(stopError),
           ),
         );
     }
@@ -206,7 +206,7 @@ export class HotSwap {
         "hot swap of %s: %s could not be restarted either: %s",
         record.name,
         label(old),
-        describe(restartError),
+        describeThrown(restartError),
       );
       return new SwapFailedError(
         record.name,
@@ -259,10 +259,6 @@ export class HotSwap {
 
 function label(service: Service): string {
   return service.version === undefined ? "(unversioned)" : `v${service.version}`;
-}
-
-function describe(error: unknown): string {
-  return describeThrown(error);
 }
 
 /** The name to report a refused swap under: whatever `next.name` is, read without trusting it. */
