@@ -131,6 +131,19 @@ describe("supervision (one_for_one)", () => {
     expect((await call(kernel, "t")).code).toBe(0);
   });
 
+  it("transient: restarted after a crash, stopped after a normal end (reason with normal: true)", async () => {
+    const { kernel, events } = make();
+    const svc = crashy("t", { restart: "transient" });
+    await kernel.register(svc);
+    await kernel.start("t");
+    await call(kernel, "t", "crash");
+    await until(() => kernel.status("t") === "running", "the restart");
+    svc.ctx?.fail(Object.assign(new Error("done"), { normal: true }));
+    await until(() => kernel.status("t") === "stopped", "the normal end");
+    expect((await call(kernel, "t")).code).toBe(404);
+    expect(events).toEqual(["crash:t:0", "restart:t:1", "crash:t:1"]);
+  });
+
   it("more than maxRestarts within periodMs gives up: failed, gave-up event, the rest serves", async () => {
     const { kernel, events, log } = make({ supervision: { ...FAST, maxRestarts: 2, periodMs: 60_000 } });
     await kernel.register(crashy("c"));

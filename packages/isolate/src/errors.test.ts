@@ -50,6 +50,8 @@ describe("error catalogue", () => {
     }
     expect(errors[1]?.[0].cause).toBe(cause);
     expect(new IsolateCrashedError("echo", "error", "x", { cause }).cause).toBe(cause);
+    expect(new IsolateCrashedError("echo", "exit", "it exited with code 0", { normal: true }).normal).toBe(true);
+    expect(new IsolateCrashedError("echo", "exit", "it exited with code 1").normal).toBe(false);
   });
 
   it("keeps the isolate's own message for a remote error", () => {

@@ -82,11 +82,17 @@ export type CrashKind = "exit" | "error" | "signal" | "hang" | "out-of-memory" |
 export class IsolateCrashedError extends IsolateError {
   override name = "IsolateCrashedError";
   readonly kind: CrashKind;
+  /** The isolate exited with code 0 on its own: OTP's normal exit (a `transient` service is then not restarted). */
+  readonly normal: boolean;
   constructor(
     service: string,
     kind: CrashKind,
     detail: string,
-    options?: { cause?: unknown; code?: "ISOLATE_CRASHED" | "ISOLATE_HUNG" | "ISOLATE_OUT_OF_MEMORY" },
+    options?: {
+      cause?: unknown;
+      code?: "ISOLATE_CRASHED" | "ISOLATE_HUNG" | "ISOLATE_OUT_OF_MEMORY";
+      normal?: boolean;
+    },
   ) {
     super(
       options?.code ??
@@ -96,6 +102,7 @@ export class IsolateCrashedError extends IsolateError {
       options?.cause === undefined ? undefined : { cause: options.cause },
     );
     this.kind = kind;
+    this.normal = options?.normal === true;
   }
 }
 

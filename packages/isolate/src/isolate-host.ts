@@ -388,7 +388,9 @@ export class IsolateHost {
       return new IsolateCrashedError(service, "signal", `its process was killed by ${signal}`);
     }
     const tail = this.#stderr.length === 0 ? "" : ` (stderr: ${this.#stderr.join(" | ").slice(-300)})`;
-    return new IsolateCrashedError(service, "exit", `it exited with code ${String(code)}${tail}`);
+    return new IsolateCrashedError(service, "exit", `it exited with code ${String(code)}${tail}`, {
+      normal: code === 0,
+    });
   }
 
   #crash(error: IsolateCrashedError): void {

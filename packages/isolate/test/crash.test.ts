@@ -100,6 +100,29 @@ describe("a crashing isolate under load", () => {
   });
 });
 
+describe("restart types with isolates", () => {
+  it(
+    "transient: an isolate that exits 0 on its own is a normal end (stopped, not restarted); exit 3 restarts",
+    { timeout: 120_000 },
+    async () => {
+      const t = testKernel({ supervision: { backoff: { initialMs: 5, maxMs: 10 } } });
+      open.push(t);
+      const events: string[] = [];
+      for (const name of ["crash", "restart", "gave-up"] as const) t.kernel.on(name, () => events.push(name));
+      await t.kernel.register(isolated({ name: "echo", module: fixture("echo.mjs"), restart: "transient" }));
+      await t.kernel.start("echo");
+      expect((await t.kernel.send({ to: "echo", from: "test", type: "exit" })).code).toBe(503);
+      await waitFor(() => events.includes("restart"), "the restart after exit 3");
+      await waitFor(() => t.kernel.status("echo") === "running", "running again");
+      expect((await t.kernel.send({ to: "echo", from: "test", type: "exit0" })).code).toBe(503);
+      await waitFor(() => t.kernel.status("echo") === "stopped", "a normal end");
+      expect(events).toEqual(["crash", "restart", "crash"]);
+      expect((await t.kernel.send({ to: "echo", from: "test", type: "echo" })).code).toBe(404);
+      expect(t.lines().some((l) => l.includes("ended normally") && l.includes("transient: not restarted"))).toBe(true);
+    },
+  );
+});
+
 describe("restart intensity with isolates", () => {
   it(
     "gives up after maxRestarts within periodMs: failed, gave-up, the rest serving",

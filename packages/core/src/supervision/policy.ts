@@ -1,7 +1,12 @@
 import { describeThrown } from "@mk/common";
 import { InvalidArgumentError } from "../errors.ts";
 
-/** OTP's restart types. In mk every crash is abnormal, so `transient` restarts after a crash as `permanent` does; `temporary` never restarts. */
+/**
+ * OTP's restart types: `permanent` always restarts after a crash; `transient`
+ * too, unless the reason given to `ctx.fail` has `normal: true` (an isolate
+ * that exited with code 0 on its own), which leaves it `stopped`; `temporary`
+ * never restarts (status `failed`).
+ */
 export type RestartType = "permanent" | "transient" | "temporary";
 
 /** `kernel.on("crash" | "restart" | "gave-up")`: which service, why, and how many restarts it has had so far. */

@@ -49,6 +49,15 @@ interface Pending {
 
 const RESOLVED: Promise<void> = Promise.resolve();
 
+/**
+ * OTP's "normal" exit: a `fail` reason carrying `normal: true` (an isolate
+ * that exited with code 0 on its own). Only `transient` services treat it
+ * differently: they are not restarted.
+ */
+function isNormalEnd(error: Error): boolean {
+  return (error as { normal?: unknown }).normal === true;
+}
+
 /** The crash reason as an Error; anything else (a Proxy, a null-prototype object) is described safely. */
 function asError(value: unknown): Error {
   if (types.isNativeError(value)) {
@@ -172,6 +181,18 @@ export class Supervisor {
         error.message,
         lost,
       );
+      this.#pending.delete(name);
+      this.#o.bus.release(name);
+      return;
+    }
+    if (type === "transient" && isNormalEnd(error)) {
+      logger.info(
+        "service %s ended normally: %s%s; restart type transient: not restarted, status stopped",
+        name,
+        error.message,
+        lost,
+      );
+      this.#o.lifecycle.setStatus(record, "stopped");
       this.#pending.delete(name);
       this.#o.bus.release(name);
       return;
