@@ -71,7 +71,7 @@ export function parseStoreUrl(url: string, base: string): StoreLocation {
 export async function openStore(location: StoreLocation, crypter: Crypter): Promise<StateStore> {
   if (location.kind === "file") return new FileStateStore(location.dir, crypter);
   if (location.kind === "nats") {
-    const { NatsKvStateStore } = await import("@mk/store-nats");
+    const { NatsKvStateStore } = await backend(() => import("@mk/store-nats"), "@mk/store-nats", location.url);
     const options: ConstructorParameters<typeof NatsKvStateStore>[0] = { servers: location.servers, crypter };
     if (location.bucket !== undefined) options.bucket = location.bucket;
     try {
@@ -80,7 +80,7 @@ export async function openStore(location: StoreLocation, crypter: Crypter): Prom
       throw new CliError("INVALID_ARGUMENT", `store "${redact(location.url)}": ${describeError(cause)}`, { cause });
     }
   }
-  const { PostgresStateStore } = await import("@mk/store-postgres");
+  const { PostgresStateStore } = await backend(() => import("@mk/store-postgres"), "@mk/store-postgres", location.url);
   const options: ConstructorParameters<typeof PostgresStateStore>[0] = {
     connectionString: location.connectionString,
     crypter,
@@ -90,6 +90,26 @@ export async function openStore(location: StoreLocation, crypter: Crypter): Prom
     return new PostgresStateStore(options);
   } catch (cause) {
     throw new CliError("INVALID_ARGUMENT", `store "${redact(location.url)}": ${describeError(cause)}`, { cause });
+  }
+}
+
+/**
+ * Loads an optional backend package (a peer dependency: only users of that store install it
+ * and its driver).
+ * @throws {CliError} `UNSUPPORTED` naming the package to install when it is missing.
+ */
+async function backend<T>(load: () => Promise<T>, name: string, url: string): Promise<T> {
+  try {
+    return await load();
+  } catch (cause) {
+    const code = (cause as { code?: unknown } | null)?.code;
+    if (code === "ERR_MODULE_NOT_FOUND" && describeError(cause).includes(name)) {
+      throw new CliError("UNSUPPORTED", `store "${redact(url)}" needs ${name}, which is not installed`, {
+        cause,
+        hint: `npm i ${name}`,
+      });
+    }
+    throw cause;
   }
 }
 
