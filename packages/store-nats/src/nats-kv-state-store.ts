@@ -1,4 +1,5 @@
 // NatsKvStateStore: one sealed KV entry per service; every write conditional on the last revision seen.
+import { describeThrown } from "@mk/common";
 import type { Crypter } from "@mk/crypto";
 import { jetstream } from "@nats-io/jetstream";
 import { Kvm, type KV } from "@nats-io/kv";
@@ -86,10 +87,6 @@ const UNAVAILABLE_NAMES = new Set([
 ]);
 const WRONG_LAST_SEQUENCE = new Set([10071, 10164]);
 
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
-
 function apiCodeOf(error: unknown): number | undefined {
   const code = (error as { code?: unknown } | null)?.code;
   return typeof code === "number" ? code : undefined;
@@ -101,7 +98,7 @@ function isUnavailable(error: unknown): boolean {
   if (typeof name === "string" && UNAVAILABLE_NAMES.has(name)) return true;
   // JetStream answers 503 while it starts after a restart.
   return /timeout|no responders|disconnect|connection closed|CONNECTION_REFUSED|ECONNREFUSED|jetstream not enabled/i.test(
-    messageOf(error),
+    describeThrown(error),
   );
 }
 
@@ -512,14 +509,14 @@ export class NatsKvStateStore implements StateStore {
       const options = { ...(service === undefined ? {} : { service }), cause };
       if (isUnavailable(cause)) {
         throw new NatsUnavailableError(
-          `${step}${about}: NATS did not answer for ${this.#where} (${messageOf(cause)}); the outcome of a save is unknown`,
+          `${step}${about}: NATS did not answer for ${this.#where} (${describeThrown(cause)}); the outcome of a save is unknown`,
           options,
         );
       }
       const code = apiCodeOf(cause);
       throw new NatsStoreError(
         "STATE_IO",
-        `${step}${about}: NATS refused the request on ${this.#where}: ${code === undefined ? "" : `${code} `}${messageOf(cause)}`,
+        `${step}${about}: NATS refused the request on ${this.#where}: ${code === undefined ? "" : `${code} `}${describeThrown(cause)}`,
         options,
       );
     }

@@ -174,7 +174,7 @@ describe("NatsKvStateStore: lifecycle and outages", () => {
     const s = new NatsKvStateStore({ servers: server.url, crypter, bucket: uniqueBucket(), timeoutMs: 1_500 });
     try {
       await s.save("h", 1);
-      server.signal("SIGSTOP");
+      expect(await server.pause()).toBe(true);
       try {
         const hung = await rejection(s.save("h", 2));
         expect(hung).toBeInstanceOf(NatsUnavailableError);

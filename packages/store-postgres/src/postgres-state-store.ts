@@ -1,4 +1,5 @@
 // PostgresStateStore: one sealed row per service; CAS and fencing as conditions of one statement; bounded waits.
+import { describeThrown } from "@mk/common";
 import type { Crypter } from "@mk/crypto";
 import {
   STATE_NAME_PATTERN,
@@ -79,16 +80,12 @@ function sqlStateOf(error: unknown): string | undefined {
   return typeof code === "string" ? code : undefined;
 }
 
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
-
 function isUnavailable(error: unknown): boolean {
   const code = sqlStateOf(error);
   if (code !== undefined) return UNAVAILABLE_SQLSTATE.test(code) || UNAVAILABLE_ERRNO.has(code);
   // pg reports a dropped socket as a plain Error without a code.
   return /Connection terminated|connection timeout|Client has encountered a connection error|not queryable/i.test(
-    messageOf(error),
+    describeThrown(error),
   );
 }
 
@@ -389,7 +386,7 @@ export class PostgresStateStore implements StateStore {
       client = await withDeadline(this.#pool.connect(), this.#timeoutMs, (late) => late.release());
     } catch (cause) {
       throw new PostgresUnavailableError(
-        `${step}${about}: cannot reach PostgreSQL for ${this.#table} (${cause instanceof Timeout ? `no connection within ${this.#timeoutMs} ms, option timeoutMs` : messageOf(cause)})`,
+        `${step}${about}: cannot reach PostgreSQL for ${this.#table} (${cause instanceof Timeout ? `no connection within ${this.#timeoutMs} ms, option timeoutMs` : describeThrown(cause)})`,
         { ...(service === undefined ? {} : { service }), cause },
       );
     }
@@ -414,13 +411,13 @@ export class PostgresStateStore implements StateStore {
       const options = { ...(service === undefined ? {} : { service }), cause };
       if (unavailable) {
         throw new PostgresUnavailableError(
-          `${step}${about}: PostgreSQL did not answer for ${this.#table} (${cause instanceof Timeout ? `no answer within ${this.#timeoutMs} ms, option timeoutMs` : messageOf(cause)}); the outcome of a save is unknown`,
+          `${step}${about}: PostgreSQL did not answer for ${this.#table} (${cause instanceof Timeout ? `no answer within ${this.#timeoutMs} ms, option timeoutMs` : describeThrown(cause)}); the outcome of a save is unknown`,
           options,
         );
       }
       throw new PostgresStoreError(
         "STATE_IO",
-        `${step}${about}: PostgreSQL refused the statement on ${this.#table}: ${sqlStateOf(cause) ?? ""} ${messageOf(cause)}`,
+        `${step}${about}: PostgreSQL refused the statement on ${this.#table}: ${sqlStateOf(cause) ?? ""} ${describeThrown(cause)}`,
         options,
       );
     }

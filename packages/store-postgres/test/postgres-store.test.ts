@@ -283,7 +283,7 @@ describe("PostgresStateStore: lifecycle and outages", () => {
     });
     try {
       await s.save("h", 1);
-      server.signal("SIGSTOP");
+      expect(await server.pause()).toBe(true);
       try {
         const hung = await rejection(s.save("h", 2));
         expect(hung).toBeInstanceOf(PostgresUnavailableError);

@@ -43,6 +43,8 @@ export interface NatsServer {
    * hang, SIGCONT to resume it). A no-op while it is killed.
    */
   signal(signal: NodeJS.Signals): void;
+  /** SIGSTOP to the whole tree (a hung server), resolved once it shows as stopped; `false` if it did not within 5 s. SIGCONT resumes it. */
+  pause(): Promise<boolean>;
   /** Starts the server again on the same port and folder (stopping it first if it runs). */
   restart(): Promise<void>;
   /** Kills the server and removes its folder. Idempotent. */
@@ -166,6 +168,9 @@ export async function startNats(options: NatsServerOptions = {}): Promise<NatsSe
     },
     signal(signal: NodeJS.Signals) {
       if (proc?.alive === true) proc.signal(signal);
+    },
+    async pause() {
+      return (await proc?.pause()) ?? false;
     },
     async restart() {
       if (stopped)

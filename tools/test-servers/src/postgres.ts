@@ -41,6 +41,8 @@ export interface PostgresServer {
    * hang, SIGCONT to resume it). A no-op while it is killed.
    */
   signal(signal: NodeJS.Signals): void;
+  /** SIGSTOP to the whole tree (a hung server), resolved once it shows as stopped; `false` if it did not within 5 s. SIGCONT resumes it. */
+  pause(): Promise<boolean>;
   /** Starts the server again on the same port and data folder (a fast shutdown first if it runs; crash recovery if it was killed). */
   restart(): Promise<void>;
   /** Kills the server and removes its folder. Idempotent. */
@@ -241,6 +243,9 @@ export async function startPostgres(options: PostgresServerOptions = {}): Promis
     },
     signal(signal: NodeJS.Signals) {
       if (proc?.alive === true) proc.signal(signal);
+    },
+    async pause() {
+      return (await proc?.pause()) ?? false;
     },
     async restart() {
       if (stopped)

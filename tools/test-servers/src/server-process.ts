@@ -198,6 +198,26 @@ export class ServerProcess {
   }
 
   /**
+   * Sends SIGSTOP to the whole tree and resolves once the leader shows as stopped in
+   * /proc (on a loaded machine the stop takes effect only when the process is next
+   * scheduled). Bounded: gives up after `ms`.
+   */
+  async pause(ms = 5_000): Promise<boolean> {
+    if (!this.#alive) return false;
+    killGroup(this.#pid, "SIGSTOP");
+    for (const deadline = Date.now() + ms; Date.now() < deadline;) {
+      try {
+        const stat = readFileSync(`/proc/${this.#pid}/stat`, "utf8");
+        if (/^[TtZX]$/.test(stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3))) return true;
+      } catch {
+        return false; // no /proc, or the process is gone
+      }
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    return false;
+  }
+
+  /**
    * Sends `signal` to the whole process group and waits for the leader to exit.
    * A group still alive 15 s after a gentler signal gets SIGKILL.
    */

@@ -72,10 +72,10 @@ describe("startNats", () => {
     await expect(nats.restart()).rejects.toMatchObject({ code: "SERVER_STOPPED" });
   });
 
-  it("signal(): SIGSTOP makes it hang (no INFO line), SIGCONT resumes it", async () => {
+  it("pause(): SIGSTOP makes it hang (no INFO line), SIGCONT resumes it", async () => {
     const nats = await startNats();
     try {
-      nats.signal("SIGSTOP");
+      expect(await nats.pause()).toBe(true);
       const info = natsInfo(nats.port);
       const early = await Promise.race([info.then(() => "answered"), new Promise((r) => setTimeout(r, 300, "silent"))]);
       expect(early).toBe("silent");
