@@ -10,6 +10,9 @@ import {
 } from "./options.ts";
 import type { ModuleInfo } from "./protocol.ts";
 
+/** The kernel's own default stop deadline; an isolate is killed after it even if the kernel's is longer. */
+const DEFAULT_STOP_TIMEOUT_MS = 30_000;
+
 /**
  * The kernel's view of an isolated service: an ordinary Service whose every
  * method crosses into the isolate. One isolate per run: `start` spawns a
@@ -24,6 +27,7 @@ class IsolatedService {
   #host: IsolateHost | undefined;
   #info: ModuleInfo | undefined;
   #pending: { state: unknown; info: ImportInfo } | undefined;
+  #ctx: ServiceContext | undefined;
 
   constructor(options: IsolatedOptions, checked: CheckedOptions) {
     this.name = checked.name;
@@ -90,6 +94,7 @@ class IsolatedService {
     });
     this.#host = host;
     this.#info = undefined;
+    this.#ctx = ctx;
     // The kernel gave up on this start (its deadline): the isolate must not live on.
     const onAbort = (): void => {
       if (this.#host === host && this.#info === undefined) void host.close();
@@ -126,15 +131,32 @@ class IsolatedService {
       return;
     }
     host.quiet();
+    // Bounded here too: with the heartbeat off, a stuck isolate would otherwise outlive its stop.
+    const limitMs = this.#options.stopTimeoutMs ?? DEFAULT_STOP_TIMEOUT_MS;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const expired = new Promise<"expired">((resolve) => {
+      timer = setTimeout(() => resolve("expired"), limitMs);
+    });
+    const inside = this.#stopInside(host);
+    // Once the isolate is killed below, a stop still waiting inside rejects: nobody waits for it any more.
+    inside.catch(() => undefined);
     try {
-      await host.control("stop");
-      // An in-process service keeps its state across stop and start; this one's state must leave its isolate first.
-      if (this.#info?.exportState === true)
-        this.#pending = { state: await host.control("export"), info: this.#importInfo() };
+      if ((await Promise.race([inside, expired])) === "expired") {
+        this.#ctx?.logger.warn("isolate did not stop within %d ms; it was killed", limitMs);
+      }
     } finally {
+      clearTimeout(timer);
       if (this.#host === host) this.#host = undefined;
       await host.close();
     }
+  }
+
+  async #stopInside(host: IsolateHost): Promise<"stopped"> {
+    await host.control("stop");
+    // An in-process service keeps its state across stop and start; this one's state must leave its isolate first.
+    if (this.#info?.exportState === true)
+      this.#pending = { state: await host.control("export"), info: this.#importInfo() };
+    return "stopped";
   }
 
   #importInfo(): ImportInfo {

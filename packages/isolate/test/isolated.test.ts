@@ -125,6 +125,43 @@ describe.each(MODES)("isolated service (%s)", (mode) => {
   });
 });
 
+describe("a stop that never finishes inside the isolate", () => {
+  it("is bounded: the isolate is killed after stopTimeoutMs even with the heartbeat off", async () => {
+    const t = kernelFor();
+    await t.kernel.register(
+      isolated({
+        name: "echo",
+        module: fixture("stuck-stop.mjs"),
+        mode: "process",
+        hangTimeoutMs: 0,
+        stopTimeoutMs: 300,
+      }),
+    );
+    await t.kernel.start("echo");
+    const line = await (async () => {
+      for (let i = 0; i < 3000; i++) {
+        const found = t.lines().find((l) => l.startsWith("[echo] pid "));
+        if (found !== undefined) return found;
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      throw new Error("no pid line");
+    })();
+    const pid = Number(line.slice("[echo] pid ".length));
+    await t.kernel.stop("echo").catch(() => undefined);
+    const alive = (): boolean => {
+      try {
+        process.kill(pid, 0);
+        return true;
+      } catch {
+        // ESRCH: the process is gone, which is what this test waits for.
+        return false;
+      }
+    };
+    for (let i = 0; i < 3000 && alive(); i++) await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(alive()).toBe(false);
+  });
+});
+
 describe.each(MODES)("bad modules are typed errors at start, the kernel unharmed (%s)", (mode) => {
   const cases = [
     ["a missing file", "missing.mjs", "MODULE_NOT_FOUND"],
