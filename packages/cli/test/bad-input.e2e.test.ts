@@ -1,4 +1,4 @@
-import { chmod, readdir, readFile, stat } from "node:fs/promises";
+import { chmod, readdir, readFile, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import {
@@ -161,5 +161,78 @@ describe("bad input: one clear line, a non-zero exit, nothing changed", () => {
       await mk(["run"], p),
       /^mk: .*mk\.config\.js: .*supervision\.strategy "one_for_one" or "rest_for_one", got "all_for_one"/,
     );
+  });
+});
+
+describe("a passphrase key source", () => {
+  it(
+    "creates the scrypt params (0600) on first use with an empty store, reuses them, and refuses to recreate them once states exist",
+    { timeout: 180_000 },
+    async () => {
+      const p = await project({
+        "mk.config.js": config({
+          services: [{ name: "counter", module: "./services/counter.js" }],
+          key: { passphraseEnv: "MK_PASSPHRASE" },
+        }),
+        ...counter,
+      });
+      const env = { MK_PASSPHRASE: "correct horse battery staple" };
+      const first = startMk(["run"], p, env);
+      await first.waitFor(/key from passphrase in MK_PASSPHRASE/);
+      await first.waitFor(/running:/);
+      expect((await first.stop()).code).toBe(0);
+      const params = join(p.dir, "mk.kdf.json");
+      expect((await stat(params)).mode & 0o777).toBe(0o600);
+      expect(JSON.parse(await readFile(params, "utf8"))).toMatchObject({ kdf: "scrypt", N: 131072, r: 8, p: 1 });
+      const shown = await mk(["state", "show", "counter", "--json"], p, env);
+      expect(shown.code, shown.stderr).toBe(0);
+      expectOneLine(
+        await mk(["state", "show", "counter"], p, { MK_PASSPHRASE: "wrong horse" }),
+        /^mk: state of "counter" .*cannot be opened: AUTH_FAILED/,
+      );
+      await rm(params);
+      expectOneLine(
+        await mk(["run"], p, env),
+        /^mk: scrypt params .*mk\.kdf\.json are missing but states exist: the passphrase alone cannot derive their key/,
+      );
+      expect(await readdir(p.dir)).not.toContain("mk.kdf.json");
+    },
+  );
+});
+
+describe("help", () => {
+  it("every command's --help has its usage, options and examples", async () => {
+    const p = await project({});
+    const main = await mk(["--help"], p);
+    const commands = main.stdout.slice(main.stdout.indexOf("Commands:"), main.stdout.indexOf("Examples:"));
+    const names = [...commands.matchAll(/^ {2}([a-z-]+(?: [a-z-]+)?) {2,}/gm)].map((m) => m[1] ?? "");
+    expect(names).toEqual([
+      "run",
+      "dev",
+      "ps",
+      "swap",
+      "stop",
+      "start",
+      "checkpoint",
+      "log-level",
+      "state ls",
+      "state show",
+      "state verify",
+      "state rotate",
+      "state export",
+      "state import",
+      "state import-legacy",
+      "state copy",
+    ]);
+    for (const name of names) {
+      const help = await mk([...name.split(" "), "--help"], p);
+      expect(help.code, name).toBe(0);
+      expect(help.stdout, name).toMatch(new RegExp(`^Usage: mk ${name}`, "m"));
+      expect(help.stdout, name).toMatch(/^Options:\n(.*\n)*  -h, --help/m);
+      expect(help.stdout, name).toMatch(new RegExp(`^Examples:\\n {2}.*\\bmk ${name}`, "m"));
+    }
+    const state = await mk(["state"], p);
+    expect(state.code).toBe(2);
+    expect(state.stdout).toMatch(/state verify/);
   });
 });
