@@ -43,7 +43,7 @@ async function inFlight(call: Call, rounds: number): Promise<number> {
 }
 
 function rawPort(): { call: Call; close: () => Promise<number> } {
-  const worker = new Worker(rawModule);
+  const worker = new Worker(rawModule, { execArgv: [] });
   const waiting = new Map<number, (reply: Reply) => void>();
   let next = 0;
   worker.on("message", ([id, reply]: [number, Reply]) => {
@@ -112,7 +112,8 @@ await raw.close();
 await pool.destroy();
 await kernel.close({ stopAll: true });
 
-// 2. Start to first answer vs a bare Worker's "online".
+// 2. Start to first answer vs a bare Worker's "online". Every worker here starts with execArgv [] (as
+// isolates do): inheriting this process's `--import tsx` would load tsx in the worker first.
 const starts: number[] = [];
 const onlines: number[] = [];
 const firsts: number[] = [];
@@ -125,7 +126,7 @@ for (let i = 0; i < STARTS; i++) {
   starts.push(performance.now() - t0);
   await k.close({ stopAll: true });
   const t1 = performance.now();
-  const w = new Worker(rawModule);
+  const w = new Worker(rawModule, { execArgv: [] });
   await new Promise((resolve) => w.once("online", resolve));
   onlines.push(performance.now() - t1);
   // A fairer floor: the bare Worker's own first answer (its module loaded, one round trip).
