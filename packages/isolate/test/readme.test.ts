@@ -46,6 +46,14 @@ describe("README usage example", () => {
     const { output, status } = await run(join(dir, "main.mjs"));
     expect(output).toContain("0 hi 1");
     expect(output).toMatch(/\n2\n/);
+    expect(output).toMatch(/\n503\n/);
+    expect(output).toContain("echo restarted (1)");
+    expect(
+      output
+        .trim()
+        .split("\n")
+        .filter((l) => l === "2"),
+    ).toHaveLength(2);
     expect(output).toContain("[echo] echo started at 0");
     expect(output).toContain("[echo] echo started at 1");
     expect(status).toBe(0);
