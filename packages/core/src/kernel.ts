@@ -2,7 +2,7 @@ import { describeThrown } from "@mk/common";
 import { createLogger, type Logger } from "@mk/logger";
 import { Cascade } from "./lifecycle/dependency-order.ts";
 import { Checkpoints } from "./persistence/checkpoints.ts";
-import { KernelClosedError } from "./errors.ts";
+import { InvalidStateError, KernelClosedError } from "./errors.ts";
 import { HotSwap } from "./swap/hot-swap.ts";
 import type { KernelEventListener, KernelEventName } from "./events.ts";
 import { KernelEvents } from "./kernel-events.ts";
@@ -158,6 +158,35 @@ export class Kernel {
       () => {
         if (typeof name === "string") this.#supervisor.cancel(name);
         return this.#cascade.stop(name, options);
+      },
+      name,
+    );
+  }
+
+  /**
+   * Loads the saved state of `name` from the store again and imports it, as at
+   * register, while the service is not running: a cluster standby taking over
+   * starts from the state the previous owner saved, not from what it loaded
+   * when it registered. Resolves `true` when a state was loaded, `false` when
+   * the store has none (or there is no store, or the service cannot import).
+   * @throws {ServiceNotFoundError}
+   * @throws {InvalidStateError} while the service is starting, running or stopping.
+   * @throws {StateLoadFailedError} when the load or the import fails.
+   */
+  reloadState(name: string): Promise<boolean> {
+    return this.#gate.run(
+      "reloadState",
+      () => {
+        assertValidName(name);
+        return this.#mutex.run(name, async () => {
+          const record = this.#registry.require(name);
+          if (record.status === "starting" || record.status === "running" || record.status === "stopping") {
+            throw new InvalidStateError(name, `cannot reload its state while it is ${record.status}`);
+          }
+          const loaded = await this.#persistence.loadState(record.service);
+          record.lastSaved = loaded;
+          return loaded !== undefined;
+        });
       },
       name,
     );

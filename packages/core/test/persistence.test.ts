@@ -327,3 +327,26 @@ async function waitFor(check: () => boolean, timeoutMs = 5000): Promise<void> {
     await sleep(5);
   }
 }
+
+describe("reloadState (the cluster's takeover hook)", () => {
+  it("imports the state saved since register, only while the service is not running", async () => {
+    const store = new TestStore();
+    await store.save("echo", { count: 1 }, { version: "1" });
+    const { kernel } = testKernel({ store });
+    const echo = counter("echo", "1");
+    await kernel.register(echo);
+    expect(echo.count).toBe(1);
+    // Another node owned it meanwhile and saved a newer state.
+    await store.save("echo", { count: 7 }, { version: "1" });
+    await expect(kernel.reloadState("echo")).resolves.toBe(true);
+    expect(echo.count).toBe(7);
+    await kernel.start("echo");
+    await expect(kernel.reloadState("echo")).rejects.toMatchObject({ code: "INVALID_STATE" });
+    expect(echo.count).toBe(7);
+    await kernel.stop("echo");
+    await store.delete("echo");
+    await expect(kernel.reloadState("echo")).resolves.toBe(false);
+    await expect(kernel.reloadState("nobody")).rejects.toMatchObject({ code: "SERVICE_NOT_FOUND" });
+    await kernel.close();
+  });
+});
