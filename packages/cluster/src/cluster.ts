@@ -3,8 +3,10 @@ import { Kernel, type Event, type ServiceStatus } from "@mk/core";
 import { createLogger, type Logger } from "@mk/logger";
 import { connect, type Msg, type NatsConnection, nuid, type Subscription } from "@nats-io/transport-node";
 import { type Announce, type AnnouncedService, decodeAnnounce, encodeAnnounce } from "./announce.ts";
+import type { ClusterStateStore } from "./cluster-store.ts";
 import { ClusterError, DuplicateNodeError, InvalidArgumentError } from "./errors.ts";
 import { Inbound } from "./inbound.ts";
+import { Leases } from "./leases.ts";
 import { LogLimiter } from "./log-limiter.ts";
 import { type JoinOptions, type ResolvedOptions, resolveOptions } from "./options.ts";
 import { Outbound } from "./outbound.ts";
@@ -14,9 +16,10 @@ import { ClusterView, type GoneReason } from "./view.ts";
 /**
  * How a service serves on a node:
  * - `replica`: a service without state; every node that runs it takes calls, balanced.
- * - `active` / `standby`: reserved for services with state (one active owner
- *   across the cluster, the others on standby); until that lands, every node
- *   reports `replica`.
+ * - `active`: a service with state on the node that holds its lease (joined
+ *   with a `store`): the one node that serves it.
+ * - `standby`: the same service on the other nodes: registered, not started;
+ *   one of them takes over when the owner's lease expires or is handed over.
  */
 export type ClusterRole = "active" | "standby" | "replica";
 
@@ -64,9 +67,17 @@ export class Cluster {
   #leaving: Promise<void> | undefined;
   #announceQueued = false;
   #offline = false;
+  #saidLeaving = false;
   #lastAnnounce = Number.NEGATIVE_INFINITY;
   /** Log lines about bad messages from the wire, rate-limited per kind. */
   readonly #limiter: LogLimiter;
+  /** With a store: the leases of the services with state. */
+  readonly #leases: Leases | undefined;
+  readonly #store: ClusterStateStore | undefined;
+  /** Services this cluster is stopping itself (lost lease, standby started by hand): their saves are dropped. */
+  readonly #dropping = new Set<string>();
+  /** Services being handed over by leave(): no new calls. */
+  readonly #handingOver = new Set<string>();
 
   /** @internal Use {@link joinCluster}. */
   constructor(kernel: Kernel, nc: NatsConnection, options: ResolvedOptions, logger: Logger) {
@@ -82,7 +93,35 @@ export class Cluster {
       gone: (node, reason) => this.#gone(node, reason),
     });
     const maxPayloadBytes = Math.min(options.maxPayloadBytes, nc.info?.max_payload ?? options.maxPayloadBytes);
-    this.#outbound = new Outbound({ nc, subjects: this.#subjects, view: this.#view, maxPayloadBytes, limiter });
+    this.#store = options.store;
+    this.#leases =
+      options.store === undefined
+        ? undefined
+        : new Leases({
+            nc,
+            namespace: options.namespace,
+            node: options.node,
+            id: this.#id,
+            leaseMs: options.leaseMs,
+            logger,
+            hooks: {
+              storedEpoch: async (name) => (await (options.store as ClusterStateStore).inner.load(name))?.epoch ?? 0,
+              acquired: (name, epoch) => this.#takeOver(name, epoch),
+              lost: (name, epoch, why) => this.#lost(name, epoch, why),
+              changed: () => this.#announceSoon(),
+            },
+          });
+    this.#outbound = new Outbound({
+      nc,
+      subjects: this.#subjects,
+      view: this.#view,
+      maxPayloadBytes,
+      limiter,
+      holdable: (service) => this.#leases?.managed(service) === true || this.#view.stateful(service),
+      servesHere: (service) => this.#takes(service),
+      deliverHere: (event, push, timeoutMs) =>
+        push ? kernel.push({ ...event, timeoutMs }) : kernel.send({ ...event, timeoutMs }),
+    });
     this.#inbound = new Inbound({
       nc,
       kernel,
@@ -90,10 +129,64 @@ export class Cluster {
       subjects: this.#subjects,
       maxPayloadBytes,
       limiter,
-      takes: (service) => this.#running.has(service) || this.#swapping.has(service),
+      takes: (service) => this.#takes(service),
       fromWire: this.#fromWire,
     });
     this.#limiter = limiter;
+  }
+
+  /** True when this node serves `service` to callers (running, and its owner when it has state). */
+  #takes(service: string): boolean {
+    if (!this.#running.has(service) && !this.#swapping.has(service)) return false;
+    if (this.#handingOver.has(service)) return false;
+    const leases = this.#leases;
+    return leases === undefined || !leases.managed(service) || leases.role(service) === "active";
+  }
+
+  /** This node now holds the lease of `name`: load the state its previous owner saved, start it, serve. */
+  async #takeOver(name: string, epoch: number): Promise<void> {
+    const kernel = this.#kernel;
+    const leases = this.#leases as Leases;
+    const started = performance.now();
+    if (kernel.status(name) !== "created" && kernel.status(name) !== "stopped" && kernel.status(name) !== "failed") {
+      await this.#stopDropping(name);
+    }
+    await kernel.reloadState(name);
+    if (leases.epochOf(name) !== epoch) return;
+    await kernel.start(name);
+    if (leases.epochOf(name) !== epoch) {
+      await this.#stopDropping(name);
+      return;
+    }
+    this.#inbound.serve(name, true);
+    this.#announce();
+    this.#outbound.wake();
+    this.#logger.info(
+      "node %s serves %s (epoch %d), loaded and started in %d ms",
+      this.node,
+      name,
+      epoch,
+      Math.round(performance.now() - started),
+    );
+  }
+
+  /** This node lost the lease of `name`: stop serving it now (its saves are dropped, the store has newer state). */
+  #lost(name: string, epoch: number, why: string): void {
+    this.#logger.warn("node %s stands down as owner of %s (epoch %d): %s", this.node, name, epoch, why);
+    this.#inbound.serve(name, false);
+    void this.#stopDropping(name);
+  }
+
+  /** Stops `name` here without saving (another node owns its state). */
+  async #stopDropping(name: string): Promise<void> {
+    this.#dropping.add(name);
+    try {
+      await this.#kernel.stop(name, { force: true });
+    } catch (error) {
+      this.#logger.debug("stopping %s: %s", name, (error as Error).message);
+    } finally {
+      this.#dropping.delete(name);
+    }
   }
 
   /** Every service on every live node (this one included), by node then registration order. */
@@ -130,8 +223,19 @@ export class Cluster {
       kernel.on("status", (change) => {
         if (change.to === "running") this.#running.add(change.name);
         else this.#running.delete(change.name);
-        this.#inbound.serve(change.name, change.to === "running" || this.#swapping.has(change.name));
+        this.#inbound.serve(change.name, this.#takes(change.name));
         this.#announceSoon();
+        const leases = this.#leases;
+        if (change.to === "running" && leases?.managed(change.name) === true && leases.role(change.name) !== "active") {
+          this.#logger.info(
+            "service %s is on standby on node %s (its owner is %s): stopped; it starts here if this node takes over",
+            change.name,
+            this.node,
+            leases.holder(change.name) ?? "another node",
+          );
+          void this.#stopDropping(change.name);
+        }
+        if (change.to === "running") this.#outbound.wake();
       }),
       kernel.on("swap", (swap) => {
         if (swap.step === "begin") this.#swapping.add(swap.name);
@@ -161,6 +265,7 @@ export class Cluster {
     );
     this.#outbound.start();
     this.#inbound.start();
+    if (this.#leases !== undefined) await this.#startLeases(this.#leases, this.#store as ClusterStateStore);
     for (const name of this.#running) this.#inbound.serve(name, true);
     const hb = setInterval(() => this.#announce(), this.#o.heartbeatMs);
     // While this node's own connection is down it hears nobody: it keeps its view until it is back.
@@ -190,17 +295,38 @@ export class Cluster {
     );
   }
 
+  async #startLeases(leases: Leases, store: ClusterStateStore): Promise<void> {
+    await leases.open();
+    store.attach(
+      {
+        epochOf: (name) => {
+          if (!leases.managed(name)) return null;
+          if (this.#dropping.has(name)) return "drop";
+          return leases.epochOf(name);
+        },
+        fenced: (name) => leases.lose(name, "the store refused its save (STATE_FENCED): a newer owner saved"),
+      },
+      (name) => leases.manage(name),
+    );
+    for (const name of store.loadedNames()) leases.manage(name);
+  }
+
   #localServices(): AnnouncedService[] {
+    const leases = this.#leases;
     return this.#kernel.services().map((s) => {
       const a: AnnouncedService = { name: s.name, status: s.status };
+      const role = leases?.role(s.name);
+      if (role !== undefined) a.role = role;
       if (s.version !== undefined) a.version = s.version;
-      if (this.#swapping.has(s.name) || s.status === "stopping") a.draining = true;
+      if (this.#swapping.has(s.name) || s.status === "stopping" || this.#handingOver.has(s.name)) a.draining = true;
       return a;
     });
   }
 
   #announce(leaving = false): void {
-    if (this.#nc.isClosed()) return;
+    // After the "leaving" heartbeat, none: a later one would bring this node back into the others' views.
+    if (this.#nc.isClosed() || this.#saidLeaving) return;
+    if (leaving) this.#saidLeaving = true;
     this.#lastAnnounce = performance.now();
     const announce: Announce = { node: this.node, id: this.#id, seq: ++this.#seq, services: this.#localServices() };
     if (leaving) announce.leaving = true;
@@ -236,6 +362,21 @@ export class Cluster {
       return;
     }
     this.#view.apply(announce, performance.now());
+    const leases = this.#leases;
+    if (leases !== undefined) {
+      // An owner handing over (or leaving) says so at once: check its leases now rather than at the next poll.
+      for (const s of announce.services) {
+        if (
+          leases.managed(s.name) &&
+          leases.holder(s.name) === node &&
+          (s.role !== "active" || announce.leaving === true)
+        ) {
+          leases.poke();
+          break;
+        }
+      }
+    }
+    this.#outbound.wake();
   }
 
   #gone(node: string, reason: GoneReason): void {
@@ -248,6 +389,7 @@ export class Cluster {
     if (reason === "left") this.#logger.info("node %s left the view: %s", node, why);
     else this.#logger.warn("node %s left the view: %s", node, why);
     this.#outbound.failNode(node, why);
+    this.#leases?.poke();
   }
 
   async #watchStatus(): Promise<void> {
@@ -272,7 +414,44 @@ export class Cluster {
     }
   }
 
+  /**
+   * leave()'s handover, for each service this node owns: no new calls (the
+   * callers hold them for the next owner), stop it (draining its calls and
+   * saving under its epoch), then release the lease so a standby takes it at once.
+   */
+  async #handOver(leases: Leases): Promise<void> {
+    for (const name of leases.names()) {
+      if (leases.role(name) !== "active") continue;
+      const started = performance.now();
+      this.#handingOver.add(name);
+      this.#inbound.serve(name, false);
+      this.#announce();
+      try {
+        await this.#kernel.stop(name);
+      } catch (error) {
+        this.#logger.error(
+          "node %s could not save %s to hand it over (%s); stopping it, its lease expires by itself",
+          this.node,
+          name,
+          (error as Error).message,
+        );
+        leases.lose(name, "its state could not be saved for the handover");
+        continue;
+      }
+      await leases.release(name);
+      this.#announce();
+      this.#logger.info(
+        "node %s handed %s over (stopped, saved, lease released) in %d ms",
+        this.node,
+        name,
+        Math.round(performance.now() - started),
+      );
+    }
+  }
+
   async #leave(): Promise<void> {
+    const leases = this.#leases;
+    if (leases !== undefined) await this.#handOver(leases);
     this.#announce(true);
     for (const unsubscribe of this.#unsubscribe) unsubscribe();
     await this.#inbound.stop(this.#o.leaveTimeoutMs);
@@ -281,6 +460,8 @@ export class Cluster {
     for (const timer of this.#timers) clearInterval(timer);
     this.#timers = [];
     for (const subscription of this.#subscriptions) subscription.unsubscribe();
+    this.#leases?.close();
+    this.#store?.attach(undefined);
     try {
       await this.#nc.drain();
     } catch {
@@ -322,6 +503,24 @@ export async function joinCluster(kernel: Kernel, options: JoinOptions): Promise
     throw new ClusterError("ALREADY_JOINED", `this kernel is already in a cluster: leave() it before joining again`, {
       node: resolved.node,
     });
+  }
+  const store = resolved.store;
+  if (store !== undefined) {
+    if (store.attached) {
+      throw new InvalidArgumentError(`this store is already used by a cluster node: one ClusterStateStore per kernel`, {
+        node: resolved.node,
+      });
+    }
+    const stateful = new Set(store.loadedNames());
+    const running = kernel
+      .services()
+      .find((s) => stateful.has(s.name) && s.status !== "created" && s.status !== "stopped" && s.status !== "failed");
+    if (running !== undefined) {
+      throw new InvalidArgumentError(
+        `service "${running.name}" has state and is ${running.status} before the join: register services with state, join, then start; the cluster starts each on the node that holds its lease`,
+        { node: resolved.node, service: running.name },
+      );
+    }
   }
   joined.add(kernel);
   let nc: NatsConnection | undefined;

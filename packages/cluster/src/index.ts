@@ -2,6 +2,7 @@
 export { Cluster, joinCluster } from "./cluster.ts";
 export type { ClusterRole, ClusterServiceInfo } from "./cluster.ts";
 export type { JoinOptions } from "./options.ts";
+export { ClusterStateStore, clusterStore } from "./cluster-store.ts";
 export {
   ClusterError,
   DuplicateNodeError,

@@ -1,4 +1,6 @@
 import { describe, expect, it } from "vitest";
+import { MemoryStateStore } from "@mk/state";
+import { clusterStore } from "./cluster-store.ts";
 import { InvalidArgumentError } from "./errors.ts";
 import { resolveOptions } from "./options.ts";
 
@@ -12,6 +14,8 @@ describe("join options", () => {
       deadAfterMs: 1000,
       maxPayloadBytes: 1_048_576,
       leaveTimeoutMs: 10_000,
+      store: undefined,
+      leaseMs: 3000,
     });
   });
 
@@ -33,6 +37,15 @@ describe("join options", () => {
       [{ servers: "nats://x", node: "n", token: 1 }, /expected token to be a string, got 1/],
       [{ servers: "nats://x", node: "n", logger: {} }, /expected logger to be a Logger/],
       [{ servers: "nats://x", node: "n", timeout: 5 }, /unknown join option "timeout"/],
+      [
+        { servers: "nats://x", node: "n", store: {} },
+        /expected store to be a ClusterStateStore \(wrap .*clusterStore\(\)/,
+      ],
+      [{ servers: "nats://x", node: "n", leaseMs: 3000 }, /leaseMs needs store/],
+      [
+        { servers: "nats://x", node: "n", store: clusterStore(new MemoryStateStore()), leaseMs: 5 },
+        /expected leaseMs to be an integer in \[100, 600000\], got 5/,
+      ],
     ];
     for (const [options, message] of cases) {
       expect(() => resolveOptions(options)).toThrow(InvalidArgumentError);

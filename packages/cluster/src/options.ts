@@ -1,6 +1,7 @@
 // joinCluster options: checks, defaults, NATS auth passed through.
 import type { Logger } from "@mk/logger";
 import type { Authenticator, NodeConnectionOptions } from "@nats-io/transport-node";
+import { ClusterStateStore } from "./cluster-store.ts";
 import { InvalidArgumentError } from "./errors.ts";
 import { isName, NAMESPACE_PATTERN } from "./names.ts";
 
@@ -28,6 +29,14 @@ export interface JoinOptions {
   leaveTimeoutMs?: number;
   /** @default a logger writing text lines to stdout, named "cluster" */
   logger?: Logger;
+  /**
+   * The kernel's store, wrapped by `clusterStore()` (the same object given to
+   * `new Kernel({ store })`). With it, every service with state is active on
+   * one node (the holder of its lease) and on standby on the others.
+   */
+  store?: ClusterStateStore;
+  /** How long an owner's lease lasts without renewal (renewed every third). Needs `store`. @default 3000 */
+  leaseMs?: number;
 }
 
 export interface ResolvedOptions {
@@ -38,6 +47,8 @@ export interface ResolvedOptions {
   deadAfterMs: number;
   maxPayloadBytes: number;
   leaveTimeoutMs: number;
+  store: ClusterStateStore | undefined;
+  leaseMs: number;
 }
 
 const KNOWN = new Set([
@@ -54,6 +65,8 @@ const KNOWN = new Set([
   "maxPayloadBytes",
   "leaveTimeoutMs",
   "logger",
+  "store",
+  "leaseMs",
 ]);
 
 function describe(value: unknown): string {
@@ -122,6 +135,14 @@ export function resolveOptions(options: unknown): ResolvedOptions {
       `expected deadAfterMs (${deadAfterMs}) to be more than twice heartbeatMs (${heartbeatMs}), or a live node would be dropped`,
     );
   }
+  if (o.store !== undefined && !(o.store instanceof ClusterStateStore)) {
+    throw new InvalidArgumentError(
+      `expected store to be a ClusterStateStore (wrap the kernel's store with clusterStore() and give the same object to new Kernel({ store })), got ${describe(o.store)}`,
+    );
+  }
+  if (o.leaseMs !== undefined && o.store === undefined) {
+    throw new InvalidArgumentError("leaseMs needs store: leases guard services with state, kept in the store");
+  }
   return {
     servers,
     node: o.node,
@@ -130,5 +151,7 @@ export function resolveOptions(options: unknown): ResolvedOptions {
     deadAfterMs,
     maxPayloadBytes: ms(o, "maxPayloadBytes", 1_048_576, 256, 64 * 1_048_576),
     leaveTimeoutMs: ms(o, "leaveTimeoutMs", 10_000, 0, 600_000),
+    store: o.store,
+    leaseMs: ms(o, "leaseMs", 3000, 100, 600_000),
   };
 }

@@ -60,6 +60,10 @@ class OutCall implements Expiring {
   signal: AbortSignal | undefined;
   onAbort: (() => void) | undefined;
   bucket = -1;
+  /** Waiting for a node to serve its stateful service (between an owner's death and the takeover). */
+  held = false;
+  /** The event, kept while held, to deliver here if this node takes the service over. */
+  event: Event | undefined;
 
   constructor(
     id: string,
@@ -89,6 +93,12 @@ export interface OutboundOptions {
   view: ClusterView;
   maxPayloadBytes: number;
   limiter: LogLimiter;
+  /** True for a service with state (one owner): with no node serving it, its calls wait for a takeover. */
+  holdable?: (service: string) => boolean;
+  /** True when this node's kernel now serves `service` (it took over): held calls go there. */
+  servesHere?: (service: string) => boolean;
+  /** Delivers a held call to this node's kernel. */
+  deliverHere?: (event: Event, push: boolean, timeoutMs: number) => Promise<Reply>;
 }
 
 /**
@@ -118,8 +128,16 @@ export class Outbound {
   #nextId = 0;
   #offline = false;
   #closedReason: string | undefined;
+  /** Held calls by service. */
+  readonly #held = new Map<string, Set<OutCall>>();
+  readonly #holdable: (service: string) => boolean;
+  readonly #servesHere: (service: string) => boolean;
+  readonly #deliverHere: ((event: Event, push: boolean, timeoutMs: number) => Promise<Reply>) | undefined;
 
   constructor(options: OutboundOptions) {
+    this.#holdable = options.holdable ?? (() => false);
+    this.#servesHere = options.servesHere ?? (() => false);
+    this.#deliverHere = options.deliverHere;
     this.#nc = options.nc;
     this.#subjects = options.subjects;
     this.#view = options.view;
@@ -151,13 +169,15 @@ export class Outbound {
   route(event: Event, options: RouteOptions): Promise<Reply> | undefined {
     const service = event.to as string;
     const node = this.#view.pick(service);
-    if (node === undefined) {
+    const hold = node === undefined && this.#closedReason === undefined && this.#holdable(service);
+    if (node === undefined && !hold) {
       const last = this.#view.lastKnown(service);
       if (last === undefined) return undefined;
       return Promise.resolve(unavailable(`service "${service}" has no live node (it last ran on node "${last}")`));
     }
     if (this.#closedReason !== undefined) return Promise.resolve(unavailable(this.#closedReason));
     if (this.#offline) {
+      if (node === undefined) return Promise.resolve(unavailable(`service "${service}": the NATS connection is down`));
       return Promise.resolve(unavailable(`service "${service}" is on node "${node}" but the NATS connection is down`));
     }
     let body: string;
@@ -192,8 +212,53 @@ export class Outbound {
       }
       this.#pending.set(call.id, call);
       this.#deadlines.add(call);
-      this.#enqueue(call, node);
+      if (node === undefined) {
+        call.event = event;
+        this.#hold(call);
+      } else this.#enqueue(call, node);
     });
+  }
+
+  /** Parks `call` until a node serves its service (see {@link Outbound.wake}) or its deadline passes. */
+  #hold(call: OutCall): void {
+    call.held = true;
+    call.node = "";
+    call.tried = undefined;
+    let set = this.#held.get(call.service);
+    if (set === undefined) this.#held.set(call.service, (set = new Set()));
+    set.add(call);
+  }
+
+  /** Calls held for stateful services without a serving node. */
+  get held(): number {
+    let n = 0;
+    for (const set of this.#held.values()) n += set.size;
+    return n;
+  }
+
+  /** Sends the held calls whose service a node (this one, or another) now serves. */
+  wake(): void {
+    if (this.#held.size === 0 || this.#offline || this.#closedReason !== undefined) return;
+    for (const [service, set] of Array.from(this.#held)) {
+      if (this.#servesHere(service) && this.#deliverHere !== undefined) {
+        this.#held.delete(service);
+        for (const call of set) {
+          const event = call.event as Event;
+          const left = Math.max(1, Math.floor(call.deadline - performance.now()));
+          if (!this.#settle(call)) continue;
+          this.#deliverHere(event, call.kind === "push", left).then(call.resolve, call.reject);
+        }
+        continue;
+      }
+      const node = this.#view.pick(service);
+      if (node === undefined) continue;
+      this.#held.delete(service);
+      for (const call of set) {
+        call.held = false;
+        call.event = undefined;
+        this.#enqueue(call, node);
+      }
+    }
   }
 
   /**
@@ -320,6 +385,11 @@ export class Outbound {
   #retry(call: OutCall, why: string): void {
     (call.tried ??= new Set()).add(call.node);
     const next = this.#view.pick(call.service, call.tried);
+    if (next === undefined && call.deadline - performance.now() >= 1 && this.#holdable(call.service)) {
+      // Nothing ran: wait for the service's next owner (a takeover or a handover in progress).
+      this.#hold(call);
+      return;
+    }
     if (next === undefined || call.deadline - performance.now() < 1) {
       if (this.#settle(call)) call.resolve(unavailable(`service "${call.service}": ${why}`));
       return;
@@ -414,7 +484,10 @@ export class Outbound {
     if (!this.#settle(call)) return;
     call.resolve({
       code: 408,
-      message: `service "${call.service}" on node "${call.node}" did not reply to "${call.type}" within ${call.timeoutMs} ms`,
+      message:
+        call.node === ""
+          ? `service "${call.service}": no node took it over within the call's ${call.timeoutMs} ms`
+          : `service "${call.service}" on node "${call.node}" did not reply to "${call.type}" within ${call.timeoutMs} ms`,
     });
   }
 
@@ -422,6 +495,12 @@ export class Outbound {
   #settle(call: OutCall): boolean {
     if (!this.#pending.delete(call.id)) return false;
     this.#deadlines.remove(call);
+    if (call.held) {
+      call.held = false;
+      const set = this.#held.get(call.service);
+      set?.delete(call);
+      if (set?.size === 0) this.#held.delete(call.service);
+    }
     const batch = call.batch;
     if (batch !== undefined && --batch.open === 0) this.#batches.delete(batch.id);
     if (call.onAbort !== undefined) call.signal?.removeEventListener("abort", call.onAbort);

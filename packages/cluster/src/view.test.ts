@@ -64,4 +64,27 @@ describe("ClusterView", () => {
     v.sweep(1500);
     expect(v.nodes()).toEqual(["a"]);
   });
+
+  it("a heartbeat still on the way from an instance that left does not bring it back (defect: a graceful leave then answered 503, not 404)", () => {
+    const { view: v, gone } = view();
+    v.apply(announce("a", "1", 1, [running("late")]), 0);
+    v.apply(announce("a", "1", 3, [running("late")], true), 10);
+    v.apply(announce("a", "1", 2, [running("late")]), 20);
+    v.apply(announce("a", "1", 4, [running("late")]), 30);
+    expect(v.nodes()).toEqual([]);
+    expect(v.lastKnown("late")).toBeUndefined();
+    v.sweep(5000);
+    expect(gone).toEqual([["a", "left"]]);
+    // The same name joining again is a new instance, welcome.
+    v.apply(announce("a", "2", 1, [running("late")]), 40);
+    expect(v.nodes()).toEqual(["a"]);
+  });
+
+  it("knows which services have state from their roles", () => {
+    const { view: v } = view();
+    v.apply(announce("a", "1", 1, [{ name: "ledger", status: "created", role: "standby" }, running("echo")]), 0);
+    expect(v.stateful("ledger")).toBe(true);
+    expect(v.stateful("echo")).toBe(false);
+    expect(v.stateful("nothing")).toBe(false);
+  });
 });

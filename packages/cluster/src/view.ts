@@ -34,6 +34,8 @@ export class ClusterView {
   /** Services some node ran since this node joined, with the last node seen running each: a call to one of these gets 503, not 404. */
   readonly #known = new Map<string, string>();
   readonly #turn = new Map<string, number>();
+  /** Instances that said they left: a heartbeat of theirs still on the way must not bring them back. */
+  readonly #left = new Set<string>();
   readonly #deadAfterMs: number;
   readonly #events: ViewEvents;
 
@@ -44,6 +46,7 @@ export class ClusterView {
 
   /** Applies a heartbeat. */
   apply(announce: Announce, now: number): void {
+    if (this.#left.has(announce.id)) return;
     const existing = this.#peers.get(announce.node);
     if (existing !== undefined && existing.id !== announce.id) {
       this.#drop(existing.node, "restarted");
@@ -52,6 +55,9 @@ export class ClusterView {
       return;
     }
     if (announce.leaving === true) {
+      this.#left.add(announce.id);
+      // Bounded: the oldest ids go first (their heartbeats are long gone).
+      if (this.#left.size > 1024) this.#left.delete(this.#left.values().next().value as string);
       if (this.#peers.has(announce.node)) this.#drop(announce.node, "left");
       for (const service of announce.services) {
         if (this.#known.get(service.name) === announce.node) this.#known.delete(service.name);
@@ -109,6 +115,15 @@ export class ClusterView {
     return this.#known.get(service);
   }
 
+  /** True when a live node announces `service` as `active` or `standby` (a service with state, one owner). */
+  stateful(service: string): boolean {
+    for (const peer of this.#peers.values()) {
+      for (const s of peer.services)
+        if (s.name === service && s.role !== undefined && s.role !== "replica") return true;
+    }
+    return false;
+  }
+
   has(node: string): boolean {
     return this.#peers.has(node);
   }
@@ -163,7 +178,13 @@ function sameServices(a: readonly AnnouncedService[], b: readonly AnnouncedServi
   for (let i = 0; i < a.length; i++) {
     const x = a[i] as AnnouncedService;
     const y = b[i] as AnnouncedService;
-    if (x.name !== y.name || x.status !== y.status || x.version !== y.version || x.draining !== y.draining)
+    if (
+      x.name !== y.name ||
+      x.status !== y.status ||
+      x.version !== y.version ||
+      x.draining !== y.draining ||
+      x.role !== y.role
+    )
       return false;
   }
   return true;

@@ -161,8 +161,11 @@ describe("a cluster of three nodes", () => {
     expect((await kernel.send({ to: "late", from: "main", type: "t" })).message).toBe("late");
     expect((await other.send({ to: "echo", from: "visitor", type: "t" })).code).toBe(0);
     await Promise.all([member.leave(), member.leave()]);
-    await waitFor("visitor gone from the view", () => !cluster.nodes().includes("visitor"), 5000);
-    // It left gracefully: its services are forgotten (404), not "unavailable" (503).
+    // Its leaving heartbeat may arrive after leave() resolved (a loaded machine): wait for it, not for a time.
+    await waitFor("visitor gone from the view", () => !cluster.nodes().includes("visitor"), 20_000);
+    await waitFor("visitor's services forgotten", () => cluster.services().every((s) => s.node !== "visitor"), 20_000);
+    // It left gracefully: its services are forgotten (404), not "unavailable" (503); no later heartbeat of
+    // the instance that left brings it back (the defect behind a CI failure here: 503 instead of 404).
     expect((await kernel.send({ to: "late", from: "main", type: "t" })).code).toBe(404);
     expect((await other.send({ to: "echo", from: "visitor", type: "t" })).code).toBe(404);
     const again = await joinCluster(other, { servers: nats.url, node: "visitor", logger: log.logger });

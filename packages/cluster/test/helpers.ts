@@ -27,9 +27,20 @@ export interface NodeConfig {
   maxPayloadBytes?: number;
 }
 
-/** Starts a node process and waits (at most 60 s) until it has joined. */
-export function startNode(config: NodeConfig): Promise<NodeProcess> {
-  const child = spawn(process.execPath, ["--import", "tsx", join(fixtures, "node.ts")], {
+/** Config of `fixtures/stateful-node.ts`: a node with the "ledger" service with state. */
+export interface StatefulNodeConfig {
+  servers: string;
+  node: string;
+  bucket: string;
+  leaseMs?: number;
+}
+
+/** Starts a node process (`fixtures/<script>`) and waits (at most 60 s) until it has joined. */
+export function startNode(
+  config: NodeConfig | StatefulNodeConfig,
+  script: "node.ts" | "stateful-node.ts" = "node.ts",
+): Promise<NodeProcess> {
+  const child = spawn(process.execPath, ["--import", "tsx", join(fixtures, script)], {
     cwd: fixtures,
     env: { ...process.env, MK_NODE: JSON.stringify(config), TSX_TSCONFIG_PATH: join(fixtures, "tsconfig.json") },
     stdio: ["ignore", "pipe", "pipe", "ipc"],

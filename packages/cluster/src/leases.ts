@@ -1,0 +1,313 @@
+// leases in a JetStream KV bucket: one owner per stateful service, taken and renewed by compare-and-set, with a growing epoch.
+import type { Logger } from "@mk/logger";
+import { jetstream } from "@nats-io/jetstream";
+import { type KV, type KvEntry, Kvm } from "@nats-io/kv";
+import type { NatsConnection } from "@nats-io/transport-node";
+
+/**
+ * The value under `lease/<service>` (UTF-8 JSON): the holder, its instance
+ * id and the epoch; `released: true` when the holder handed it over.
+ */
+export interface LeaseValue {
+  node: string;
+  id: string;
+  epoch: number;
+  released?: true;
+}
+
+export type LeaseRole = "active" | "standby";
+
+/** One service's lease, as this node sees it. */
+interface Lease {
+  readonly name: string;
+  role: LeaseRole;
+  /** Our epoch while active; the last epoch seen while standby. */
+  epoch: number;
+  /** KV revision of the last value written or seen. */
+  revision: number;
+  /** Standby: `performance.now()` when the current revision was first seen. */
+  seenAt: number;
+  /** Active: `performance.now()` just before the last successful write was sent. */
+  renewedAt: number;
+  /** The holder's node name, when known (standby). */
+  holder: string | undefined;
+  /** A KV operation in progress. */
+  busy: boolean;
+  /** Set when this node stops managing it (leave). */
+  closed: boolean;
+}
+
+export interface LeaseHooks {
+  /** The highest epoch the shared store holds for `name` (a new epoch must be above it). */
+  storedEpoch(name: string): Promise<number>;
+  /** This node now holds `name` under `epoch`: reload its state and start it; a rejection gives the lease back. */
+  acquired(name: string, epoch: number): Promise<void>;
+  /** This node no longer holds `name`: stop serving it now. */
+  lost(name: string, epoch: number, why: string): void;
+  /** A role changed (announce it). */
+  changed(): void;
+}
+
+export interface LeasesOptions {
+  nc: NatsConnection;
+  namespace: string;
+  node: string;
+  id: string;
+  leaseMs: number;
+  logger: Logger;
+  hooks: LeaseHooks;
+}
+
+/** An owner that has not renewed for this share of the lease stops serving (renewals are every third). */
+const SAFE_SHARE = 0.6;
+
+export function leaseBucket(namespace: string): string {
+  return `mk-leases-${namespace}`;
+}
+
+export function leaseKey(service: string): string {
+  return `lease/${service}`;
+}
+
+/**
+ * The leases of the stateful services this node registered. Safety does not
+ * depend on clocks agreeing: an owner counts from just before it sent its
+ * last successful renewal and stops serving after `SAFE_SHARE` of the lease;
+ * a standby counts from when it first saw the current revision and takes
+ * over only after a full lease without a change. Every take is a
+ * compare-and-set on the revision it saw, so two nodes never both win.
+ */
+export class Leases {
+  readonly #o: LeasesOptions;
+  readonly #leases = new Map<string, Lease>();
+  #kv: KV | undefined;
+  #timer: ReturnType<typeof setInterval> | undefined;
+  #closed = false;
+
+  constructor(options: LeasesOptions) {
+    this.#o = options;
+  }
+
+  async open(): Promise<void> {
+    const kvm = new Kvm(jetstream(this.#o.nc, { timeout: Math.max(200, Math.floor(this.#o.leaseMs / 4)) }));
+    this.#kv = await kvm.create(leaseBucket(this.#o.namespace), { history: 1 });
+    const period = Math.max(10, Math.floor(this.#o.leaseMs / 10));
+    this.#timer = setInterval(() => this.#tick(), period);
+    this.#timer.unref();
+  }
+
+  /** Starts managing `name` as a standby (checked at once). Idempotent. */
+  manage(name: string): void {
+    if (this.#closed || this.#leases.has(name)) return;
+    const lease: Lease = {
+      name,
+      role: "standby",
+      epoch: 0,
+      revision: -1,
+      seenAt: performance.now(),
+      renewedAt: 0,
+      holder: undefined,
+      busy: false,
+      closed: false,
+    };
+    this.#leases.set(name, lease);
+    this.#step(lease);
+  }
+
+  managed(name: string): boolean {
+    return this.#leases.has(name);
+  }
+
+  /** Our epoch when this node holds `name`, else `undefined`. */
+  epochOf(name: string): number | undefined {
+    const lease = this.#leases.get(name);
+    return lease?.role === "active" ? lease.epoch : undefined;
+  }
+
+  role(name: string): LeaseRole | undefined {
+    return this.#leases.get(name)?.role;
+  }
+
+  holder(name: string): string | undefined {
+    const lease = this.#leases.get(name);
+    if (lease === undefined) return undefined;
+    return lease.role === "active" ? this.#o.node : lease.holder;
+  }
+
+  names(): string[] {
+    return Array.from(this.#leases.keys());
+  }
+
+  /** Checks every standby lease now (a peer left or vanished). */
+  poke(): void {
+    for (const lease of this.#leases.values()) if (lease.role === "standby") this.#step(lease);
+  }
+
+  /** The store refused a save as stale, or the service stopped: stand down now. */
+  lose(name: string, why: string): void {
+    const lease = this.#leases.get(name);
+    if (lease === undefined || lease.role !== "active") return;
+    this.#standDown(lease, why);
+  }
+
+  /**
+   * Hands the lease of `name` over at once (the state is saved): writes it as
+   * released, so a standby takes it without waiting for it to expire.
+   */
+  async release(name: string): Promise<void> {
+    const lease = this.#leases.get(name);
+    const kv = this.#kv;
+    if (lease === undefined || lease.role !== "active" || kv === undefined) return;
+    lease.role = "standby";
+    lease.seenAt = performance.now();
+    const value: LeaseValue = { node: this.#o.node, id: this.#o.id, epoch: lease.epoch, released: true };
+    try {
+      lease.revision = await kv.update(leaseKey(name), JSON.stringify(value), lease.revision);
+    } catch (error) {
+      this.#o.logger.debug("lease of %s not released (%s); it expires by itself", name, (error as Error).message);
+    }
+    this.#o.hooks.changed();
+  }
+
+  /** Stops managing every lease (after `release` of the active ones). */
+  close(): void {
+    this.#closed = true;
+    if (this.#timer !== undefined) clearInterval(this.#timer);
+    for (const lease of this.#leases.values()) lease.closed = true;
+  }
+
+  #tick(): void {
+    const now = performance.now();
+    for (const lease of this.#leases.values()) {
+      // Checked on every tick, even while a renewal hangs: stop serving before the lease can be taken.
+      if (lease.role === "active" && now - lease.renewedAt >= this.#o.leaseMs * SAFE_SHARE) {
+        this.#standDown(lease, `could not renew it within ${Math.round(this.#o.leaseMs * SAFE_SHARE)} ms`);
+        continue;
+      }
+      this.#step(lease);
+    }
+  }
+
+  #standDown(lease: Lease, why: string): void {
+    const epoch = lease.epoch;
+    lease.role = "standby";
+    lease.revision = -1;
+    lease.seenAt = performance.now();
+    this.#o.hooks.lost(lease.name, epoch, why);
+    this.#o.hooks.changed();
+  }
+
+  #step(lease: Lease): void {
+    if (lease.busy || lease.closed || this.#kv === undefined) return;
+    const now = performance.now();
+    if (lease.role === "active" && now - lease.renewedAt < this.#o.leaseMs / 3) return;
+    lease.busy = true;
+    const work = lease.role === "active" ? this.#renew(lease, this.#kv) : this.#watch(lease, this.#kv);
+    void work
+      .catch((error: unknown) => {
+        this.#o.logger.debug("lease of %s: %s", lease.name, (error as Error).message);
+      })
+      .finally(() => {
+        lease.busy = false;
+      });
+  }
+
+  async #renew(lease: Lease, kv: KV): Promise<void> {
+    const sent = performance.now();
+    const epoch = lease.epoch;
+    const value: LeaseValue = { node: this.#o.node, id: this.#o.id, epoch };
+    try {
+      const revision = await kv.update(leaseKey(lease.name), JSON.stringify(value), lease.revision);
+      if (lease.role === "active" && lease.epoch === epoch) {
+        lease.revision = revision;
+        lease.renewedAt = sent;
+      }
+    } catch (error) {
+      if (lease.role === "active" && lease.epoch === epoch && isWrongRevision(error)) {
+        this.#standDown(lease, "another node holds it now");
+      } else {
+        throw error;
+      }
+    }
+  }
+
+  async #watch(lease: Lease, kv: KV): Promise<void> {
+    const entry = await kv.get(leaseKey(lease.name));
+    if (lease.role !== "standby" || lease.closed) return;
+    const value = entry === null ? undefined : parse(entry);
+    if (entry !== null && value !== undefined && value.released !== true) {
+      const now = performance.now();
+      if (entry.revision !== lease.revision) {
+        lease.revision = entry.revision;
+        lease.seenAt = now;
+        lease.epoch = value.epoch;
+        if (lease.holder !== value.node) {
+          lease.holder = value.node;
+          this.#o.hooks.changed();
+        }
+        return;
+      }
+      if (now - lease.seenAt < this.#o.leaseMs) return;
+    }
+    await this.#take(lease, kv, entry, value);
+  }
+
+  async #take(lease: Lease, kv: KV, entry: KvEntry | null, value: LeaseValue | undefined): Promise<void> {
+    const stored = await this.#o.hooks.storedEpoch(lease.name);
+    const epoch = Math.max(value?.epoch ?? 0, stored) + 1;
+    const next: LeaseValue = { node: this.#o.node, id: this.#o.id, epoch };
+    const sent = performance.now();
+    let revision: number;
+    try {
+      revision =
+        entry === null
+          ? await kv.create(leaseKey(lease.name), JSON.stringify(next))
+          : await kv.update(leaseKey(lease.name), JSON.stringify(next), entry.revision);
+    } catch (error) {
+      if (isWrongRevision(error)) {
+        lease.revision = -1;
+        return;
+      }
+      throw error;
+    }
+    if (lease.closed || lease.role !== "standby") return;
+    lease.role = "active";
+    lease.epoch = epoch;
+    lease.revision = revision;
+    lease.renewedAt = sent;
+    lease.holder = this.#o.node;
+    this.#o.logger.info("node %s holds the lease of %s, epoch %d", this.#o.node, lease.name, epoch);
+    this.#o.hooks.changed();
+    // Renewals go on while the service loads and starts (this step is done).
+    void this.#o.hooks.acquired(lease.name, epoch).catch(async (error: unknown) => {
+      this.#o.logger.error(
+        "node %s could not start %s after taking its lease: %s; giving the lease back",
+        this.#o.node,
+        lease.name,
+        (error as Error).message,
+      );
+      if (lease.role === "active" && lease.epoch === epoch) await this.release(lease.name);
+    });
+  }
+}
+
+function parse(entry: KvEntry): LeaseValue | undefined {
+  if (entry.operation !== "PUT") return undefined;
+  try {
+    const v = entry.json<LeaseValue>();
+    if (typeof v !== "object" || v === null || typeof v.epoch !== "number" || !Number.isSafeInteger(v.epoch)) {
+      return undefined;
+    }
+    return v;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The KV refused a compare-and-set (someone wrote since), or a create found the key taken. */
+function isWrongRevision(error: unknown): boolean {
+  const e = error as { message?: unknown; code?: unknown } | null;
+  if (e === null || typeof e !== "object") return false;
+  if (e.code === 10071) return true;
+  return typeof e.message === "string" && /wrong last sequence|key exists/i.test(e.message);
+}
