@@ -49,7 +49,7 @@ export async function startKernel(
       env: context.env,
       allowDowngrade: flags["allow-downgrade"] === true,
       fromConfig: flags["from-config"] === true,
-      ...(by === "mk dev" ? { snapshots: new Snapshots(loaded.dir) } : {}),
+      ...(by === "mk dev" ? { snapshots: await Snapshots.fresh(loaded.dir) } : {}),
     });
   } catch (error) {
     for (const remove of handlers) remove();

@@ -18,6 +18,13 @@ export class Snapshots {
     this.root = join(configDir, ".mk", "dev");
   }
 
+  /** Snapshots for a new `mk dev`: copies a killed one left behind are removed first. */
+  static async fresh(configDir: string): Promise<Snapshots> {
+    const snapshots = new Snapshots(configDir);
+    await snapshots.clear();
+    return snapshots;
+  }
+
   /** Copies `entry` and the local files it imports; returns the copy of `entry` to load. */
   async take(name: string, entry: string): Promise<string> {
     const files = [...(await localImportGraph(entry))];
