@@ -67,14 +67,26 @@ function spawnMk(args: readonly string[], cwd: string, env: Record<string, strin
   });
 }
 
-/** Runs `mk ARGS` to its end (killed after 90 s: a hung command fails its test rather than the run). */
+/**
+ * Runs `mk ARGS` to its end (killed after 90 s: a hung command fails its test rather than the run).
+ * `command` runs that program instead (e.g. `script` to give mk a terminal).
+ */
 export function mk(
   args: readonly string[],
   project: Pick<Project, "dir" | "env">,
   extraEnv: Record<string, string> = {},
+  command?: readonly string[],
 ): Promise<MkResult> {
   return new Promise((resolve, reject) => {
-    const child = spawnMk(args, project.dir, { ...project.env, ...extraEnv });
+    const env = { ...project.env, ...extraEnv };
+    const child =
+      command === undefined
+        ? spawnMk(args, project.dir, env)
+        : spawn(command[0] ?? "", command.slice(1), {
+            cwd: project.dir,
+            env: { PATH: process.env["PATH"] ?? "", ...env },
+            stdio: ["ignore", "pipe", "pipe"],
+          });
     let stdout = "";
     let stderr = "";
     child.stdout?.setEncoding("utf8").on("data", (c: string) => (stdout += c));

@@ -2,7 +2,7 @@ import { chmod, copyFile, readdir, readFile, writeFile } from "node:fs/promises"
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
-import { assertBuilt, config, KEY, makeProject, mk, OTHER_KEY, type Project } from "./mk-process.ts";
+import { assertBuilt, config, KEY, makeProject, mk, MK_BIN, OTHER_KEY, type Project } from "./mk-process.ts";
 import { loadAll, seedStates } from "./state-store-fixture.ts";
 
 const REFERENCE_DIR = fileURLToPath(new URL("./fixtures/reference-go", import.meta.url));
@@ -178,5 +178,22 @@ describe("mk state", () => {
     );
     const verified = await mk(["state", "verify"], p, { MK_NEW_KEY: OTHER_KEY });
     expect(verified.code, verified.stderr).toBe(0);
+  });
+});
+
+describe("progress", () => {
+  it("draws a progress bar on a terminal (under script(1)) and plain lines otherwise", async () => {
+    const p = await project();
+    const plain = await mk(["state", "verify"], p);
+    expect(plain.stderr).toBe("verify 1/2 echo\nverify 2/2 logger\n");
+    const tty = await mk([], p, {}, [
+      "script",
+      "-qec",
+      `${JSON.stringify(process.execPath)} ${JSON.stringify(MK_BIN)} state verify`,
+      "/dev/null",
+    ]);
+    expect(tty.code, tty.stdout + tty.stderr).toBe(0);
+    expect(tty.stdout).toMatch(/verify \[=+\] 2\/2 logger/);
+    expect(tty.stdout).not.toMatch(/^verify 1\/2 echo$/m);
   });
 });
