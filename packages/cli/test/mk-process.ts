@@ -59,12 +59,25 @@ export interface MkResult {
   stderr: string;
 }
 
+/**
+ * Every child still running. A test that fails before stopping its `mk run` must not leave
+ * it behind: they are all killed when the test worker exits (the per-child kill timers die
+ * with the worker).
+ */
+const children = new Set<ChildProcess>();
+process.on("exit", () => {
+  for (const child of children) child.kill("SIGKILL");
+});
+
 function spawnMk(args: readonly string[], cwd: string, env: Record<string, string>): ChildProcess {
-  return spawn(process.execPath, [MK_BIN, ...args], {
+  const child = spawn(process.execPath, [MK_BIN, ...args], {
     cwd,
     env: { PATH: process.env["PATH"] ?? "", ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
+  children.add(child);
+  child.on("close", () => children.delete(child));
+  return child;
 }
 
 /**
