@@ -19,8 +19,9 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await pool?.end();
+  // The server first: a pool that cannot end (a connection never given back) must not keep it alive.
   await server?.stop();
+  await pool?.end();
 });
 
 describeStateStore("PostgresStateStore", () => {

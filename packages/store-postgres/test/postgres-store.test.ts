@@ -17,8 +17,9 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await pool?.end();
+  // The server first: a pool that cannot end (a connection never given back) must not keep it alive.
   await server?.stop();
+  await pool?.end();
 });
 
 function store(options: { table?: string; timeoutMs?: number } = {}): PostgresStateStore {

@@ -138,7 +138,7 @@ export async function startNats(options: NatsServerOptions = {}): Promise<NatsSe
       if (/\[FTL\]/.test(line)) return line;
       return undefined;
     };
-    const proc = await ServerProcess.start(SERVER, { command: binary, args: args(port) }, ready, timeoutMs);
+    const proc = await ServerProcess.start(SERVER, { command: binary, args: args(port), dir }, ready, timeoutMs);
     return { proc, port: listening };
   };
 

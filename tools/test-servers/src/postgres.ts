@@ -185,7 +185,7 @@ export async function startPostgres(options: PostgresServerOptions = {}): Promis
       line.includes("database system is ready to accept connections") ? true : undefined;
     return ServerProcess.start(
       SERVER,
-      { command: binaries.postgres, args, uid: user?.uid, gid: user?.gid },
+      { command: binaries.postgres, args, uid: user?.uid, gid: user?.gid, dir },
       ready,
       timeoutMs,
     );

@@ -10,6 +10,8 @@ export interface ProcessSpec {
   uid?: number | undefined;
   gid?: number | undefined;
   cwd?: string | undefined;
+  /** The server's folder, removed by the watchdog if this process dies without cleaning up. */
+  dir?: string | undefined;
 }
 
 /** Decides from each output line whether the server is ready (`true`), failed (a reason) or neither (`undefined`). */
@@ -23,13 +25,36 @@ const liveGroups = new Set<number>();
 const liveDirs = new Set<string>();
 let exitHookInstalled = false;
 
+function cleanUp(): void {
+  for (const pid of liveGroups) killGroup(pid, "SIGKILL");
+  for (const dir of liveDirs) rmSync(dir, { recursive: true, force: true });
+}
+
 function installExitHook(): void {
   if (exitHookInstalled) return;
   exitHookInstalled = true;
-  process.once("exit", () => {
-    for (const pid of liveGroups) killGroup(pid, "SIGKILL");
-    for (const dir of liveDirs) rmSync(dir, { recursive: true, force: true });
-  });
+  process.once("exit", cleanUp);
+  // A test runner ends a worker with a signal, which skips "exit": clean up, then die of the
+  // same signal as before (the listener is gone once it ran).
+  for (const signal of ["SIGTERM", "SIGINT", "SIGHUP"] as const) {
+    process.once(signal, () => {
+      cleanUp();
+      process.kill(process.pid, signal);
+    });
+  }
+}
+
+/**
+ * A detached shell that outlives us: once this process is gone (even by SIGKILL, which
+ * runs no hook), it kills the server's process group and removes its folder. Stopped by
+ * {@link ServerProcess.kill} when the server ends normally.
+ */
+function watchdog(pid: number, dir: string | undefined): ChildProcess {
+  const remove = dir === undefined ? "" : `; rm -rf '${dir.replaceAll("'", "")}'`;
+  const script = `while kill -0 ${process.pid} 2>/dev/null; do sleep 1; done; kill -9 -${pid} ${pid} 2>/dev/null${remove}`;
+  const child = spawn("sh", ["-c", script], { detached: true, stdio: "ignore" });
+  child.unref();
+  return child;
 }
 
 /** Remembers a folder to remove if the process exits before its helper is stopped. */
@@ -98,14 +123,16 @@ export class ServerProcess {
   readonly #exited: Promise<void>;
   #alive = true;
 
-  private constructor(server: string, child: ChildProcess, pid: number) {
+  private constructor(server: string, child: ChildProcess, pid: number, dir: string | undefined) {
     this.#server = server;
     this.#pid = pid;
     liveGroups.add(pid);
+    const guard = watchdog(pid, dir);
     this.#exited = new Promise((resolve) => {
       child.once("exit", () => {
         this.#alive = false;
         liveGroups.delete(pid);
+        if (guard.pid !== undefined) killGroup(guard.pid, "SIGKILL");
         // The leader is gone; its forked children must not outlive it.
         killGroup(pid, "SIGKILL");
         resolve();
@@ -148,7 +175,7 @@ export class ServerProcess {
       const timer = setTimeout(() => fail(`not ready after ${timeoutMs} ms`), timeoutMs);
       child.once("error", (error) => fail(error.message, error));
       if (child.pid === undefined) return; // "error" follows (ENOENT, EACCES)
-      const started = new ServerProcess(server, child, child.pid);
+      const started = new ServerProcess(server, child, child.pid, spec.dir);
       proc = started;
       const onLine = (line: string): void => {
         started.#record(line);

@@ -1,4 +1,7 @@
+import { spawn } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { connect } from "node:net";
 import pg from "pg";
 import { describe, expect, it } from "vitest";
@@ -37,6 +40,23 @@ function isAlive(pid: number): boolean {
 async function diesSoon(pid: number): Promise<boolean> {
   for (let i = 0; i < 100 && isAlive(pid); i++) await new Promise((resolve) => setTimeout(resolve, 50));
   return !isAlive(pid);
+}
+
+/** Runs test/fixtures/orphan.ts (a process that starts a nats-server), returns it and what it printed. */
+function startOrphanParent(): Promise<{ child: ReturnType<typeof spawn>; pid: number; dir: string }> {
+  const here = dirname(fileURLToPath(import.meta.url));
+  const child = spawn(process.execPath, ["--import", "tsx", join(here, "fixtures", "orphan.ts")], {
+    cwd: join(here, ".."),
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  return new Promise((resolve, reject) => {
+    let text = "";
+    child.stdout?.setEncoding("utf8").on("data", (chunk: string) => {
+      text += chunk;
+      if (text.includes("\n")) resolve({ child, ...(JSON.parse(text) as { pid: number; dir: string }) });
+    });
+    child.once("exit", (code) => reject(new Error(`the fixture exited with ${String(code)} before printing`)));
+  });
 }
 
 async function selectOne(connectionString: string): Promise<number> {
@@ -147,6 +167,20 @@ describe("startPostgres", () => {
     }
     expect(existsSync(server.dir)).toBe(false);
   });
+});
+
+describe("no server outlives the test process", () => {
+  for (const signal of ["SIGKILL", "SIGTERM"] as const) {
+    it(`a test process ended by ${signal} leaves no server and no folder behind`, async () => {
+      const { child, pid, dir } = await startOrphanParent();
+      expect(isAlive(pid)).toBe(true);
+      child.kill(signal);
+      // SIGTERM: the signal hook kills at once; SIGKILL: the watchdog notices within a second or so.
+      expect(await diesSoon(pid)).toBe(true);
+      for (let i = 0; i < 100 && existsSync(dir); i++) await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(existsSync(dir)).toBe(false);
+    });
+  }
 });
 
 describe("a missing server", () => {
