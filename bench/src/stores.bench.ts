@@ -7,9 +7,9 @@
 // JSON state, sealed. The floors move the same bytes with the bare driver: pg
 // select + upsert (prepared, like the store), KV get + put. Rounds interleave the
 // store and its floor so machine noise hits both alike; p50/p99 over all samples.
-import { randomBytes } from "node:crypto";
+import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
 import { performance } from "node:perf_hooks";
-import { AesGcmCrypter } from "@mk/crypto";
+import { AesGcmCrypter, type Crypter } from "@mk/crypto";
 import { NatsKvStateStore } from "@mk/store-nats";
 import { PostgresStateStore } from "@mk/store-postgres";
 import { startNats, startPostgres } from "@mk/test-servers";
@@ -69,38 +69,68 @@ async function runPair(pair: Pair, samples: Samples, ops: number): Promise<void>
 
 function report(
   title: string,
-  mk: Samples,
-  raw: Samples,
+  result: { mk: Samples; raw: Samples; native: Samples },
   names: { mkLoad: string; mkSave: string; rawLoad: string; rawSave: string },
 ): void {
+  const { mk, raw, native } = result;
   const row = (label: string, values: number[]): string =>
     `  ${label.padEnd(46)} p50 ${percentile(values, 50).toFixed(3).padStart(7)} ms   p99 ${percentile(values, 99).toFixed(3).padStart(7)} ms`;
-  const ratio = (a: number[], b: number[]): string =>
-    `  ${"".padEnd(46)} ratio mk/raw: p50 ${(percentile(a, 50) / percentile(b, 50)).toFixed(2)}x, p99 ${(percentile(a, 99) / percentile(b, 99)).toFixed(2)}x`;
+  const ratio = (what: string, a: number[], b: number[]): string =>
+    `  ${"".padEnd(46)} ratio ${what}: p50 ${(percentile(a, 50) / percentile(b, 50)).toFixed(2)}x, p99 ${(percentile(a, 99) / percentile(b, 99)).toFixed(2)}x`;
   process.stdout.write(
     `\n${title} (${mk.save.length} samples each, ${ROUNDS} interleaved rounds):\n` +
       [
         row(names.mkSave, mk.save),
+        row("  same store, node:crypto AES-GCM crypter", native.save),
         row(names.rawSave, raw.save),
-        ratio(mk.save, raw.save),
+        ratio("mk/raw", mk.save, raw.save),
+        ratio("mk (node:crypto crypter)/raw", native.save, raw.save),
         row(names.mkLoad, mk.load),
+        row("  same store, node:crypto AES-GCM crypter", native.load),
         row(names.rawLoad, raw.load),
-        ratio(mk.load, raw.load),
+        ratio("mk/raw", mk.load, raw.load),
+        ratio("mk (node:crypto crypter)/raw", native.load, raw.load),
       ].join("\n") +
       "\n",
   );
 }
 
-async function interleave(mk: Pair, raw: Pair): Promise<{ mk: Samples; raw: Samples }> {
+async function interleave(mk: Pair, raw: Pair, native: Pair): Promise<{ mk: Samples; raw: Samples; native: Samples }> {
   const warm = { load: [], save: [] };
-  await runPair(mk, warm, WARMUP);
-  await runPair(raw, warm, WARMUP);
-  const result = { mk: { load: [], save: [] } as Samples, raw: { load: [], save: [] } as Samples };
+  for (const pair of [mk, raw, native]) await runPair(pair, warm, WARMUP);
+  const result = {
+    mk: { load: [], save: [] } as Samples,
+    raw: { load: [], save: [] } as Samples,
+    native: { load: [], save: [] } as Samples,
+  };
   for (let round = 0; round < ROUNDS; round++) {
     await runPair(raw, result.raw, OPS);
     await runPair(mk, result.mk, OPS);
+    await runPair(native, result.native, OPS);
   }
   return result;
+}
+
+/**
+ * A bare AES-256-GCM crypter on node:crypto (nonce || ciphertext || tag, no envelope,
+ * no per-message subkey): not for use, only to show how much of the store's cost is the
+ * crypter and how much is the store.
+ */
+function nodeCrypter(key: Uint8Array): Crypter {
+  return {
+    encrypt: async (plaintext, ad) => {
+      const nonce = randomBytes(12);
+      const cipher = createCipheriv("aes-256-gcm", key, nonce);
+      if (ad !== undefined) cipher.setAAD(ad);
+      return Buffer.concat([nonce, cipher.update(plaintext), cipher.final(), cipher.getAuthTag()]);
+    },
+    decrypt: async (sealed, ad) => {
+      const decipher = createDecipheriv("aes-256-gcm", key, sealed.subarray(0, 12));
+      if (ad !== undefined) decipher.setAAD(ad);
+      decipher.setAuthTag(sealed.subarray(sealed.length - 16));
+      return Buffer.concat([decipher.update(sealed.subarray(12, sealed.length - 16)), decipher.final()]);
+    },
+  };
 }
 
 const state = stateOf(4 * 1024);
@@ -135,6 +165,7 @@ process.stdout.write(
   const pool = new pg.Pool({ connectionString: server.connectionString, max: 2 });
   pool.on("error", () => {});
   const store = new PostgresStateStore({ pool, crypter, table: "bench_state" });
+  const nativeStore = new PostgresStateStore({ pool, crypter: nodeCrypter(randomBytes(32)), table: "bench_native" });
   try {
     await pool.query("CREATE TABLE raw_state (name text PRIMARY KEY, data bytea NOT NULL)");
     let generation = 0;
@@ -158,8 +189,16 @@ process.stdout.write(
         });
       },
     };
-    const result = await interleave(mk, raw);
-    report("PostgreSQL 15, 4 KiB state, fsync + synchronous_commit on", result.mk, result.raw, {
+    let nativeGeneration = 0;
+    const native: Pair = {
+      label: "native",
+      load: async () => {
+        nativeGeneration = (await nativeStore.load("svc"))?.generation ?? 0;
+      },
+      save: () => nativeStore.save("svc", state, { ifGeneration: nativeGeneration, epoch: 1 }),
+    };
+    const result = await interleave(mk, raw, native);
+    report("PostgreSQL 15, 4 KiB state, fsync + synchronous_commit on", result, {
       mkSave: "PostgresStateStore.save (CAS + epoch + seal)",
       rawSave: "raw pg upsert, same bytes",
       mkLoad: "PostgresStateStore.load (open + decode)",
@@ -167,6 +206,7 @@ process.stdout.write(
     });
   } finally {
     await store.close();
+    await nativeStore.close();
     await pool.end();
     await server.stop();
   }
@@ -177,6 +217,11 @@ process.stdout.write(
   const server = await startNats({ jetstream: true });
   const connection = await connect({ servers: server.url });
   const store = new NatsKvStateStore({ connection, crypter, bucket: "bench_state" });
+  const nativeStore = new NatsKvStateStore({
+    connection,
+    crypter: nodeCrypter(randomBytes(32)),
+    bucket: "bench_native",
+  });
   try {
     const kv = await new Kvm(connection).create("raw_state", { history: 1, storage: "file" });
     let generation = 0;
@@ -196,8 +241,16 @@ process.stdout.write(
         await kv.put("svc", payload);
       },
     };
-    const result = await interleave(mk, raw);
-    report("NATS JetStream KV (nats-server 2.9, file storage), 4 KiB state", result.mk, result.raw, {
+    let nativeGeneration = 0;
+    const native: Pair = {
+      label: "native",
+      load: async () => {
+        nativeGeneration = (await nativeStore.load("svc"))?.generation ?? 0;
+      },
+      save: () => nativeStore.save("svc", state, { ifGeneration: nativeGeneration, epoch: 1 }),
+    };
+    const result = await interleave(mk, raw, native);
+    report("NATS JetStream KV (nats-server 2.9, file storage), 4 KiB state", result, {
       mkSave: "NatsKvStateStore.save (CAS + epoch + seal)",
       rawSave: "raw kv.put, same bytes",
       mkLoad: "NatsKvStateStore.load (open + decode)",
@@ -205,6 +258,7 @@ process.stdout.write(
     });
   } finally {
     await store.close();
+    await nativeStore.close();
     await connection.close();
     await server.stop();
   }
