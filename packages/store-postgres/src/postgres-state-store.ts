@@ -364,9 +364,10 @@ export class PostgresStateStore implements StateStore {
       try {
         await this.#query(service, "creating the table", { name: "", text: this.#sql.createTable }, []);
       } catch (error) {
-        // Two stores creating the table at once: the loser sees a duplicate, the table is there.
+        // Two stores creating the table at once: the loser sees a duplicate (the table, its row
+        // type or its catalog row, depending on where the race is lost), and the table is there.
         const code = (error as { cause?: unknown }).cause;
-        if (!["42P07", "23505"].includes(sqlStateOf(code) ?? "")) throw error;
+        if (!["42P07", "42710", "23505"].includes(sqlStateOf(code) ?? "")) throw error;
       }
     })();
     this.#tableReady = ready;

@@ -45,6 +45,23 @@ describe("PostgresStateStore: the contract", () => {
     expect(await s.list()).toEqual(["alpha"]);
   });
 
+  it("stores racing to create the table on first use all succeed (regression: 42710 'type already exists' escaped)", async () => {
+    // Stores on their own connections, so the CREATE TABLE statements really run at once.
+    for (let round = 0; round < 10; round++) {
+      const table = uniqueTable("race_create");
+      const stores = Array.from(
+        { length: 6 },
+        () => new PostgresStateStore({ connectionString: server.connectionString, crypter, table }),
+      );
+      try {
+        await Promise.all(stores.map((s, i) => s.save(`svc${i}`, i)));
+        expect(await stores[0]?.list()).toEqual(["svc0", "svc1", "svc2", "svc3", "svc4", "svc5"]);
+      } finally {
+        await Promise.all(stores.map((s) => s.close()));
+      }
+    }
+  });
+
   it("increases the generation on every save", async () => {
     const s = store();
     let previous = 0;
