@@ -420,6 +420,7 @@ export class Cluster {
    * saving under its epoch), then release the lease so a standby takes it at once.
    */
   async #handOver(leases: Leases): Promise<void> {
+    leases.stopTaking();
     for (const name of leases.names()) {
       if (leases.role(name) !== "active") continue;
       const started = performance.now();

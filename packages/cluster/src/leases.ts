@@ -3,6 +3,7 @@ import type { Logger } from "@mk/logger";
 import { jetstream } from "@nats-io/jetstream";
 import { type KV, type KvEntry, Kvm } from "@nats-io/kv";
 import type { NatsConnection } from "@nats-io/transport-node";
+import { ClusterError } from "./errors.ts";
 
 /**
  * The value under `lease/<service>` (UTF-8 JSON): the holder, its instance
@@ -83,6 +84,8 @@ export class Leases {
   #kv: KV | undefined;
   #timer: ReturnType<typeof setInterval> | undefined;
   #closed = false;
+  /** Set when this node leaves: it hands its leases over and must not take any (its own released ones included). */
+  #taking = true;
 
   constructor(options: LeasesOptions) {
     this.#o = options;
@@ -90,7 +93,15 @@ export class Leases {
 
   async open(): Promise<void> {
     const kvm = new Kvm(jetstream(this.#o.nc, { timeout: Math.max(200, Math.floor(this.#o.leaseMs / 4)) }));
-    this.#kv = await kvm.create(leaseBucket(this.#o.namespace), { history: 1 });
+    try {
+      this.#kv = await kvm.create(leaseBucket(this.#o.namespace), { history: 1 });
+    } catch (error) {
+      throw new ClusterError(
+        "CONNECT_FAILED",
+        `node "${this.#o.node}" could not open the lease bucket ${leaseBucket(this.#o.namespace)} (is JetStream enabled on the NATS server?): ${(error as Error).message}`,
+        { node: this.#o.node, cause: error },
+      );
+    }
     const period = Math.max(10, Math.floor(this.#o.leaseMs / 10));
     this.#timer = setInterval(() => this.#tick(), period);
     this.#timer.unref();
@@ -169,6 +180,11 @@ export class Leases {
     this.#o.hooks.changed();
   }
 
+  /** This node is leaving: from now on it takes no lease (the active ones still renew until released). */
+  stopTaking(): void {
+    this.#taking = false;
+  }
+
   /** Stops managing every lease (after `release` of the active ones). */
   close(): void {
     this.#closed = true;
@@ -199,6 +215,7 @@ export class Leases {
 
   #step(lease: Lease): void {
     if (lease.busy || lease.closed || this.#kv === undefined) return;
+    if (lease.role === "standby" && !this.#taking) return;
     const now = performance.now();
     if (lease.role === "active" && now - lease.renewedAt < this.#o.leaseMs / 3) return;
     lease.busy = true;
@@ -253,6 +270,7 @@ export class Leases {
   }
 
   async #take(lease: Lease, kv: KV, entry: KvEntry | null, value: LeaseValue | undefined): Promise<void> {
+    if (!this.#taking) return;
     const stored = await this.#o.hooks.storedEpoch(lease.name);
     const epoch = Math.max(value?.epoch ?? 0, stored) + 1;
     const next: LeaseValue = { node: this.#o.node, id: this.#o.id, epoch };
@@ -270,7 +288,12 @@ export class Leases {
       }
       throw error;
     }
-    if (lease.closed || lease.role !== "standby") return;
+    if (lease.closed || lease.role !== "standby" || !this.#taking) {
+      // Won while leaving: give it straight back.
+      const value: LeaseValue = { node: this.#o.node, id: this.#o.id, epoch, released: true };
+      await kv.update(leaseKey(lease.name), JSON.stringify(value), revision).catch(() => undefined);
+      return;
+    }
     lease.role = "active";
     lease.epoch = epoch;
     lease.revision = revision;
