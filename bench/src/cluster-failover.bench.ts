@@ -151,7 +151,9 @@ if (handovers.length > 0) {
 for (const child of children.values()) if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
 await Promise.all(
   Array.from(children.values(), (c) =>
-    c.exitCode !== null || c.signalCode !== null ? undefined : new Promise((resolve) => c.once("exit", resolve)),
+    c.exitCode !== null || c.signalCode !== null
+      ? Promise.resolve()
+      : new Promise((resolve) => c.once("exit", resolve)),
   ),
 );
 await cluster.leave();

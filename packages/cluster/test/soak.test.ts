@@ -107,7 +107,7 @@ describe("soak: random kill/pause/handover over 3 nodes", () => {
       const stored = await store.load("ledger");
       await store.close();
       expect(stored?.epoch).toBe(Math.max(...epochs));
-      expect((stored?.state as { count: number }).count).toBe(Math.max(...counts));
+      expect((stored?.state as { count: number } | undefined)?.count).toBe(Math.max(...counts));
       const standDowns = outputs.reduce((n, o) => n + (o().match(/stands down as owner/g)?.length ?? 0), 0);
       console.log(
         `soak seed ${SEED}: events ${JSON.stringify(done)}, lease takes ${takes.length} (epochs 1..${Math.max(...epochs)}, each once), stand-downs ${standDowns}, calls ${replies.length} codes ${JSON.stringify(codes)}, counts served twice 0, stored epoch ${stored?.epoch} = last holder's`,
