@@ -1,12 +1,10 @@
 // The README's usage example, run as written against a real PostgreSQL.
-import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { startPostgres, type PostgresServer } from "@mk/test-servers";
-import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { runReadmeExample, startPostgres, type PostgresServer } from "@mk/test-servers";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 const here = dirname(fileURLToPath(import.meta.url));
-const script = join(here, `.readme-example-${process.pid}.ts`);
 let server: PostgresServer;
 
 beforeAll(async () => {
@@ -14,27 +12,12 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  rmSync(script, { force: true });
   await server?.stop();
 });
 
 describe("README usage example", () => {
   it("runs against a real PostgreSQL and prints what its comments say", async () => {
-    const readme = readFileSync(join(here, "..", "README.md"), "utf8");
-    const block = /## Usage\s+```ts\n([\s\S]*?)```/.exec(readme)?.[1];
-    if (block === undefined) throw new Error("no usage example in README.md");
-    writeFileSync(script, block);
-    const printed: unknown[][] = [];
-    const log = vi.spyOn(console, "log").mockImplementation((...args: unknown[]) => void printed.push(args));
-    const saved = process.env["DATABASE_URL"];
-    process.env["DATABASE_URL"] = server.connectionString;
-    try {
-      await import(script);
-    } finally {
-      log.mockRestore();
-      if (saved === undefined) delete process.env["DATABASE_URL"];
-      else process.env["DATABASE_URL"] = saved;
-    }
+    const printed = await runReadmeExample(join(here, ".."), here, { DATABASE_URL: server.connectionString });
     expect(printed).toEqual([[{ count: 1 }, "1.0.0", 0], ["STATE_CONFLICT"], ["STATE_FENCED"], [["echo"]]]);
   });
 });

@@ -2,3 +2,6 @@ export { startNats, natsServerBinary, type NatsServer, type NatsServerOptions } 
 export { startPostgres, postgresBinaries, type PostgresServer, type PostgresServerOptions } from "./postgres.ts";
 export { TestServerError, type TestServerErrorCode } from "./errors.ts";
 export { freeLoopbackPort } from "./free-port.ts";
+export { describeFaults, type FaultFixture, type FaultServer } from "./fault-suite.ts";
+export { crypter, otherKey, rejection, uniqueName } from "./store-helpers.ts";
+export { runReadmeExample } from "./readme-example.ts";
