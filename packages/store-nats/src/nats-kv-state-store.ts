@@ -14,14 +14,20 @@ import {
 } from "@mk/state";
 import {
   assertValidName,
-  checkSaveMeta,
+  type BackendErrorFactory,
+  checkCrypterOption,
   type CheckedMeta,
+  DeadlineError,
   DEFAULT_MAX_BYTES,
   DEFAULT_MAX_DEPTH,
-  encodeState,
   KeyedQueue,
+  loadedState,
   openState,
+  OperationTracker,
+  positiveIntegerOption,
+  prepareSave,
   sealState,
+  withDeadline,
 } from "@mk/state/backend";
 import { NatsStoreError, NatsUnavailableError } from "./errors.ts";
 import { decodeValue, encodeValue, HEADER_LENGTH, keyOf, nameOf } from "./value-header.ts";
@@ -93,7 +99,7 @@ function apiCodeOf(error: unknown): number | undefined {
 }
 
 function isUnavailable(error: unknown): boolean {
-  if (error instanceof Timeout) return true;
+  if (error instanceof DeadlineError) return true;
   const name = (error as { name?: unknown } | null)?.name;
   if (typeof name === "string" && UNAVAILABLE_NAMES.has(name)) return true;
   // JetStream answers 503 while it starts after a restart.
@@ -102,37 +108,14 @@ function isUnavailable(error: unknown): boolean {
   );
 }
 
-function positiveInteger(value: unknown, what: string, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== "number" || !Number.isSafeInteger(value) || value < 1) {
-    throw new NatsStoreError(
-      "INVALID_ARGUMENT",
-      `option ${what}: expected a positive integer, got ${typeof value === "number" ? value : typeof value}`,
-    );
-  }
-  return value;
-}
+const storeError: BackendErrorFactory = (code, message, options) => new NatsStoreError(code, message, options);
 
-class Timeout extends Error {}
+function positiveInteger(value: unknown, what: string, fallback: number): number {
+  return positiveIntegerOption(value, what, fallback, storeError);
+}
 
 function pause(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-function withDeadline<T>(promise: Promise<T>, ms: number): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Timeout(`no answer within ${ms} ms, option timeoutMs`)), ms);
-    promise.then(
-      (value) => {
-        clearTimeout(timer);
-        resolve(value);
-      },
-      (error: unknown) => {
-        clearTimeout(timer);
-        reject(error instanceof Error ? error : new Error(String(error)));
-      },
-    );
-  });
 }
 
 /**
@@ -165,7 +148,9 @@ export class NatsKvStateStore implements StateStore {
   readonly #maxDepth: number;
   readonly #where: string;
   readonly #queue = new KeyedQueue();
-  readonly #inFlight = new Set<Promise<unknown>>();
+  readonly #operations = new OperationTracker(
+    () => new NatsStoreError("STATE_CLOSED", `the store on ${this.#where} is closed`),
+  );
   readonly #marks = new Map<string, Mark>();
   #connection: Promise<NatsConnection> | undefined;
   /** False between a "disconnect" and the next "reconnect" of the connection. */
@@ -173,25 +158,14 @@ export class NatsKvStateStore implements StateStore {
   #onlineWaiters: (() => void)[] = [];
   #watching: { stop(): void } | undefined;
   #kv: Promise<KV> | undefined;
-  #closing: Promise<void> | undefined;
 
   /** @throws NatsStoreError `INVALID_ARGUMENT` for a bad option. */
   constructor(options: NatsKvStateStoreOptions) {
     if (typeof options !== "object" || options === null) {
       throw new NatsStoreError("INVALID_ARGUMENT", `expected an options object, got ${String(options)}`);
     }
-    const { servers, connection, crypter } = options;
-    if (
-      typeof crypter !== "object" ||
-      crypter === null ||
-      typeof crypter.encrypt !== "function" ||
-      typeof crypter.decrypt !== "function"
-    ) {
-      throw new NatsStoreError(
-        "INVALID_ARGUMENT",
-        "option crypter: expected an object with encrypt() and decrypt() (a Crypter)",
-      );
-    }
+    const { servers, connection } = options;
+    const crypter = checkCrypterOption(options.crypter, storeError);
     if ((servers === undefined) === (connection === undefined)) {
       throw new NatsStoreError("INVALID_ARGUMENT", "expected exactly one of the options servers and connection");
     }
@@ -237,17 +211,9 @@ export class NatsKvStateStore implements StateStore {
    * ({@link NatsUnavailableError} within `timeoutMs` while the server is away: the outcome is then unknown).
    */
   save(name: string, state: unknown, meta?: SaveMeta): Promise<void> {
-    return this.#run(() => {
-      assertValidName(name);
-      const checked = checkSaveMeta(meta, name);
-      const stateJson = encodeState(state, this.#maxDepth, name);
-      if (stateJson.length > this.#maxBytes && Buffer.byteLength(stateJson) > this.#maxBytes) {
-        throw new NatsStoreError(
-          "STATE_TOO_LARGE",
-          `state of "${name}" is too large: over the ${this.#maxBytes}-byte cap (option maxBytes)`,
-          { service: name },
-        );
-      }
+    return this.#operations.run(() => {
+      const limits = { maxBytes: this.#maxBytes, maxDepth: this.#maxDepth };
+      const { checked, stateJson } = prepareSave(name, state, meta, limits, storeError);
       return this.#queue.run(name, async () => {
         const sealed = await sealState(this.#crypter, name, stateJson, checked.version, this.#maxBytes);
         const kv = await this.#bucketReady(name);
@@ -328,7 +294,7 @@ export class NatsKvStateStore implements StateStore {
    * `STATE_UNSUPPORTED_VERSION`, `STATE_CLOSED` or `STATE_IO`.
    */
   load(name: string): Promise<LoadedState | undefined> {
-    return this.#run(() => {
+    return this.#operations.run(() => {
       assertValidName(name);
       return this.#queue.run(name, async () => {
         const kv = await this.#bucketReady(name);
@@ -340,17 +306,14 @@ export class NatsKvStateStore implements StateStore {
         const { epoch, sealed } = decodeValue(entry.value, name, this.#where);
         this.#marks.set(name, { revision: entry.revision, generation: entry.revision, epoch });
         const opened = await openState(this.#crypter, name, sealed, this.#maxBytes, this.#maxDepth, this.#where);
-        const loaded: LoadedState = { state: opened.state, generation: entry.revision, epoch };
-        if (opened.version !== undefined) loaded.version = opened.version;
-        if (opened.needsRewrap) loaded.needsRewrap = true;
-        return loaded;
+        return loadedState(opened, entry.revision, epoch);
       });
     });
   }
 
   /** @throws StateError `INVALID_NAME`, `STATE_CLOSED` or `STATE_IO`. */
   exists(name: string): Promise<boolean> {
-    return this.#run(() => {
+    return this.#operations.run(() => {
       assertValidName(name);
       return this.#queue.run(name, async () => {
         const kv = await this.#bucketReady(name);
@@ -362,7 +325,7 @@ export class NatsKvStateStore implements StateStore {
 
   /** Removes the entry of `name` (a KV delete marker: its generation and epoch go too). No-op when there is none. */
   delete(name: string): Promise<void> {
-    return this.#run(() => {
+    return this.#operations.run(() => {
       assertValidName(name);
       return this.#queue.run(name, async () => {
         const kv = await this.#bucketReady(name);
@@ -376,7 +339,7 @@ export class NatsKvStateStore implements StateStore {
 
   /** Names with a stored state, sorted. */
   list(): Promise<string[]> {
-    return this.#run(async () => {
+    return this.#operations.run(async () => {
       const kv = await this.#bucketReady(undefined);
       const names = await this.#call(undefined, "listing", async () => {
         const found: string[] = [];
@@ -390,32 +353,14 @@ export class NatsKvStateStore implements StateStore {
 
   /** Waits for the operations already started, then closes the store's own connection (never one passed in). Idempotent. */
   close(): Promise<void> {
-    this.#closing ??= (async () => {
-      await Promise.allSettled(this.#inFlight);
+    return this.#operations.close(async () => {
       this.#watching?.stop();
       this.#wake();
       if (this.#given === undefined && this.#connection !== undefined) {
         const connection = await this.#connection.catch(() => undefined);
         await connection?.close();
       }
-    })();
-    return this.#closing;
-  }
-
-  #run<T>(operation: () => T | Promise<T>): Promise<T> {
-    if (this.#closing !== undefined) {
-      return Promise.reject(new NatsStoreError("STATE_CLOSED", `the store on ${this.#where} is closed`));
-    }
-    let promise: Promise<T>;
-    try {
-      promise = Promise.resolve(operation());
-    } catch (error) {
-      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
-    }
-    this.#inFlight.add(promise);
-    const forget = (): void => void this.#inFlight.delete(promise);
-    promise.then(forget, forget);
-    return promise;
+    });
   }
 
   #connect(service: string | undefined): Promise<NatsConnection> {
@@ -469,7 +414,7 @@ export class NatsKvStateStore implements StateStore {
 
   /** Resolves once the connection is up (at once when it is), or after `ms`. */
   #whenOnline(ms: number): Promise<void> {
-    if (this.#online || this.#closing !== undefined) return Promise.resolve();
+    if (this.#online || this.#operations.closing) return Promise.resolve();
     return new Promise((resolve) => {
       const timer = setTimeout(resolve, ms);
       this.#onlineWaiters.push(() => {
@@ -501,7 +446,7 @@ export class NatsKvStateStore implements StateStore {
     const started = Date.now();
     try {
       await this.#whenOnline(this.#timeoutMs);
-      if (!this.#online) throw new Timeout(`not connected within ${this.#timeoutMs} ms, option timeoutMs`);
+      if (!this.#online) throw new DeadlineError(`not connected within ${this.#timeoutMs} ms, option timeoutMs`);
       return await withDeadline(call(), Math.max(1, this.#timeoutMs - (Date.now() - started)));
     } catch (cause) {
       if (cause instanceof NatsStoreError) throw cause;

@@ -11,14 +11,20 @@ import {
 } from "@mk/state";
 import {
   assertValidName,
-  checkSaveMeta,
+  type BackendErrorFactory,
+  checkCrypterOption,
   type CheckedMeta,
+  DeadlineError,
   DEFAULT_MAX_BYTES,
   DEFAULT_MAX_DEPTH,
-  encodeState,
   KeyedQueue,
+  loadedState,
   openState,
+  OperationTracker,
+  positiveIntegerOption,
+  prepareSave,
   sealState,
+  withDeadline,
 } from "@mk/state/backend";
 import pg from "pg";
 import { PostgresStoreError, PostgresUnavailableError } from "./errors.ts";
@@ -89,43 +95,14 @@ function isUnavailable(error: unknown): boolean {
   );
 }
 
-function positiveInteger(value: unknown, what: string, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== "number" || !Number.isSafeInteger(value) || value < 1) {
-    throw new PostgresStoreError(
-      "INVALID_ARGUMENT",
-      `option ${what}: expected a positive integer, got ${typeof value === "number" ? value : typeof value}`,
-    );
-  }
-  return value;
-}
+const storeError: BackendErrorFactory = (code, message, options) => new PostgresStoreError(code, message, options);
 
-class Timeout extends Error {}
+function positiveInteger(value: unknown, what: string, fallback: number): number {
+  return positiveIntegerOption(value, what, fallback, storeError);
+}
 
 /** Connections given an "error" listener already (one per connection, however many stores share a pool). */
 const guarded = new WeakSet<pg.PoolClient>();
-
-/** Rejects with `Timeout` after `ms`; a late result is handed to `onLate` (to release a late connection). */
-function withDeadline<T>(promise: Promise<T>, ms: number, onLate?: (value: T) => void): Promise<T> {
-  return new Promise((resolve, reject) => {
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      reject(new Timeout(`no answer within ${ms} ms`));
-    }, ms);
-    promise.then(
-      (value) => {
-        clearTimeout(timer);
-        if (timedOut) onLate?.(value);
-        else resolve(value);
-      },
-      (error: unknown) => {
-        clearTimeout(timer);
-        if (!timedOut) reject(error instanceof Error ? error : new Error(String(error)));
-      },
-    );
-  });
-}
 
 /**
  * A {@link StateStore} on PostgreSQL: one row per service (`name`, `generation`,
@@ -152,27 +129,18 @@ export class PostgresStateStore implements StateStore {
   readonly #maxBytes: number;
   readonly #maxDepth: number;
   readonly #queue = new KeyedQueue();
-  readonly #inFlight = new Set<Promise<unknown>>();
+  readonly #operations = new OperationTracker(
+    () => new PostgresStoreError("STATE_CLOSED", `the store on ${this.#table} is closed`),
+  );
   #tableReady: Promise<void> | undefined;
-  #closing: Promise<void> | undefined;
 
   /** @throws PostgresStoreError `INVALID_ARGUMENT` for a bad option. */
   constructor(options: PostgresStateStoreOptions) {
     if (typeof options !== "object" || options === null) {
       throw new PostgresStoreError("INVALID_ARGUMENT", `expected an options object, got ${String(options)}`);
     }
-    const { connectionString, pool, crypter } = options;
-    if (
-      typeof crypter !== "object" ||
-      crypter === null ||
-      typeof crypter.encrypt !== "function" ||
-      typeof crypter.decrypt !== "function"
-    ) {
-      throw new PostgresStoreError(
-        "INVALID_ARGUMENT",
-        "option crypter: expected an object with encrypt() and decrypt() (a Crypter)",
-      );
-    }
+    const { connectionString, pool } = options;
+    const crypter = checkCrypterOption(options.crypter, storeError);
     if ((connectionString === undefined) === (pool === undefined)) {
       throw new PostgresStoreError("INVALID_ARGUMENT", "expected exactly one of the options connectionString and pool");
     }
@@ -218,17 +186,9 @@ export class PostgresStateStore implements StateStore {
    * ({@link PostgresUnavailableError} within `timeoutMs` when the server is down: the outcome is then unknown).
    */
   save(name: string, state: unknown, meta?: SaveMeta): Promise<void> {
-    return this.#run(() => {
-      assertValidName(name);
-      const checked = checkSaveMeta(meta, name);
-      const stateJson = encodeState(state, this.#maxDepth, name);
-      if (stateJson.length > this.#maxBytes && Buffer.byteLength(stateJson) > this.#maxBytes) {
-        throw new PostgresStoreError(
-          "STATE_TOO_LARGE",
-          `state of "${name}" is too large: over the ${this.#maxBytes}-byte cap (option maxBytes)`,
-          { service: name },
-        );
-      }
+    return this.#operations.run(() => {
+      const limits = { maxBytes: this.#maxBytes, maxDepth: this.#maxDepth };
+      const { checked, stateJson } = prepareSave(name, state, meta, limits, storeError);
       return this.#queue.run(name, async () => {
         const sealed = await sealState(this.#crypter, name, stateJson, checked.version, this.#maxBytes);
         await this.#ensureTable(name);
@@ -273,7 +233,7 @@ export class PostgresStateStore implements StateStore {
    * `STATE_UNSUPPORTED_VERSION`, `STATE_CLOSED` or `STATE_IO`.
    */
   load(name: string): Promise<LoadedState | undefined> {
-    return this.#run(() => {
+    return this.#operations.run(() => {
       assertValidName(name);
       return this.#queue.run(name, async () => {
         await this.#ensureTable(name);
@@ -288,21 +248,14 @@ export class PostgresStateStore implements StateStore {
             { service: name },
           );
         }
-        const loaded: LoadedState = {
-          state: opened.state,
-          generation: Number(row.generation),
-          epoch: Number(row.epoch),
-        };
-        if (opened.version !== undefined) loaded.version = opened.version;
-        if (opened.needsRewrap) loaded.needsRewrap = true;
-        return loaded;
+        return loadedState(opened, Number(row.generation), Number(row.epoch));
       });
     });
   }
 
   /** @throws StateError `INVALID_NAME`, `STATE_CLOSED` or `STATE_IO`. */
   exists(name: string): Promise<boolean> {
-    return this.#run(() => {
+    return this.#operations.run(() => {
       assertValidName(name);
       return this.#queue.run(name, async () => {
         await this.#ensureTable(name);
@@ -313,7 +266,7 @@ export class PostgresStateStore implements StateStore {
 
   /** Removes the row of `name` (its generation and epoch too). No-op when there is none. */
   delete(name: string): Promise<void> {
-    return this.#run(() => {
+    return this.#operations.run(() => {
       assertValidName(name);
       return this.#queue.run(name, async () => {
         await this.#ensureTable(name);
@@ -324,7 +277,7 @@ export class PostgresStateStore implements StateStore {
 
   /** Names with a stored state, sorted. */
   list(): Promise<string[]> {
-    return this.#run(async () => {
+    return this.#operations.run(async () => {
       await this.#ensureTable(undefined);
       const rows = await this.#query<{ name: string }>(undefined, "listing", this.#sql.list, []);
       // A row put there by hand under a name no store would accept is not listed.
@@ -334,28 +287,9 @@ export class PostgresStateStore implements StateStore {
 
   /** Waits for the operations already started, then ends the store's own pool (never one passed in). Idempotent. */
   close(): Promise<void> {
-    this.#closing ??= (async () => {
-      await Promise.allSettled(this.#inFlight);
+    return this.#operations.close(async () => {
       if (this.#ownPool) await this.#pool.end();
-    })();
-    return this.#closing;
-  }
-
-  /** Runs an operation unless the store is closing, and tracks it so `close` can wait for it. */
-  #run<T>(operation: () => T | Promise<T>): Promise<T> {
-    if (this.#closing !== undefined) {
-      return Promise.reject(new PostgresStoreError("STATE_CLOSED", `the store on ${this.#table} is closed`));
-    }
-    let promise: Promise<T>;
-    try {
-      promise = Promise.resolve(operation());
-    } catch (error) {
-      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
-    }
-    this.#inFlight.add(promise);
-    const forget = (): void => void this.#inFlight.delete(promise);
-    promise.then(forget, forget);
-    return promise;
+    });
   }
 
   #ensureTable(service: string | undefined): Promise<void> {
@@ -387,7 +321,7 @@ export class PostgresStateStore implements StateStore {
       client = await withDeadline(this.#pool.connect(), this.#timeoutMs, (late) => late.release());
     } catch (cause) {
       throw new PostgresUnavailableError(
-        `${step}${about}: cannot reach PostgreSQL for ${this.#table} (${cause instanceof Timeout ? `no connection within ${this.#timeoutMs} ms, option timeoutMs` : describeThrown(cause)})`,
+        `${step}${about}: cannot reach PostgreSQL for ${this.#table} (${cause instanceof DeadlineError ? `no connection within ${this.#timeoutMs} ms, option timeoutMs` : describeThrown(cause)})`,
         { ...(service === undefined ? {} : { service }), cause },
       );
     }
@@ -404,7 +338,7 @@ export class PostgresStateStore implements StateStore {
       client.release();
       return result.rows as R[];
     } catch (cause) {
-      const unavailable = cause instanceof Timeout || isUnavailable(cause);
+      const unavailable = cause instanceof DeadlineError || isUnavailable(cause);
       // A connection that timed out or broke is not given back to the pool: it is closed.
       client.release(unavailable ? (cause as Error) : undefined);
       // The table was dropped under us: create it again next time.
@@ -412,7 +346,7 @@ export class PostgresStateStore implements StateStore {
       const options = { ...(service === undefined ? {} : { service }), cause };
       if (unavailable) {
         throw new PostgresUnavailableError(
-          `${step}${about}: PostgreSQL did not answer for ${this.#table} (${cause instanceof Timeout ? `no answer within ${this.#timeoutMs} ms, option timeoutMs` : describeThrown(cause)}); the outcome of a save is unknown`,
+          `${step}${about}: PostgreSQL did not answer for ${this.#table} (${cause instanceof DeadlineError ? `no answer within ${this.#timeoutMs} ms, option timeoutMs` : describeThrown(cause)}); the outcome of a save is unknown`,
           options,
         );
       }
