@@ -34,6 +34,8 @@ interface Lease {
   holder: string | undefined;
   /** A KV operation in progress. */
   busy: boolean;
+  /** Poked while busy: check again as soon as the operation ends (a handover must not wait for the next tick). */
+  again: boolean;
   /** Set when this node stops managing it (leave). */
   closed: boolean;
 }
@@ -119,6 +121,7 @@ export class Leases {
       renewedAt: 0,
       holder: undefined,
       busy: false,
+      again: false,
       closed: false,
     };
     this.#leases.set(name, lease);
@@ -151,7 +154,11 @@ export class Leases {
 
   /** Checks every standby lease now (a peer left or vanished). */
   poke(): void {
-    for (const lease of this.#leases.values()) if (lease.role === "standby") this.#step(lease);
+    for (const lease of this.#leases.values()) {
+      if (lease.role !== "standby") continue;
+      if (lease.busy) lease.again = true;
+      else this.#step(lease);
+    }
   }
 
   /** The store refused a save as stale, or the service stopped: stand down now. */
@@ -226,6 +233,10 @@ export class Leases {
       })
       .finally(() => {
         lease.busy = false;
+        if (lease.again) {
+          lease.again = false;
+          this.#step(lease);
+        }
       });
   }
 
@@ -271,7 +282,8 @@ export class Leases {
 
   async #take(lease: Lease, kv: KV, entry: KvEntry | null, value: LeaseValue | undefined): Promise<void> {
     if (!this.#taking) return;
-    const stored = await this.#o.hooks.storedEpoch(lease.name);
+    // A released lease's epoch is the last one saved under (the releaser saved, then released): no need to ask the store.
+    const stored = value?.released === true ? 0 : await this.#o.hooks.storedEpoch(lease.name);
     const epoch = Math.max(value?.epoch ?? 0, stored) + 1;
     const next: LeaseValue = { node: this.#o.node, id: this.#o.id, epoch };
     const sent = performance.now();
