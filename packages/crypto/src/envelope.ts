@@ -1,5 +1,5 @@
 import { clean, randomBytes } from "@noble/ciphers/utils.js";
-import { gcmOpen, gcmSeal, type CipherBackend } from "./cipher-backend.ts";
+import { engineName, gcmOpen, gcmSeal, type Engine } from "./cipher-backend.ts";
 import {
   ALG_HKDF_SHA256_AES_256_GCM,
   ALG_HKDF_SHA256_AES_256_GCM_SEGMENTED,
@@ -38,7 +38,7 @@ const SEGMENTED: number = ALG_HKDF_SHA256_AES_256_GCM_SEGMENTED;
  * `keyId`): algorithm 1 up to 256 KiB, algorithm 2 (256 KiB segments) above, on either backend.
  */
 export async function sealEnvelope(
-  backend: CipherBackend,
+  backend: Engine,
   deriver: SubkeyDeriver,
   keyId: number,
   plaintext: Uint8Array,
@@ -90,7 +90,7 @@ export async function sealEnvelope(
  * @throws AuthenticationError
  */
 export async function openEnvelope(
-  backend: CipherBackend,
+  backend: Engine,
   deriver: SubkeyDeriver,
   envelope: ParsedEnvelope,
   associatedData: Uint8Array | undefined,
@@ -137,15 +137,12 @@ export async function openEnvelope(
 
 /**
  * Runs `task` for segments 0..count-1, starting at most one per event-loop turn. WebCrypto: up
- * to {@link WEBCRYPTO_WINDOW} in flight on Node's thread pool. Pure JS: one at a time, so a
+ * to {@link WEBCRYPTO_WINDOW} in flight on Node's thread pool. Pure JS and native node:crypto
+ * (both synchronous): one at a time, so a
  * large input blocks the loop for one segment's worth of AES at a time, not for all of it.
  * After a failure no further segment starts, and it settles only when none is still running.
  */
-async function forEachSegment(
-  backend: CipherBackend,
-  count: number,
-  task: (index: number) => Promise<void>,
-): Promise<void> {
+async function forEachSegment(backend: Engine, count: number, task: (index: number) => Promise<void>): Promise<void> {
   let next = 0;
   let failed = false;
   const worker = async (): Promise<void> => {
@@ -162,7 +159,7 @@ async function forEachSegment(
       }
     }
   };
-  const window = backend === "webcrypto" ? Math.min(WEBCRYPTO_WINDOW, count) : 1;
+  const window = engineName(backend) === "webcrypto" ? Math.min(WEBCRYPTO_WINDOW, count) : 1;
   // allSettled: return (or throw) only when no task can still write into the caller's buffer.
   const results = await Promise.allSettled(Array.from({ length: window }, worker));
   for (const result of results) if (result.status === "rejected") throw result.reason;

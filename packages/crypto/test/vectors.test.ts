@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { AesGcmCrypter, LegacyAesGcmCrypter } from "@mk/crypto";
+import { loadNodeCrypto, type Engine } from "../src/cipher-backend.ts";
 import { sealEnvelope } from "../src/envelope.ts";
 import { SubkeyDeriver } from "../src/subkey.ts";
 import {
@@ -21,6 +22,14 @@ const envelopes = readJson<{ vectors: EnvelopeVector[] }>("envelope-v1.json").ve
 const legacy = readJson<{ vectors: LegacyVector[] }>("legacy.json").vectors;
 const segmented = readJson<{ vectors: SegmentedVector[] }>("envelope-v1-segmented.json").vectors;
 const backends = ["js", "webcrypto", "auto"] as const;
+// Engines that seal: both noble backends and node:crypto's native AES-GCM ("auto" on Node).
+const engines = ["js", "webcrypto", "node"] as const;
+const nodeCrypto = loadNodeCrypto();
+function engine(name: (typeof engines)[number]): Engine {
+  if (name !== "node") return name;
+  if (nodeCrypto === undefined) throw new Error("node:crypto not available through process.getBuiltinModule");
+  return nodeCrypto;
+}
 
 describe("reference Go vector (echo.state)", () => {
   const file = Uint8Array.from(readFileSync(join(vectorsDir, "echo.state")));
@@ -55,9 +64,10 @@ describe("envelope v1 vectors made with node:crypto", () => {
     },
   );
 
-  it.each(envelopes.flatMap((v) => (["js", "webcrypto"] as const).map((b) => [v.name, b, v] as const)))(
+  it.each(envelopes.flatMap((v) => engines.map((b) => [v.name, b, v] as const)))(
     "%s: sealing with the same salt and nonce gives the same bytes (%s)",
-    async (_, backend, v) => {
+    async (_, name, v) => {
+      const backend = engine(name);
       const ad = v.associatedData === undefined ? undefined : fromHex(v.associatedData);
       const sealed = await sealEnvelope(
         backend,
@@ -73,9 +83,10 @@ describe("envelope v1 vectors made with node:crypto", () => {
 });
 
 describe("segmented (algorithm 2) vectors made with node:crypto", () => {
-  it.each(segmented.flatMap((v) => (["js", "webcrypto"] as const).map((b) => [v.name, b, v] as const)))(
+  it.each(segmented.flatMap((v) => engines.map((b) => [v.name, b, v] as const)))(
     "%s: same salt and nonce give the same bytes (%s), which open",
-    async (_, backend, v) => {
+    async (_, name, v) => {
+      const backend = engine(name);
       const ad = v.associatedData === undefined ? undefined : fromHex(v.associatedData);
       const plaintext = labelBytes(v.plaintextLabel, v.plaintextLength);
       const sealed = await sealEnvelope(
@@ -89,7 +100,7 @@ describe("segmented (algorithm 2) vectors made with node:crypto", () => {
       expect(sealed.length).toBe(v.envelopeLength);
       expect(sha256Hex(sealed)).toBe(v.envelopeSha256);
       expect(sealed[5]).toBe(2);
-      const crypter = new AesGcmCrypter(fromHex(v.key), { keyId: v.keyId, backend });
+      const crypter = new AesGcmCrypter(fromHex(v.key), { keyId: v.keyId, backend: name === "node" ? "auto" : name });
       expect(Buffer.from(await crypter.decrypt(sealed, ad)).equals(plaintext)).toBe(true);
       expect(Buffer.from(nodeOpenEnvelope(fromHex(v.key), sealed, ad)).equals(plaintext)).toBe(true);
     },
