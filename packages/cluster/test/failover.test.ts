@@ -3,6 +3,7 @@
 // past its lease then SIGCONT, handover on SIGTERM. Calls are counted, never timed: the
 // assertions are "every call answered once, no count served twice, the state continues";
 // failover and handover times are printed.
+import { type AddressInfo, connect, createServer, type Socket } from "node:net";
 import { AesGcmCrypter } from "@mk/crypto";
 import { Kernel, type Reply } from "@mk/core";
 import { NatsKvStateStore } from "@mk/store-nats";
@@ -228,4 +229,104 @@ describe("failover of a service with state", () => {
       `handover on SIGTERM: ${load.answers.length} calls all 0, SIGTERM -> first call served by node-b ${(firstAfter - termAt).toFixed(0)} ms; node-a: ${handed}`,
     );
   });
+});
+
+/** A loopback TCP proxy to the NATS server that the test can cut (every connection dropped, new ones refused) and heal. */
+async function cuttableProxy(
+  target: string,
+): Promise<{ url: string; cut(): void; heal(): void; close(): Promise<void> }> {
+  const { port: targetPort } = new URL(target);
+  const sockets = new Set<Socket>();
+  let open = true;
+  const server = createServer((client) => {
+    if (!open) {
+      client.destroy();
+      return;
+    }
+    const upstream = connect(Number(targetPort), "127.0.0.1");
+    sockets.add(client).add(upstream);
+    client.pipe(upstream).pipe(client);
+    const drop = (): void => {
+      client.destroy();
+      upstream.destroy();
+      sockets.delete(client);
+      sockets.delete(upstream);
+    };
+    client.on("error", drop).on("close", drop);
+    upstream.on("error", drop).on("close", drop);
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `nats://127.0.0.1:${port}`,
+    cut: () => {
+      open = false;
+      for (const s of sockets) s.destroy();
+      sockets.clear();
+    },
+    heal: () => {
+      open = true;
+    },
+    close: async () => {
+      open = false;
+      for (const s of sockets) s.destroy();
+      await new Promise((resolve) => server.close(resolve));
+    },
+  };
+}
+
+describe("partition", () => {
+  it(
+    "the owner's NATS connection cut: it stands down, the standby takes over, and it comes back as a standby",
+    { timeout: 180_000 },
+    async () => {
+      const nats = await startNats({ jetstream: true });
+      const proxy = await cuttableProxy(nats.url);
+      const bucket = `partition-${process.pid}`;
+      const log = captureLogger();
+      const kernel = new Kernel({ logger: log.logger, checkpointIntervalMs: 0 });
+      const cluster = await joinCluster(kernel, { servers: nats.url, node: "caller", logger: log.logger });
+      const nodes: NodeProcess[] = [];
+      current = { nats, nodes, kernel, cluster, bucket };
+      try {
+        // node-a reaches NATS (cluster and store) only through the proxy.
+        nodes.push(
+          await startNode({ servers: proxy.url, node: "node-a", bucket, leaseMs: LEASE_MS }, "stateful-node.ts"),
+        );
+        await waitFor("node-a active", () => roleOf(cluster, "node-a") === "active", 30_000);
+        nodes.push(
+          await startNode({ servers: nats.url, node: "node-b", bucket, leaseMs: LEASE_MS }, "stateful-node.ts"),
+        );
+        await waitFor("node-b on standby", () => roleOf(cluster, "node-b") === "standby", 30_000);
+        const [a] = nodes as [NodeProcess, NodeProcess];
+        const load = loadGenerator(call(current), 5, 100_000);
+        await waitFor("calls served by node-a", () => load.answers.length >= 50, 60_000);
+        proxy.cut();
+        await waitFor("node-a stands down", () => /stands down as owner of ledger/.test(a.output()), 30_000);
+        await waitFor(
+          "calls served by node-b",
+          () => load.answers.filter((x) => x.reply.code === 0 && served(x).node === "node-b").length >= 50,
+          60_000,
+        );
+        proxy.heal();
+        await waitFor("node-a back, on standby", () => roleOf(cluster, "node-a") === "standby", 60_000);
+        const healed = load.answers.length;
+        await waitFor("more calls after the heal", () => load.answers.length >= healed + 50, 60_000);
+        await load.stop();
+        expect(load.answers.length).toBe(load.issued());
+        const codes = codesOf(load.answers);
+        expect(Object.keys(codes).every((code) => code === "0" || code === "503")).toBe(true);
+        expectDistinctCounts(load.answers);
+        const last = load.answers.filter((x) => x.reply.code === 0).slice(-50);
+        expect(last.every((x) => served(x).node === "node-b")).toBe(true);
+        const stored = await storedCount(current);
+        expect(stored.count).toBe(Math.max(...last.map((x) => served(x).count)));
+        console.log(
+          `partition: ${load.answers.length} calls, codes ${JSON.stringify(codes)}; node-a: ${/stands down[^\n]*/.exec(a.output())?.[0]}`,
+        );
+      } finally {
+        await proxy.close();
+      }
+    },
+  );
 });
