@@ -1,4 +1,4 @@
-import { StateError } from "@mk/state";
+import { expectStoreErrorClasses, STORE_ERROR_CODES } from "@mk/test-servers";
 import { describe, expect, it } from "vitest";
 import { PostgresStoreError, PostgresUnavailableError, type PostgresStoreErrorCode } from "./errors.ts";
 
@@ -18,31 +18,10 @@ describe("PostgresStoreError catalogue", () => {
       STATE_CLOSED: true,
       STATE_IO: true,
     };
-    expect(Object.keys(codes)).toEqual([
-      "INVALID_ARGUMENT",
-      "INVALID_NAME",
-      "STATE_ENCODE_FAILED",
-      "STATE_TOO_LARGE",
-      "STATE_ENCRYPT_FAILED",
-      "STATE_DECRYPT_FAILED",
-      "STATE_CORRUPT",
-      "STATE_UNSUPPORTED_VERSION",
-      "STATE_CONFLICT",
-      "STATE_FENCED",
-      "STATE_CLOSED",
-      "STATE_IO",
-    ]);
+    expect(Object.keys(codes)).toEqual(STORE_ERROR_CODES);
   });
 
   it("every class is a StateError with its code, service and cause", () => {
-    const cause = new Error("ECONNREFUSED");
-    const unavailable = new PostgresUnavailableError("down", { service: "echo", cause });
-    expect(unavailable).toBeInstanceOf(PostgresStoreError);
-    expect(unavailable).toBeInstanceOf(StateError);
-    expect(unavailable).toMatchObject({ name: "PostgresUnavailableError", code: "STATE_IO", service: "echo", cause });
-    expect(new PostgresStoreError("INVALID_ARGUMENT", "bad")).toMatchObject({
-      code: "INVALID_ARGUMENT",
-      service: undefined,
-    });
+    expectStoreErrorClasses(PostgresStoreError, PostgresUnavailableError, "PostgresUnavailableError");
   });
 });

@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { TestServerError } from "./errors.ts";
 import { findExecutable } from "./find-binary.ts";
+import { checkCommonOptions, serverHandle, type ServerHandle } from "./server-handle.ts";
 import { removeDir, ServerProcess, trackDir, type ReadyCheck } from "./server-process.ts";
 
 /** Options of {@link startNats}. */
@@ -27,29 +28,12 @@ export interface NatsServerOptions {
 }
 
 /** A running nats-server started by {@link startNats}. */
-export interface NatsServer {
+export interface NatsServer extends ServerHandle {
   /** `nats://127.0.0.1:<port>` */
   readonly url: string;
   readonly port: number;
   /** The server's temporary folder (JetStream data lives in `<dir>/jetstream`). */
   readonly dir: string;
-  /** The current process id; `undefined` while it is killed. */
-  readonly pid: number | undefined;
-  readonly running: boolean;
-  /** Sends `signal` (default SIGKILL) to the server's process group and waits for it to exit. The folder stays. */
-  kill(signal?: NodeJS.Signals): Promise<void>;
-  /**
-   * Sends `signal` to the server's process group without waiting (e.g. SIGSTOP to make it
-   * hang, SIGCONT to resume it). A no-op while it is killed.
-   */
-  signal(signal: NodeJS.Signals): void;
-  /** SIGSTOP to the whole tree (a hung server), resolved once it shows as stopped; `false` if it did not within 5 s. SIGCONT resumes it. */
-  pause(): Promise<boolean>;
-  /** Starts the server again on the same port and folder (stopping it first if it runs). */
-  restart(): Promise<void>;
-  /** Kills the server and removes its folder. Idempotent. */
-  stop(): Promise<void>;
-  [Symbol.asyncDispose](): Promise<void>;
 }
 
 const SERVER = "nats-server";
@@ -72,10 +56,8 @@ export function natsServerBinary(dirs: readonly string[] = NATS_DIRS): string {
 }
 
 function checkOptions(options: NatsServerOptions): void {
-  if (typeof options !== "object" || options === null) {
-    throw new TestServerError("INVALID_ARGUMENT", SERVER, `expected an options object, got ${String(options)}`);
-  }
-  const { jetstream, startTimeoutMs, args, maxPayload } = options;
+  checkCommonOptions(SERVER, options);
+  const { jetstream, args, maxPayload } = options;
   if (maxPayload !== undefined && !(Number.isInteger(maxPayload) && maxPayload > 0)) {
     throw new TestServerError(
       "INVALID_ARGUMENT",
@@ -88,13 +70,6 @@ function checkOptions(options: NatsServerOptions): void {
       "INVALID_ARGUMENT",
       SERVER,
       `expected jetstream to be a boolean, got ${typeof jetstream}`,
-    );
-  }
-  if (startTimeoutMs !== undefined && !(Number.isInteger(startTimeoutMs) && startTimeoutMs > 0)) {
-    throw new TestServerError(
-      "INVALID_ARGUMENT",
-      SERVER,
-      `expected startTimeoutMs to be a positive integer, got ${String(startTimeoutMs)}`,
     );
   }
   if (args !== undefined && !(Array.isArray(args) && args.every((arg) => typeof arg === "string"))) {
@@ -149,57 +124,30 @@ export async function startNats(options: NatsServerOptions = {}): Promise<NatsSe
     removeDir(dir);
     throw error;
   }
-  let proc: ServerProcess | undefined = first.proc;
   const port = first.port;
-  let stopped = false;
-
-  const server: NatsServer = {
-    url: `nats://127.0.0.1:${port}`,
-    port,
-    dir,
-    get pid() {
-      return proc?.alive === true ? proc.pid : undefined;
-    },
-    get running() {
-      return proc?.alive === true;
-    },
-    async kill(signal: NodeJS.Signals = "SIGKILL") {
-      await proc?.kill(signal);
-    },
-    signal(signal: NodeJS.Signals) {
-      if (proc?.alive === true) proc.signal(signal);
-    },
-    async pause() {
-      return (await proc?.pause()) ?? false;
-    },
-    async restart() {
-      if (stopped)
-        throw new TestServerError("SERVER_STOPPED", SERVER, `nats-server on port ${port} was stopped; start a new one`);
-      await proc?.kill("SIGTERM");
-      proc = undefined;
+  return serverHandle(
+    first.proc,
+    {
+      server: SERVER,
+      label: "nats-server",
+      port,
+      dir,
+      shutdownSignal: "SIGTERM",
       // The port was ours a moment ago; a listener in TIME_WAIT or a slow exit can hold it briefly.
-      let lastError: unknown;
-      for (let attempt = 0; attempt < 20; attempt++) {
-        try {
-          proc = (await launch(port)).proc;
-          return;
-        } catch (error) {
-          lastError = error;
-          if (!String(error).includes("address already in use")) throw error;
-          await new Promise((resolve) => setTimeout(resolve, 250));
+      async relaunch() {
+        let lastError: unknown;
+        for (let attempt = 0; attempt < 20; attempt++) {
+          try {
+            return (await launch(port)).proc;
+          } catch (error) {
+            lastError = error;
+            if (!String(error).includes("address already in use")) throw error;
+            await new Promise((resolve) => setTimeout(resolve, 250));
+          }
         }
-      }
-      throw lastError;
+        throw lastError;
+      },
     },
-    async stop() {
-      if (stopped) return;
-      stopped = true;
-      await proc?.kill("SIGKILL");
-      removeDir(dir);
-    },
-    [Symbol.asyncDispose]() {
-      return server.stop();
-    },
-  };
-  return server;
+    { url: `nats://127.0.0.1:${port}`, port, dir },
+  );
 }

@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { TestServerError } from "./errors.ts";
 import { debianPostgresBinDirs, findExecutable } from "./find-binary.ts";
 import { freeLoopbackPort } from "./free-port.ts";
+import { checkCommonOptions, serverHandle, type ServerHandle } from "./server-handle.ts";
 import { removeDir, ServerProcess, trackDir, type ReadyCheck } from "./server-process.ts";
 
 /** Options of {@link startPostgres}. */
@@ -22,7 +23,7 @@ export interface PostgresServerOptions {
 }
 
 /** A running PostgreSQL started by {@link startPostgres}: superuser `postgres`, trust auth, loopback only. */
-export interface PostgresServer {
+export interface PostgresServer extends ServerHandle {
   readonly host: string;
   readonly port: number;
   readonly user: string;
@@ -31,23 +32,6 @@ export interface PostgresServer {
   readonly connectionString: string;
   /** The temporary folder: `data/` is the cluster, the Unix socket sits beside it. */
   readonly dir: string;
-  /** The postmaster's process id; `undefined` while it is killed. */
-  readonly pid: number | undefined;
-  readonly running: boolean;
-  /** Sends `signal` (default SIGKILL) to the postmaster and all its backends, and waits for it to exit. The data stays. */
-  kill(signal?: NodeJS.Signals): Promise<void>;
-  /**
-   * Sends `signal` to the server's process group without waiting (e.g. SIGSTOP to make it
-   * hang, SIGCONT to resume it). A no-op while it is killed.
-   */
-  signal(signal: NodeJS.Signals): void;
-  /** SIGSTOP to the whole tree (a hung server), resolved once it shows as stopped; `false` if it did not within 5 s. SIGCONT resumes it. */
-  pause(): Promise<boolean>;
-  /** Starts the server again on the same port and data folder (a fast shutdown first if it runs; crash recovery if it was killed). */
-  restart(): Promise<void>;
-  /** Kills the server and removes its folder. Idempotent. */
-  stop(): Promise<void>;
-  [Symbol.asyncDispose](): Promise<void>;
 }
 
 const SERVER = "postgres";
@@ -91,17 +75,8 @@ function serverUser(): { uid: number; gid: number } | undefined {
 }
 
 function checkOptions(options: PostgresServerOptions): void {
-  if (typeof options !== "object" || options === null) {
-    throw new TestServerError("INVALID_ARGUMENT", SERVER, `expected an options object, got ${String(options)}`);
-  }
-  const { startTimeoutMs, settings } = options;
-  if (startTimeoutMs !== undefined && !(Number.isInteger(startTimeoutMs) && startTimeoutMs > 0)) {
-    throw new TestServerError(
-      "INVALID_ARGUMENT",
-      SERVER,
-      `expected startTimeoutMs to be a positive integer, got ${String(startTimeoutMs)}`,
-    );
-  }
+  checkCommonOptions(SERVER, options);
+  const { settings } = options;
   if (settings !== undefined) {
     for (const [name, value] of Object.entries(settings)) {
       if (!/^[a-z_.]+$/.test(name) || typeof value !== "string") {
@@ -221,49 +196,25 @@ export async function startPostgres(options: PostgresServerOptions = {}): Promis
     removeDir(dir);
     throw error;
   }
-  let proc: ServerProcess | undefined = first.proc;
   const port = first.port;
-  let stopped = false;
-
-  const server: PostgresServer = {
-    host: "127.0.0.1",
-    port,
-    user: "postgres",
-    database: "postgres",
-    connectionString: `postgres://postgres@127.0.0.1:${port}/postgres`,
-    dir,
-    get pid() {
-      return proc?.alive === true ? proc.pid : undefined;
-    },
-    get running() {
-      return proc?.alive === true;
-    },
-    async kill(signal: NodeJS.Signals = "SIGKILL") {
-      await proc?.kill(signal);
-    },
-    signal(signal: NodeJS.Signals) {
-      if (proc?.alive === true) proc.signal(signal);
-    },
-    async pause() {
-      return (await proc?.pause()) ?? false;
-    },
-    async restart() {
-      if (stopped)
-        throw new TestServerError("SERVER_STOPPED", SERVER, `PostgreSQL on port ${port} was stopped; start a new one`);
+  return serverHandle(
+    first.proc,
+    {
+      server: SERVER,
+      label: "PostgreSQL",
+      port,
+      dir,
       // SIGINT is PostgreSQL's fast shutdown: it disconnects clients instead of waiting for them.
-      await proc?.kill("SIGINT");
-      proc = undefined;
-      proc = (await launchWithRetries(port, true)).proc;
+      shutdownSignal: "SIGINT",
+      relaunch: async () => (await launchWithRetries(port, true)).proc,
     },
-    async stop() {
-      if (stopped) return;
-      stopped = true;
-      await proc?.kill("SIGKILL");
-      removeDir(dir);
+    {
+      host: "127.0.0.1",
+      port,
+      user: "postgres",
+      database: "postgres",
+      connectionString: `postgres://postgres@127.0.0.1:${port}/postgres`,
+      dir,
     },
-    [Symbol.asyncDispose]() {
-      return server.stop();
-    },
-  };
-  return server;
+  );
 }
