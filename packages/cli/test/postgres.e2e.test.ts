@@ -1,62 +1,12 @@
 // `store: "postgres://..."` through @mk/store-postgres, on a real PostgreSQL
 // started for this file (random loopback port, temporary folder).
-import { startPostgres, type PostgresServer } from "@mk/test-servers";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { assertBuilt, config, counterService, makeProject, mk, startMk, type Project } from "./mk-process.ts";
-import { seedStates } from "./state-store-fixture.ts";
+import { startPostgres } from "@mk/test-servers";
+import { describeServerStore } from "./server-store-suite.ts";
 
-let server: PostgresServer | undefined;
-let project: Project | undefined;
-
-beforeAll(async () => {
-  assertBuilt();
-  server = await startPostgres();
-}, 120_000);
-afterAll(async () => {
-  await project?.remove();
-  await server?.stop();
-});
-
-describe("a PostgreSQL store", () => {
-  it("mk run keeps state in postgres://; state copy, verify and show work on it", { timeout: 180_000 }, async () => {
-    const url = `${server?.connectionString ?? ""}?table=mk_cli_test`;
-    project = await makeProject();
-    const p = project;
-    await p.write("services/counter.js", counterService("1.0.0"));
-    await p.write(
-      "services/caller.js",
-      `export default { async start(ctx) { for (let i = 0; i < 3; i++) await ctx.send({ to: "counter", type: "add" }); ctx.logger.info("called"); } };\n`,
-    );
-    await p.write(
-      "mk.config.js",
-      config({
-        services: [
-          { name: "counter", module: "./services/counter.js" },
-          { name: "caller", module: "./services/caller.js", dependencies: ["counter"] },
-        ],
-        store: url,
-      }),
-    );
-    const run = startMk(["run"], p);
-    await run.waitFor(/\[caller\] called/);
-    expect(run.output()).toMatch(/\[mk\] store postgres:\/\/postgres@127\.0\.0\.1:\d+\/postgres\?table=mk_cli_test/);
-    expect((await run.stop()).code).toBe(0);
-    const shown = await mk(["state", "show", "counter", "--json"], p);
-    expect(shown.code, shown.stderr).toBe(0);
-    expect(JSON.parse(shown.stdout)).toMatchObject({
-      name: "counter",
-      version: "1.0.0",
-      state: { boots: 1, count: 3 },
-    });
-
-    await seedStates(p.dir, { echo: { state: { count: 9 }, version: "2.0.0" } });
-    const copied = await mk(["state", "copy", "--from", "file:./state", "--to", url, "--yes"], p);
-    expect(copied.code, copied.stderr).toBe(0);
-    const verified = await mk(["state", "verify"], p);
-    expect(verified.code, verified.stderr).toBe(0);
-    expect(verified.stdout).toMatch(/^verified 2 states in postgres:/m);
-    const again = startMk(["run"], p);
-    await again.waitFor(/\[counter\] v1\.0\.0 boot 2 count 3/);
-    expect((await again.stop()).code).toBe(0);
-  });
+describeServerStore({
+  title: "a PostgreSQL store",
+  scheme: "postgres",
+  start: () => startPostgres(),
+  url: (server) => `${server.connectionString}?table=mk_cli_test`,
+  storeLine: /\[mk\] store postgres:\/\/postgres@127\.0\.0\.1:\d+\/postgres\?table=mk_cli_test/,
 });
