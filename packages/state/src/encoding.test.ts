@@ -88,4 +88,43 @@ describe("encodeState / decodeState", { timeout: 120_000 }, () => {
     }
     expect(inspectParsed({ constructor: 1, prototype: 2 }, 10)).toBeUndefined();
   });
+
+  // inspectParsed recurses when maxDepth is small (a speed-up of load); it must name the same
+  // problem as the work-stack walk it replaced when a document has several.
+  it("load-side inspection names the same problem as the former work-stack walk", () => {
+    const reference = (value: unknown, maxDepth: number): string | undefined => {
+      const stack: [unknown, number][] = [[value, 0]];
+      for (let item = stack.pop(); item !== undefined; item = stack.pop()) {
+        const [current, depth] = item;
+        if (typeof current !== "object" || current === null) continue;
+        if (depth >= maxDepth) return `nesting deeper than ${maxDepth} levels`;
+        if (Array.isArray(current)) {
+          for (const element of current) stack.push([element, depth + 1]);
+        } else {
+          for (const key of Object.keys(current)) {
+            if (key === "__proto__") return "a __proto__ key";
+            stack.push([(current as Record<string, unknown>)[key], depth + 1]);
+          }
+        }
+      }
+      return undefined;
+    };
+    const { node } = fc.letrec<{ node: string }>((tie) => ({
+      node: fc.oneof(
+        { depthSize: "small" },
+        fc.constantFrom("1", '"s"', "null"),
+        fc.array(tie("node"), { maxLength: 4 }).map((items) => `[${items.join(",")}]`),
+        fc
+          .array(fc.tuple(fc.constantFrom("a", "b", "__proto__"), tie("node")), { maxLength: 4 })
+          .map((entries) => `{${entries.map(([key, text]) => `${JSON.stringify(key)}:${text}`).join(",")}}`),
+      ),
+    }));
+    fc.assert(
+      fc.property(node, fc.integer({ min: 1, max: 6 }), (text, maxDepth) => {
+        const value: unknown = JSON.parse(text);
+        expect(inspectParsed(value, maxDepth)).toBe(reference(value, maxDepth));
+      }),
+      { numRuns: 500 },
+    );
+  });
 });
