@@ -101,6 +101,10 @@ describe("fencing", () => {
     await kernel.close({ stopAll: true });
   });
 
+  // Long enough that a loaded machine never delays a renewal past it: this test is about
+  // roles, not failover (with 1 s, a CI run under load saw a legitimate takeover by "two").
+  const ROLES_LEASE_MS = 15_000;
+
   it(
     "standby elsewhere: a second node keeps the service registered, not started, and routes to the owner",
     {
@@ -117,7 +121,7 @@ describe("fencing", () => {
         servers: nats.url,
         node: "one",
         store: s1,
-        leaseMs: 1000,
+        leaseMs: ROLES_LEASE_MS,
         logger: log.logger,
       });
       await waitFor("one active", () => c1.services().some((s) => s.role === "active" && s.status === "running"));
@@ -128,7 +132,7 @@ describe("fencing", () => {
         servers: nats.url,
         node: "two",
         store: s2,
-        leaseMs: 1000,
+        leaseMs: ROLES_LEASE_MS,
         logger: log.logger,
       });
       // Started by hand on the standby: the cluster stops it again (one owner).
