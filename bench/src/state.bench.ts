@@ -14,29 +14,12 @@ import { join } from "node:path";
 import { measure } from "mitata";
 import { AesGcmCrypter } from "@mk/crypto";
 import { FileStateStore } from "@mk/state";
+import { stateOf } from "./helpers.ts";
 
 const ROUNDS = Number(process.env["ROUNDS"] ?? 9);
 const root = mkdtempSync(join(tmpdir(), "mk-bench-state-"));
 const C = fs.constants;
 const TEMP_FLAGS = C.O_CREAT | C.O_EXCL | C.O_WRONLY | (C.O_NOFOLLOW ?? 0);
-
-/** A state of roughly `bytes` of JSON, shaped like real service state (records, not one string). */
-function stateOf(bytes: number): unknown {
-  const items: { id: number; name: string; tags: string[]; score: number; active: boolean }[] = [];
-  let size = 12;
-  for (let id = 0; size < bytes; id++) {
-    const item = {
-      id,
-      name: `user-${id}-${"x".repeat(id % 17)}`,
-      tags: ["a", "bb", "ccc"],
-      score: id * 1.5,
-      active: id % 2 === 0,
-    };
-    size += JSON.stringify(item).length + 1;
-    items.push(item);
-  }
-  return { items };
-}
 
 const cb = {
   open: (p: string, flags: number, mode: number) =>

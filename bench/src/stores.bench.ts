@@ -13,32 +13,16 @@ import { AesGcmCrypter, type Crypter } from "@mk/crypto";
 import { NatsKvStateStore } from "@mk/store-nats";
 import { PostgresStateStore } from "@mk/store-postgres";
 import { startNats, startPostgres } from "@mk/test-servers";
+import type { StateStore } from "@mk/state";
 import { encodeState, openState, sealState } from "@mk/state/backend";
 import { Kvm } from "@nats-io/kv";
 import { connect } from "@nats-io/transport-node";
 import pg from "pg";
+import { stateOf } from "./helpers.ts";
 
 const ROUNDS = Number(process.env["ROUNDS"] ?? 5);
 const OPS = Number(process.env["OPS"] ?? 200);
 const WARMUP = 100;
-
-/** A state of roughly `bytes` of JSON, shaped like real service state (records, not one string). */
-function stateOf(bytes: number): unknown {
-  const items: { id: number; name: string; tags: string[]; score: number; active: boolean }[] = [];
-  let size = 12;
-  for (let id = 0; size < bytes; id++) {
-    const item = {
-      id,
-      name: `user-${id}-${"x".repeat(id % 17)}`,
-      tags: ["a", "bb", "ccc"],
-      score: id * 1.5,
-      active: id % 2 === 0,
-    };
-    size += JSON.stringify(item).length + 1;
-    items.push(item);
-  }
-  return { items };
-}
 
 function percentile(values: number[], p: number): number {
   const sorted = [...values].sort((a, b) => a - b);
@@ -133,6 +117,29 @@ function nodeCrypter(key: Uint8Array): Crypter {
   };
 }
 
+/** The read-modify-write pair a service does on `store`: load (generation back), then CAS save. */
+function storePair(label: string, store: StateStore): Pair {
+  let generation = 0;
+  return {
+    label,
+    load: async () => {
+      generation = (await store.load("svc"))?.generation ?? 0;
+    },
+    save: () => store.save("svc", state, { ifGeneration: generation, epoch: 1 }),
+  };
+}
+
+/** Times one backend's store, the same store with the node:crypto crypter, and its raw floor, then reports. */
+async function benchBackend(
+  title: string,
+  stores: { mk: StateStore; native: StateStore },
+  raw: Pair,
+  names: { mkLoad: string; mkSave: string; rawLoad: string; rawSave: string },
+): Promise<void> {
+  const result = await interleave(storePair("mk", stores.mk), raw, storePair("native", stores.native));
+  report(title, result, names);
+}
+
 const state = stateOf(4 * 1024);
 const crypter = new AesGcmCrypter(randomBytes(32));
 const sealedBytes = (await crypter.encrypt(new TextEncoder().encode(JSON.stringify(state)), new Uint8Array(3))).length;
@@ -168,14 +175,6 @@ process.stdout.write(
   const nativeStore = new PostgresStateStore({ pool, crypter: nodeCrypter(randomBytes(32)), table: "bench_native" });
   try {
     await pool.query("CREATE TABLE raw_state (name text PRIMARY KEY, data bytea NOT NULL)");
-    let generation = 0;
-    const mk: Pair = {
-      label: "mk",
-      load: async () => {
-        generation = (await store.load("svc"))?.generation ?? 0;
-      },
-      save: () => store.save("svc", state, { ifGeneration: generation, epoch: 1 }),
-    };
     const raw: Pair = {
       label: "raw",
       load: async () => {
@@ -189,21 +188,17 @@ process.stdout.write(
         });
       },
     };
-    let nativeGeneration = 0;
-    const native: Pair = {
-      label: "native",
-      load: async () => {
-        nativeGeneration = (await nativeStore.load("svc"))?.generation ?? 0;
+    await benchBackend(
+      "PostgreSQL 15, 4 KiB state, fsync + synchronous_commit on",
+      { mk: store, native: nativeStore },
+      raw,
+      {
+        mkSave: "PostgresStateStore.save (CAS + epoch + seal)",
+        rawSave: "raw pg upsert, same bytes",
+        mkLoad: "PostgresStateStore.load (open + decode)",
+        rawLoad: "raw pg select",
       },
-      save: () => nativeStore.save("svc", state, { ifGeneration: nativeGeneration, epoch: 1 }),
-    };
-    const result = await interleave(mk, raw, native);
-    report("PostgreSQL 15, 4 KiB state, fsync + synchronous_commit on", result, {
-      mkSave: "PostgresStateStore.save (CAS + epoch + seal)",
-      rawSave: "raw pg upsert, same bytes",
-      mkLoad: "PostgresStateStore.load (open + decode)",
-      rawLoad: "raw pg select",
-    });
+    );
   } finally {
     await store.close();
     await nativeStore.close();
@@ -224,14 +219,6 @@ process.stdout.write(
   });
   try {
     const kv = await new Kvm(connection).create("raw_state", { history: 1, storage: "file" });
-    let generation = 0;
-    const mk: Pair = {
-      label: "mk",
-      load: async () => {
-        generation = (await store.load("svc"))?.generation ?? 0;
-      },
-      save: () => store.save("svc", state, { ifGeneration: generation, epoch: 1 }),
-    };
     const raw: Pair = {
       label: "raw",
       load: async () => {
@@ -241,21 +228,17 @@ process.stdout.write(
         await kv.put("svc", payload);
       },
     };
-    let nativeGeneration = 0;
-    const native: Pair = {
-      label: "native",
-      load: async () => {
-        nativeGeneration = (await nativeStore.load("svc"))?.generation ?? 0;
+    await benchBackend(
+      "NATS JetStream KV (nats-server 2.9, file storage), 4 KiB state",
+      { mk: store, native: nativeStore },
+      raw,
+      {
+        mkSave: "NatsKvStateStore.save (CAS + epoch + seal)",
+        rawSave: "raw kv.put, same bytes",
+        mkLoad: "NatsKvStateStore.load (open + decode)",
+        rawLoad: "raw kv.get",
       },
-      save: () => nativeStore.save("svc", state, { ifGeneration: nativeGeneration, epoch: 1 }),
-    };
-    const result = await interleave(mk, raw, native);
-    report("NATS JetStream KV (nats-server 2.9, file storage), 4 KiB state", result, {
-      mkSave: "NatsKvStateStore.save (CAS + epoch + seal)",
-      rawSave: "raw kv.put, same bytes",
-      mkLoad: "NatsKvStateStore.load (open + decode)",
-      rawLoad: "raw kv.get",
-    });
+    );
   } finally {
     await store.close();
     await nativeStore.close();
