@@ -46,7 +46,7 @@ export function parseKey(text: string, source: string): Uint8Array {
 
 function keyError(source: string, reason: string): DemoError {
   return new DemoError(`invalid key in ${source}: ${reason}`, {
-    hint: "give 16, 24 or 32 characters (e.g. 1234567890123456), hex:<64 hex digits> or base64:<32 bytes>",
+    hint: "give a text of 16, 24 or 32 UTF-8 bytes (e.g. 1234567890123456), hex:<64 hex digits> or base64:<32 bytes>",
     exitCode: 2,
   });
 }

@@ -31,7 +31,7 @@ export async function runScenario(options: DemoOptions, root: Logger): Promise<S
   log.info("state directory: %s", stateDir);
   if (options.keySource === "demo") {
     log.warn(
-      "no MK_STATE_KEY: using the fixed demo key, which is public and for the demo only; set MK_STATE_KEY (16, 24 or 32 characters, hex:... or base64:...) to protect real state",
+      "no MK_STATE_KEY: using the fixed demo key, which is public and for the demo only; set MK_STATE_KEY (16, 24 or 32 bytes of UTF-8 text, hex:... or base64:...) to protect real state",
     );
   } else {
     log.info("state key from %s (%d bytes)", options.keySource, options.key.length);

@@ -149,6 +149,9 @@ describe("operating a running kernel", () => {
 
     expect((await mk(["log-level", "debug", "counter"], p)).stdout).toBe("log level debug for counter\n");
     await r.waitFor(/\[mk\] log level debug for counter/);
+    // Regression: mk log-level accepted only four of the logger's six levels (trace and fatal were refused).
+    expect((await mk(["log-level", "trace", "counter"], p)).stdout).toBe("log level trace for counter\n");
+    await r.waitFor(/\[mk\] log level trace for counter/);
 
     await p.write(
       "services/broken.js",

@@ -19,3 +19,15 @@ export const CONTROL_HELP: [string, string][] = [
   ["--timeout MS", "how long to wait for the kernel's answer (default 120000)"],
   JSON_HELP,
 ];
+
+/** The flags of the commands that boot a kernel (`mk run`, `mk dev`). */
+export const BOOT_OPTIONS: Options = {
+  ...JSON_OPTION,
+  "allow-downgrade": { type: "boolean" },
+  "from-config": { type: "boolean" },
+};
+export const BOOT_HELP: [string, string][] = [
+  ["--allow-downgrade", "let a service import state saved by a newer version of it"],
+  ["--from-config", "ignore the boot record: boot the modules the config names"],
+  [JSON_HELP[0], "log JSON lines instead of text"],
+];

@@ -1,4 +1,5 @@
 import { resolve } from "node:path";
+import { isLevel, LEVELS } from "@mk/logger";
 import { findConfig } from "../config/load-config.ts";
 import { callKernel } from "../control/control-client.ts";
 import type { ControlRequest } from "../control/protocol.ts";
@@ -168,14 +169,14 @@ export const logLevelCommand: Command = {
   name: "log-level",
   summary: "change the log level of a running kernel, or of one of its services",
   usage: "log-level LEVEL [NAME] [-c CONFIG | --socket PATH] [--json]",
-  details: ["LEVEL is debug, info, warn or error. Without NAME every logger follows it."],
+  details: [`LEVEL is one of ${LEVELS.join(", ")}. Without NAME every logger follows it.`],
   options: CONTROL_OPTIONS,
   optionHelp: CONTROL_HELP,
   examples: ["mk log-level debug echo", "mk log-level warn"],
   positionals: [1, 2],
   async run([level = "", name], flags, context) {
-    if (!["debug", "info", "warn", "error"].includes(level)) {
-      throw new UsageError(`log-level: expected debug, info, warn or error, got ${JSON.stringify(level)}`);
+    if (!isLevel(level)) {
+      throw new UsageError(`log-level: expected one of ${LEVELS.join(", ")}, got ${JSON.stringify(level)}`);
     }
     const request: ControlRequest = name === undefined ? { op: "log-level", level } : { op: "log-level", level, name };
     await call(flags, context, request);

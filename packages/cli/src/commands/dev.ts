@@ -1,7 +1,7 @@
 import type { Command } from "../command.ts";
 import { DevWatcher } from "../dev/dev-watcher.ts";
 import { Snapshots } from "../dev/snapshots.ts";
-import { JSON_HELP } from "./common-options.ts";
+import { BOOT_HELP, BOOT_OPTIONS } from "./common-options.ts";
 import { startKernel } from "./run.ts";
 
 export const devCommand: Command = {
@@ -14,16 +14,8 @@ export const devCommand: Command = {
     "Calls during a swap wait and go to the new version; its state is carried over. If the new code fails",
     "to load, import or start, the old version keeps serving and the error is printed with its stack.",
   ],
-  options: {
-    json: { type: "boolean" },
-    "allow-downgrade": { type: "boolean" },
-    "from-config": { type: "boolean" },
-  },
-  optionHelp: [
-    ["--allow-downgrade", "let a service import state saved by a newer version of it"],
-    ["--from-config", "ignore the boot record: boot the modules the config names"],
-    [JSON_HELP[0], "log JSON lines instead of text"],
-  ],
+  options: BOOT_OPTIONS,
+  optionHelp: BOOT_HELP,
   examples: ["mk dev", "mk dev ./examples/mk.config.ts"],
   positionals: [0, 1],
   async run(positionals, flags, context) {

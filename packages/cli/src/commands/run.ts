@@ -7,7 +7,7 @@ import { StateLockedError } from "@mk/state";
 import { ControlError, describeError } from "../errors.ts";
 import { Snapshots } from "../dev/snapshots.ts";
 import { KernelRuntime } from "../runtime/runtime.ts";
-import { JSON_HELP } from "./common-options.ts";
+import { BOOT_HELP, BOOT_OPTIONS } from "./common-options.ts";
 
 /** A running kernel with its control socket, for `mk run` and `mk dev`. */
 export interface Running {
@@ -142,16 +142,8 @@ export const runCommand: Command = {
     "The state key comes from the config's key source (MK_STATE_KEY by default), never from the command line.",
     "After a hot swap, the next run boots the swapped-in module and says so; a config edited since wins again.",
   ],
-  options: {
-    json: { type: "boolean" },
-    "allow-downgrade": { type: "boolean" },
-    "from-config": { type: "boolean" },
-  },
-  optionHelp: [
-    ["--allow-downgrade", "let a service import state saved by a newer version of it"],
-    ["--from-config", "ignore the boot record: boot the modules the config names"],
-    [JSON_HELP[0], "log JSON lines instead of text"],
-  ],
+  options: BOOT_OPTIONS,
+  optionHelp: BOOT_HELP,
   examples: ["mk run", "MK_STATE_KEY=$(cat ~/.mk-key) mk run ./mk.config.js", "mk run --json > kernel.log"],
   positionals: [0, 1],
   async run(positionals, flags, context) {

@@ -1,4 +1,4 @@
-import { isLevel, type Level, type Logger } from "@mk/logger";
+import { isLevel, LEVELS, type Level, type Logger } from "@mk/logger";
 import { CliError } from "../errors.ts";
 
 /**
@@ -53,7 +53,7 @@ export class TrackingLogger implements Logger {
     if (!isLevel(level)) {
       throw new CliError(
         "INVALID_ARGUMENT",
-        `log level: expected one of debug, info, warn, error, got ${JSON.stringify(level)}`,
+        `log level: expected one of ${LEVELS.join(", ")}, got ${JSON.stringify(level)}`,
       );
     }
     if (name === undefined) {
