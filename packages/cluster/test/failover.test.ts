@@ -5,12 +5,12 @@
 // failover and handover times are printed.
 import { type AddressInfo, connect, createServer, type Socket } from "node:net";
 import { AesGcmCrypter } from "@mk/crypto";
-import { Kernel, type Reply } from "@mk/core";
+import { Kernel } from "@mk/core";
 import { NatsKvStateStore } from "@mk/store-nats";
 import { type NatsServer, startNats } from "@mk/test-servers";
 import { afterEach, describe, expect, it } from "vitest";
 import { type Cluster, joinCluster } from "../src/index.ts";
-import { captureLogger, type NodeProcess, startNode, waitFor } from "./helpers.ts";
+import { type Answer, captureLogger, codesOf, loadGenerator, type NodeProcess, startNode, waitFor } from "./helpers.ts";
 
 // The default lease: with 1 s the owner must renew within 0.6 s, and a loaded CI machine can
 // starve it that long, turning a test of one planned failure into a run of unplanned ones.
@@ -59,44 +59,7 @@ function roleOf(cluster: Cluster, node: string): string | undefined {
   return cluster.services().find((s) => s.node === node && s.name === "ledger")?.role;
 }
 
-interface Answer {
-  reply: Reply;
-  at: number;
-  sentAt: number;
-}
-
-/** Keeps `concurrency` calls in flight until `stop()`; every answer is recorded once. */
-function loadGenerator(call: () => Promise<Reply>, concurrency: number, maxCalls: number) {
-  const answers: Answer[] = [];
-  let issued = 0;
-  let stopped = false;
-  const worker = async (): Promise<void> => {
-    while (!stopped && issued < maxCalls) {
-      issued++;
-      const sentAt = performance.now();
-      const reply = await call();
-      answers.push({ reply, at: performance.now(), sentAt });
-      if (reply.code !== 0) await new Promise((resolve) => setTimeout(resolve, 20));
-    }
-  };
-  const done = Promise.all(Array.from({ length: concurrency }, worker));
-  return {
-    answers,
-    issued: () => issued,
-    stop: async () => {
-      stopped = true;
-      await done;
-    },
-  };
-}
-
 const served = (a: Answer): { node: string; count: number } => a.reply.data as { node: string; count: number };
-
-const codesOf = (answers: Answer[]): Record<number, number> => {
-  const codes: Record<number, number> = {};
-  for (const { reply } of answers) codes[reply.code] = (codes[reply.code] ?? 0) + 1;
-  return codes;
-};
 
 /** No count was handed out twice (two owners at once would fork the ledger and repeat counts). */
 function expectDistinctCounts(answers: Answer[]): void {

@@ -2,11 +2,11 @@
 // mid-call, a nats-server restart, a hot swap on one of two replicas.
 // Calls are counted, never timed tightly: the assertions are "every call was
 // answered once, with these codes", and the kill-to-503 delays are printed.
-import { Kernel, type Reply } from "@mk/core";
+import { Kernel } from "@mk/core";
 import { type NatsServer, startNats } from "@mk/test-servers";
 import { afterEach, describe, expect, it } from "vitest";
 import { joinCluster, type Cluster } from "../src/index.ts";
-import { captureLogger, type NodeProcess, startNode, waitFor } from "./helpers.ts";
+import { captureLogger, codesOf, loadGenerator, type NodeProcess, startNode, waitFor } from "./helpers.ts";
 
 interface Fixture {
   nats: NatsServer;
@@ -37,38 +37,6 @@ async function setUp(services: { name: string; version?: string }[]): Promise<Fi
   current = { nats, nodes, kernel, cluster };
   return current;
 }
-
-/** Keeps `concurrency` calls in flight until `stop()`; every answer is recorded once. */
-function loadGenerator(call: () => Promise<Reply>, concurrency: number, maxCalls: number) {
-  const answers: { reply: Reply; at: number; sentAt: number }[] = [];
-  let issued = 0;
-  let stopped = false;
-  const worker = async (): Promise<void> => {
-    while (!stopped && issued < maxCalls) {
-      issued++;
-      const sentAt = performance.now();
-      const reply = await call();
-      answers.push({ reply, at: performance.now(), sentAt });
-      // Like a real client: back off a little after a refusal (an immediate 503 in a loop would starve the event loop).
-      if (reply.code !== 0) await new Promise((resolve) => setTimeout(resolve, 20));
-    }
-  };
-  const done = Promise.all(Array.from({ length: concurrency }, worker));
-  return {
-    answers,
-    issued: () => issued,
-    stop: async () => {
-      stopped = true;
-      await done;
-    },
-  };
-}
-
-const codesOf = (answers: { reply: Reply }[]): Record<number, number> => {
-  const codes: Record<number, number> = {};
-  for (const { reply } of answers) codes[reply.code] = (codes[reply.code] ?? 0) + 1;
-  return codes;
-};
 
 describe("failures under cluster load", () => {
   it(

@@ -1,8 +1,9 @@
 // Child-process cluster nodes for the suites (test/fixtures/node.ts run with tsx),
-// a capturing logger, and bounded waiting.
+// a capturing logger, bounded waiting, and a load generator for the suites under load.
 import { type ChildProcess, spawn } from "node:child_process";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import type { Reply } from "@mk/core";
 import { createLogger, type Logger, type LogRecord } from "@mk/logger";
 
 const fixtures = join(dirname(fileURLToPath(import.meta.url)), "fixtures");
@@ -122,4 +123,53 @@ export function captureLogger(): CapturedLogger {
   const records: LogRecord[] = [];
   const logger = createLogger({ level: "debug", sinks: [(r) => void records.push(r)] });
   return { logger, records, text: () => records.map((r) => r.message).join("\n") };
+}
+
+/** One answer a load generator received: the reply, when it came and when its call was sent. */
+export interface Answer {
+  reply: Reply;
+  at: number;
+  sentAt: number;
+}
+
+export interface LoadGenerator {
+  /** Every answer, in arrival order, each recorded once. */
+  readonly answers: Answer[];
+  /** How many calls were sent so far. */
+  issued(): number;
+  /** Stops sending, and resolves once every call in flight is answered. */
+  stop(): Promise<void>;
+}
+
+/** Keeps `concurrency` calls in flight until `stop()`; every answer is recorded once. */
+export function loadGenerator(call: () => Promise<Reply>, concurrency: number, maxCalls: number): LoadGenerator {
+  const answers: Answer[] = [];
+  let issued = 0;
+  let stopped = false;
+  const worker = async (): Promise<void> => {
+    while (!stopped && issued < maxCalls) {
+      issued++;
+      const sentAt = performance.now();
+      const reply = await call();
+      answers.push({ reply, at: performance.now(), sentAt });
+      // Like a real client: back off a little after a refusal (an immediate 503 in a loop would starve the event loop).
+      if (reply.code !== 0) await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  };
+  const done = Promise.all(Array.from({ length: concurrency }, worker));
+  return {
+    answers,
+    issued: () => issued,
+    stop: async () => {
+      stopped = true;
+      await done;
+    },
+  };
+}
+
+/** How many answers came with each reply code. */
+export function codesOf(answers: readonly { reply: Reply }[]): Record<number, number> {
+  const codes: Record<number, number> = {};
+  for (const { reply } of answers) codes[reply.code] = (codes[reply.code] ?? 0) + 1;
+  return codes;
 }
