@@ -49,5 +49,6 @@ export type {
   SwapPhase,
 } from "./events.ts";
 export { ReplyCode } from "./reply-codes.ts";
+export { compareVersions } from "./persistence/semver.ts";
 export type { ReplyCodeValue } from "./reply-codes.ts";
 export type { RestartType, SupervisionEvent, SupervisionOptions } from "./supervision/policy.ts";

@@ -2,7 +2,14 @@
 // named after the defect it pins: acknowledged state that was lost, calls that
 // rejected or were never answered, a kernel that a caller's event could crash.
 import type { LoadedState, SaveMeta } from "@mk/state";
-import { InvalidEventError, KernelClosedError, MissingDependencyError, type Reply, type Service } from "@mk/core";
+import {
+  compareVersions,
+  InvalidEventError,
+  KernelClosedError,
+  MissingDependencyError,
+  type Reply,
+  type Service,
+} from "@mk/core";
 import { describe, expect, it } from "vitest";
 import { deferred, TestStore, testKernel, type Deferred } from "./helpers.ts";
 
@@ -310,5 +317,11 @@ describe("issue 13, also: state saved by a newer version", () => {
       expect(log.records.filter((r) => r.level === "warn")).toEqual([]);
       await kernel.close();
     }
+  });
+
+  it("exports the ordering the warning uses (compareVersions), for other packages to agree with it", () => {
+    expect(compareVersions("1.4.0", "2.0.0")).toBe(-1);
+    expect(compareVersions("2.0.0", "2.0.0-rc.1")).toBe(1);
+    expect(compareVersions("banana", "1.0.0")).toBeUndefined();
   });
 });

@@ -1,6 +1,8 @@
 /**
  * Semantic Versioning 2.0.0 precedence (semver.org, section 11), for the
  * "state saved by a newer version" warning: no range syntax, no coercion.
+ * Exported so that other packages (the cluster's "older code must not take
+ * over newer state" check) order versions exactly as the kernel does.
  */
 
 const SEMVER =
