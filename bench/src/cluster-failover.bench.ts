@@ -31,6 +31,8 @@ const cluster = await joinCluster(caller, {
   logger: createLogger({ level: "error" }),
 });
 const children = new Map<string, ChildProcess>();
+/** The handover's save (seal + KV write) on each SIGTERMed owner, as it reported it. */
+const saves: number[] = [];
 // Never leave a node behind, whatever happens to this run.
 process.on("exit", () => {
   for (const child of children.values())
@@ -45,7 +47,11 @@ function startNode(node: string): Promise<void> {
   children.set(node, child);
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`${node} did not join within 60 s`)), 60_000);
-    child.on("message", () => {
+    child.on("message", (message: { ready?: string; handoverSaveMs?: number }) => {
+      if (message.handoverSaveMs !== undefined) {
+        saves.push(message.handoverSaveMs);
+        return;
+      }
       clearTimeout(timer);
       resolve();
     });
@@ -103,6 +109,10 @@ async function round(signal: "SIGKILL" | "SIGTERM"): Promise<{ ms: number; refus
     .slice(mark)
     .find((a) => a.at > t0 && a.reply.code === 0 && (a.reply.data as { node: string }).node === to) as Answer;
   const refused = answers.slice(mark).filter((a) => a.at <= first.at && a.reply.code !== 0).length;
+  if (process.env["MK_BENCH_LOG"] === "1") {
+    const wall = (at: number): string => new Date(performance.timeOrigin + at).toISOString();
+    console.error(`${signal} of ${from} at ${wall(t0)}; first call served by ${to} at ${wall(first.at)}`);
+  }
   await exited;
   await until(`${from} out of the view`, () => !cluster.nodes().includes(from));
   await startNode(from);
@@ -147,6 +157,12 @@ if (handovers.length > 0) {
   console.log(
     `handover (SIGTERM -> first call served by the new owner) over ${handovers.length}: p50 ${pct(handovers, 50).toFixed(0)} ms, p99 ${pct(handovers, 99).toFixed(0)} ms, max ${Math.max(...handovers).toFixed(0)} ms; calls not answered 0: ${handoverRefused.reduce((a, b) => a + b, 0)}`,
   );
+  const measured = saves.filter((ms) => Number.isFinite(ms));
+  if (measured.length > 0) {
+    console.log(
+      `handover save (the owner's last save: seal + KV write) over ${measured.length}: p50 ${pct(measured, 50).toFixed(1)} ms, p99 ${pct(measured, 99).toFixed(1)} ms`,
+    );
+  }
 }
 for (const child of children.values()) if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
 await Promise.all(
