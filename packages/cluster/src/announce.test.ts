@@ -14,6 +14,7 @@ describe("heartbeats", () => {
       services: [
         { name: "echo", version: "2", status: "running" },
         { name: "store", status: "running", role: "standby", draining: true },
+        { name: "ledger", version: "1.0.0", status: "created", role: "standby", needsVersion: "2.0.0" },
       ],
     };
     expect(decodeAnnounce("node-1", encodeAnnounce(announce), MAX)).toEqual(announce);
@@ -33,6 +34,8 @@ describe("heartbeats", () => {
       [{ ...ok, services: [{ name: "../x", status: "running" }] }, /name rule/],
       [{ ...ok, services: [{ name: "x", status: "zombie" }] }, /unknown status/],
       [{ ...ok, services: [{ name: "x", status: "running", role: "king" }] }, /expected role/],
+      [{ ...ok, services: [{ name: "x", status: "created", needsVersion: 2 }] }, /expected needsVersion/],
+      [{ ...ok, services: [{ name: "x", status: "created", needsVersion: "9".repeat(257) }] }, /expected needsVersion/],
       [[1], /expected a JSON object/],
     ];
     for (const [value, problem] of cases) {

@@ -1,6 +1,7 @@
 // heartbeats (wire v1): what a node runs, its instance id and sequence; strict decoding.
 import type { ServiceStatus } from "@mk/core";
 import { isName } from "./names.ts";
+import { MAX_VERSION_LENGTH, wireVersion } from "./versions.ts";
 import type { WireProblem } from "./wire.ts";
 
 /**
@@ -12,8 +13,10 @@ import type { WireProblem } from "./wire.ts";
  * {"wire":1,"node":"node-1","id":"<instance id>","seq":42,"services":[{"name":"echo","version":"2","status":"running"}]}
  * ```
  *
- * A service may also carry `"role":"active"|"standby"` (absent: `replica`)
- * and `"draining":true` (not taking calls: stopping or swapping).
+ * A service may also carry `"role":"active"|"standby"` (absent: `replica`),
+ * `"draining":true` (not taking calls: stopping or swapping) and, on a
+ * standby that will not take over because its code is older than the state's,
+ * `"needsVersion":"2.0.0"` (the version it needs; older nodes ignore the field).
  *
  * `id` is new at every join, so a node that restarts under the same name is a
  * new instance; `seq` grows by one per heartbeat of an instance. `"leaving":true`
@@ -38,6 +41,8 @@ export interface AnnouncedService {
   role?: AnnouncedRole;
   /** Not taking calls (stopping, or a hot swap in progress on this node). */
   draining?: true;
+  /** A standby whose version is older than the state's (or its owner's): it will not take over; the version it needs. */
+  needsVersion?: string;
 }
 
 const ROLES: ReadonlySet<string> = new Set(["active", "standby", "replica"]);
@@ -74,11 +79,14 @@ export function decodeAnnounce(node: string, body: Uint8Array, maxBytes: number)
   const services: AnnouncedService[] = [];
   for (const item of v.services as unknown[]) {
     if (typeof item !== "object" || item === null) return { problem: "expected each service to be an object" };
-    const { name, version, status, draining, role } = item as Record<string, unknown>;
+    const { name, version, status, draining, role, needsVersion } = item as Record<string, unknown>;
     if (!isName(name)) return { problem: "expected each service name to follow the name rule" };
     if (typeof status !== "string" || !STATUSES.has(status)) return { problem: `service ${name}: unknown status` };
-    if (version !== undefined && (typeof version !== "string" || version.length > 256)) {
+    if (version !== undefined && (typeof version !== "string" || version.length > MAX_VERSION_LENGTH)) {
       return { problem: `service ${name}: expected version to be a short string` };
+    }
+    if (needsVersion !== undefined && wireVersion(needsVersion) === undefined) {
+      return { problem: `service ${name}: expected needsVersion to be a short string` };
     }
     if (role !== undefined && (typeof role !== "string" || !ROLES.has(role))) {
       return { problem: `service ${name}: expected role active, standby or replica` };
@@ -87,6 +95,7 @@ export function decodeAnnounce(node: string, body: Uint8Array, maxBytes: number)
     if (role !== undefined && role !== "replica") service.role = role as AnnouncedRole;
     if (version !== undefined) service.version = version;
     if (draining === true) service.draining = true;
+    if (typeof needsVersion === "string") service.needsVersion = needsVersion;
     services.push(service);
   }
   const announce: Announce = { node, id: v.id, seq: v.seq, services };

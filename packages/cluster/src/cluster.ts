@@ -10,6 +10,7 @@ import { Leases } from "./leases.ts";
 import { LogLimiter } from "./log-limiter.ts";
 import { type JoinOptions, type ResolvedOptions, resolveOptions } from "./options.ts";
 import { Outbound } from "./outbound.ts";
+import { olderThan } from "./versions.ts";
 import { nodeOfHeartbeat, type Subjects, subjects } from "./subjects.ts";
 import { ClusterView, type GoneReason } from "./view.ts";
 
@@ -30,6 +31,13 @@ export interface ClusterServiceInfo {
   version?: string;
   status: ServiceStatus;
   role: ClusterRole;
+  /**
+   * On a `standby` that will not take over: the version it needs, because
+   * the service's state was saved by that newer version (or its owner runs
+   * it). Hot-swap the service on that node to this version or newer
+   * (`kernel.replace`) and it can take over again. Absent otherwise.
+   */
+  needsVersion?: string;
 }
 
 const joined = new WeakSet<Kernel>();
@@ -78,6 +86,10 @@ export class Cluster {
   readonly #dropping = new Set<string>();
   /** Services being handed over by leave(): no new calls. */
   readonly #handingOver = new Set<string>();
+  /** Services hot-swapped while on standby: the swap's save of the idle old version is dropped (the owner's state is newer). */
+  readonly #standbySwaps = new Set<string>();
+  /** Per service, the state version for which "no node can take over" was said. */
+  readonly #toldNobody = new Map<string, string>();
 
   /** @internal Use {@link joinCluster}. */
   constructor(kernel: Kernel, nc: NatsConnection, options: ResolvedOptions, logger: Logger) {
@@ -105,7 +117,12 @@ export class Cluster {
             leaseMs: options.leaseMs,
             logger,
             hooks: {
-              storedEpoch: async (name) => (await (options.store as ClusterStateStore).inner.load(name))?.epoch ?? 0,
+              stored: async (name) => {
+                const loaded = await (options.store as ClusterStateStore).inner.load(name);
+                return { epoch: loaded?.epoch ?? 0, version: loaded?.version };
+              },
+              localVersion: (name) => this.#localVersion(name),
+              refused: (name, saved) => this.#nobodyCan(name, saved),
               acquired: (name, epoch) => this.#takeOver(name, epoch),
               lost: (name, epoch, why) => this.#lost(name, epoch, why),
               changed: () => this.#announceSoon(),
@@ -152,6 +169,7 @@ export class Cluster {
       await this.#stopDropping(name);
     }
     await kernel.reloadState(name);
+    const loaded = performance.now();
     if (leases.epochOf(name) !== epoch) return;
     await kernel.start(name);
     if (leases.epochOf(name) !== epoch) {
@@ -162,12 +180,69 @@ export class Cluster {
     this.#announce();
     this.#outbound.wake();
     this.#logger.info(
-      "node %s serves %s (epoch %d), loaded and started in %d ms",
+      "node %s serves %s (epoch %d): state loaded in %d ms, started in %d ms",
       this.node,
       name,
       epoch,
-      Math.round(performance.now() - started),
+      Math.round(loaded - started),
+      Math.round(performance.now() - loaded),
     );
+  }
+
+  #localVersion(name: string): string | undefined {
+    for (const s of this.#kernel.services()) if (s.name === name) return s.version;
+    return undefined;
+  }
+
+  /**
+   * Says once (per state version) when no live node can take `name` over:
+   * every node that has it is on standby with older code than the state's.
+   * State safety beats availability: it stays unserved until one is hot-swapped.
+   */
+  #nobodyCan(name: string, saved: string): void {
+    const local = this.#localVersion(name);
+    if (this.#leases?.role(name) !== "standby" || !olderThan(local, saved)) return;
+    const behind = [`${this.node} ${local}`];
+    for (const { node, services } of this.#view.entries()) {
+      const s = services.find((x) => x.name === name);
+      if (s === undefined || s.role === undefined) continue;
+      if (s.role === "active" || s.needsVersion === undefined) {
+        this.#toldNobody.delete(name);
+        return;
+      }
+      behind.push(`${node} ${s.version ?? "(no version)"}`);
+    }
+    if (this.#toldNobody.get(name) === saved) return;
+    this.#toldNobody.set(name, saved);
+    this.#logger.error(
+      "no node can take over %s: the state was saved by %s and every node that has it runs an older version (%s); it stays unserved (its calls wait, then 408) until one is hot-swapped to %s or newer",
+      name,
+      saved,
+      behind.join(", "),
+      saved,
+    );
+  }
+
+  /**
+   * A hot swap of a service with state ended here. On its owner, save at once
+   * under the new version (the swap saved the old version's export), so a
+   * later failover needs the new code; the lease says the new version at once.
+   * On a standby, check at once whether it can take over now.
+   */
+  #swapped(name: string, done: boolean): void {
+    const leases = this.#leases;
+    if (leases === undefined || !leases.managed(name)) return;
+    if (done && leases.role(name) === "active") {
+      this.#kernel.checkpoint().catch((error: unknown) => {
+        this.#logger.warn(
+          "node %s could not save %s after its hot swap (the next save stores the new version): %s",
+          this.node,
+          name,
+          (error as Error).message,
+        );
+      });
+    }
+    leases.versionChanged(name);
   }
 
   /** This node lost the lease of `name`: stop serving it now (its saves are dropped, the store has newer state). */
@@ -238,9 +313,17 @@ export class Cluster {
         if (change.to === "running") this.#outbound.wake();
       }),
       kernel.on("swap", (swap) => {
-        if (swap.step === "begin") this.#swapping.add(swap.name);
-        else if (swap.step === "done" || swap.step === "rolled-back") this.#swapping.delete(swap.name);
-        else return;
+        if (swap.step === "begin") {
+          this.#swapping.add(swap.name);
+          const leases = this.#leases;
+          if (leases?.managed(swap.name) === true && leases.role(swap.name) !== "active") {
+            this.#standbySwaps.add(swap.name);
+          }
+        } else if (swap.step === "done" || swap.step === "rolled-back") {
+          this.#swapping.delete(swap.name);
+          this.#standbySwaps.delete(swap.name);
+          this.#swapped(swap.name, swap.step === "done");
+        } else return;
         this.#announceSoon();
       }),
     );
@@ -301,7 +384,7 @@ export class Cluster {
       {
         epochOf: (name) => {
           if (!leases.managed(name)) return null;
-          if (this.#dropping.has(name)) return "drop";
+          if (this.#dropping.has(name) || this.#standbySwaps.has(name)) return "drop";
           return leases.epochOf(name);
         },
         fenced: (name) => leases.lose(name, "the store refused its save (STATE_FENCED): a newer owner saved"),
@@ -318,6 +401,8 @@ export class Cluster {
       const role = leases?.role(s.name);
       if (role !== undefined) a.role = role;
       if (s.version !== undefined) a.version = s.version;
+      const needs = role === "standby" ? leases?.needsVersion(s.name, s.version) : undefined;
+      if (needs !== undefined) a.needsVersion = needs;
       if (this.#swapping.has(s.name) || s.status === "stopping" || this.#handingOver.has(s.name)) a.draining = true;
       return a;
     });
@@ -374,6 +459,10 @@ export class Cluster {
           leases.poke();
           break;
         }
+      }
+      for (const name of leases.names()) {
+        const saved = leases.refusal(name);
+        if (saved !== undefined) this.#nobodyCan(name, saved);
       }
     }
     this.#outbound.wake();
@@ -476,6 +565,7 @@ export class Cluster {
 function info(node: string, s: AnnouncedService): ClusterServiceInfo {
   const out: ClusterServiceInfo = { name: s.name, node, status: s.status, role: s.role ?? "replica" };
   if (s.version !== undefined) out.version = s.version;
+  if (s.needsVersion !== undefined) out.needsVersion = s.needsVersion;
   return out;
 }
 

@@ -3,16 +3,20 @@ import type { Logger } from "@mk/logger";
 import { jetstream } from "@nats-io/jetstream";
 import { type KV, type KvEntry, Kvm } from "@nats-io/kv";
 import type { NatsConnection } from "@nats-io/transport-node";
+import { compareVersions } from "@mk/core";
 import { ClusterError } from "./errors.ts";
+import { olderThan, wireVersion } from "./versions.ts";
 
 /**
  * The value under `lease/<service>` (UTF-8 JSON): the holder, its instance
- * id and the epoch; `released: true` when the holder handed it over.
+ * id, the epoch and the version of the service it runs; `released: true`
+ * when the holder handed it over (its state is saved, by that version).
  */
 export interface LeaseValue {
   node: string;
   id: string;
   epoch: number;
+  version?: string;
   released?: true;
 }
 
@@ -32,6 +36,18 @@ interface Lease {
   renewedAt: number;
   /** The holder's node name, when known (standby). */
   holder: string | undefined;
+  /** Standby: the version of the service its holder wrote in the lease. */
+  ownerVersion: string | undefined;
+  /** Standby: the version the state was saved by, when it was newer than this node's at its last takeover check. */
+  needs: string | undefined;
+  /** The local version refused with, the lease revision and the time of that refusal (checked again at a change, or after a lease). */
+  refusedLocal: string | undefined;
+  refusedRevision: number;
+  refusedAt: number;
+  /** The owner version this node already said it is older than (one line per version). */
+  toldOwner: string | undefined;
+  /** Active: renew at the next step, not a third of a lease after the last renewal (the version changed). */
+  renewNow: boolean;
   /** A KV operation in progress. */
   busy: boolean;
   /** Poked while busy: check again as soon as the operation ends (a handover must not wait for the next tick). */
@@ -41,8 +57,12 @@ interface Lease {
 }
 
 export interface LeaseHooks {
-  /** The highest epoch the shared store holds for `name` (a new epoch must be above it). */
-  storedEpoch(name: string): Promise<number>;
+  /** What the shared store holds for `name`: its epoch (a new epoch must be above it) and the version that saved it. */
+  stored(name: string): Promise<{ epoch: number; version?: string | undefined }>;
+  /** The version of `name` registered on this node. */
+  localVersion(name: string): string | undefined;
+  /** This node refused to take `name` over: its version is older than `saved`, the state's. */
+  refused(name: string, saved: string): void;
   /** This node now holds `name` under `epoch`: reload its state and start it; a rejection gives the lease back. */
   acquired(name: string, epoch: number): Promise<void>;
   /** This node no longer holds `name`: stop serving it now. */
@@ -120,6 +140,13 @@ export class Leases {
       seenAt: performance.now(),
       renewedAt: 0,
       holder: undefined,
+      ownerVersion: undefined,
+      needs: undefined,
+      refusedLocal: undefined,
+      refusedRevision: -1,
+      refusedAt: Number.NEGATIVE_INFINITY,
+      toldOwner: undefined,
+      renewNow: false,
       busy: false,
       again: false,
       closed: false,
@@ -152,6 +179,43 @@ export class Leases {
     return Array.from(this.#leases.keys());
   }
 
+  /**
+   * On a standby: the newest version known to be needed to take `name` over
+   * (the state's, as of the last takeover check, or its owner's) when `local`
+   * is older than it; `undefined` when this node can take it over.
+   */
+  needsVersion(name: string, local: string | undefined): string | undefined {
+    const lease = this.#leases.get(name);
+    if (lease === undefined || lease.role !== "standby") return undefined;
+    let needed: string | undefined;
+    for (const version of [lease.needs, lease.ownerVersion]) {
+      if (version === undefined || !olderThan(local, version)) continue;
+      if (needed === undefined || (compareVersions(version, needed) ?? 0) > 0) needed = version;
+    }
+    return needed;
+  }
+
+  /** On a standby that refused to take `name` over: the version its state was saved by. */
+  refusal(name: string): string | undefined {
+    const lease = this.#leases.get(name);
+    return lease?.role === "standby" ? lease.needs : undefined;
+  }
+
+  /**
+   * The version of `name` registered here changed (a hot swap): an owner
+   * writes it into its lease at once; a standby checks at once whether it can
+   * take over now.
+   */
+  versionChanged(name: string): void {
+    const lease = this.#leases.get(name);
+    if (lease === undefined) return;
+    if (lease.role === "active") lease.renewNow = true;
+    else lease.refusedAt = Number.NEGATIVE_INFINITY;
+    if (lease.busy) lease.again = true;
+    else this.#step(lease);
+    this.#o.hooks.changed();
+  }
+
   /** Checks every standby lease now (a peer left or vanished). */
   poke(): void {
     for (const lease of this.#leases.values()) {
@@ -178,7 +242,8 @@ export class Leases {
     if (lease === undefined || lease.role !== "active" || kv === undefined) return;
     lease.role = "standby";
     lease.seenAt = performance.now();
-    const value: LeaseValue = { node: this.#o.node, id: this.#o.id, epoch: lease.epoch, released: true };
+    const value = this.#value(name, lease.epoch);
+    value.released = true;
     try {
       lease.revision = await kv.update(leaseKey(name), JSON.stringify(value), lease.revision);
     } catch (error) {
@@ -224,7 +289,7 @@ export class Leases {
     if (lease.busy || lease.closed || this.#kv === undefined) return;
     if (lease.role === "standby" && !this.#taking) return;
     const now = performance.now();
-    if (lease.role === "active" && now - lease.renewedAt < this.#o.leaseMs / 3) return;
+    if (lease.role === "active" && !lease.renewNow && now - lease.renewedAt < this.#o.leaseMs / 3) return;
     lease.busy = true;
     const work = lease.role === "active" ? this.#renew(lease, this.#kv) : this.#watch(lease, this.#kv);
     void work
@@ -240,10 +305,19 @@ export class Leases {
       });
   }
 
+  /** The lease value this node writes for `name`: itself as the holder, with the version it runs. */
+  #value(name: string, epoch: number): LeaseValue {
+    const value: LeaseValue = { node: this.#o.node, id: this.#o.id, epoch };
+    const version = this.#o.hooks.localVersion(name);
+    if (version !== undefined) value.version = version;
+    return value;
+  }
+
   async #renew(lease: Lease, kv: KV): Promise<void> {
     const sent = performance.now();
     const epoch = lease.epoch;
-    const value: LeaseValue = { node: this.#o.node, id: this.#o.id, epoch };
+    lease.renewNow = false;
+    const value = this.#value(lease.name, epoch);
     try {
       const revision = await kv.update(leaseKey(lease.name), JSON.stringify(value), lease.revision);
       if (lease.role === "active" && lease.epoch === epoch) {
@@ -263,29 +337,97 @@ export class Leases {
     const entry = await kv.get(leaseKey(lease.name));
     if (lease.role !== "standby" || lease.closed) return;
     const value = entry === null ? undefined : parse(entry);
+    const now = performance.now();
     if (entry !== null && value !== undefined && value.released !== true) {
-      const now = performance.now();
       if (entry.revision !== lease.revision) {
         lease.revision = entry.revision;
         lease.seenAt = now;
         lease.epoch = value.epoch;
-        if (lease.holder !== value.node) {
-          lease.holder = value.node;
-          this.#o.hooks.changed();
-        }
+        this.#sawOwner(lease, value);
         return;
       }
       if (now - lease.seenAt < this.#o.leaseMs) return;
     }
+    // Refused with this code and this lease revision: check again when either changes, else once a lease.
+    if (
+      lease.needs !== undefined &&
+      (entry?.revision ?? 0) === lease.refusedRevision &&
+      this.#o.hooks.localVersion(lease.name) === lease.refusedLocal &&
+      now - lease.refusedAt < this.#o.leaseMs
+    ) {
+      return;
+    }
     await this.#take(lease, kv, entry, value);
+  }
+
+  /** A standby saw a new lease value: who holds it, and the version it runs (said once when newer than this node's). */
+  #sawOwner(lease: Lease, value: LeaseValue): void {
+    let changed = lease.holder !== value.node || lease.ownerVersion !== value.version;
+    lease.holder = value.node;
+    lease.ownerVersion = value.version;
+    const local = this.#o.hooks.localVersion(lease.name);
+    if (value.version !== undefined && olderThan(local, value.version) && lease.toldOwner !== value.version) {
+      lease.toldOwner = value.version;
+      changed = true;
+      this.#o.logger.warn(
+        "node %s has %s %s on standby while its owner %s runs %s: hot-swap it here too, or this node will not take over once %s has saved the state",
+        this.#o.node,
+        lease.name,
+        local,
+        value.node,
+        value.version,
+        value.version,
+      );
+    }
+    if (changed) this.#o.hooks.changed();
+  }
+
+  /** Older code than the state's: do not take the lease (one line per versions pair); keep watching. */
+  #refuse(lease: Lease, entry: KvEntry | null, local: string | undefined, saved: string): void {
+    const first = lease.needs !== saved || lease.refusedLocal !== local;
+    lease.needs = saved;
+    lease.refusedLocal = local;
+    lease.refusedRevision = entry?.revision ?? 0;
+    lease.refusedAt = performance.now();
+    if (!first) return;
+    this.#o.logger.warn(
+      "node %s will not take over %s: it has version %s, the state was saved by %s; hot-swap it to %s or newer",
+      this.#o.node,
+      lease.name,
+      local,
+      saved,
+      saved,
+    );
+    this.#o.hooks.changed();
+    this.#o.hooks.refused(lease.name, saved);
   }
 
   async #take(lease: Lease, kv: KV, entry: KvEntry | null, value: LeaseValue | undefined): Promise<void> {
     if (!this.#taking) return;
-    // A released lease's epoch is the last one saved under (the releaser saved, then released): no need to ask the store.
-    const stored = value?.released === true ? 0 : await this.#o.hooks.storedEpoch(lease.name);
-    const epoch = Math.max(value?.epoch ?? 0, stored) + 1;
-    const next: LeaseValue = { node: this.#o.node, id: this.#o.id, epoch };
+    // A released lease's epoch is the last one saved under and its version the one that saved (the releaser
+    // saved, then released): no need to ask the store.
+    const stored =
+      value?.released === true ? { epoch: 0, version: value.version } : await this.#o.hooks.stored(lease.name);
+    if (lease.closed || lease.role !== "standby") return;
+    const local = this.#o.hooks.localVersion(lease.name);
+    if (stored.version !== undefined && olderThan(local, stored.version)) {
+      this.#refuse(lease, entry, local, stored.version);
+      return;
+    }
+    if (lease.needs !== undefined) {
+      this.#o.logger.info(
+        "node %s can take over %s again: it has version %s, the state was saved by %s",
+        this.#o.node,
+        lease.name,
+        local,
+        stored.version ?? "no version",
+      );
+      lease.needs = undefined;
+      lease.refusedLocal = undefined;
+      this.#o.hooks.changed();
+    }
+    const epoch = Math.max(value?.epoch ?? 0, stored.epoch) + 1;
+    const next = this.#value(lease.name, epoch);
     const sent = performance.now();
     let revision: number;
     try {
@@ -302,7 +444,8 @@ export class Leases {
     }
     if (lease.closed || lease.role !== "standby" || !this.#taking) {
       // Won while leaving: give it straight back.
-      const value: LeaseValue = { node: this.#o.node, id: this.#o.id, epoch, released: true };
+      const value = this.#value(lease.name, epoch);
+      value.released = true;
       await kv.update(leaseKey(lease.name), JSON.stringify(value), revision).catch(() => undefined);
       return;
     }
@@ -333,6 +476,10 @@ function parse(entry: KvEntry): LeaseValue | undefined {
     if (typeof v !== "object" || v === null || typeof v.epoch !== "number" || !Number.isSafeInteger(v.epoch)) {
       return undefined;
     }
+    // A version that is not a short string is unknown (it cannot make a node refuse).
+    const version = wireVersion(v.version);
+    if (version === undefined) delete v.version;
+    else v.version = version;
     return v;
   } catch {
     return undefined;

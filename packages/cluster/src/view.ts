@@ -183,7 +183,8 @@ function sameServices(a: readonly AnnouncedService[], b: readonly AnnouncedServi
       x.status !== y.status ||
       x.version !== y.version ||
       x.draining !== y.draining ||
-      x.role !== y.role
+      x.role !== y.role ||
+      x.needsVersion !== y.needsVersion
     )
       return false;
   }

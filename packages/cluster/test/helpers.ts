@@ -34,6 +34,8 @@ export interface StatefulNodeConfig {
   node: string;
   bucket: string;
   leaseMs?: number;
+  /** The ledger's version (default "1", not a semantic version: never refused). */
+  version?: string;
 }
 
 /** Starts a node process (`fixtures/<script>`) and waits (at most 60 s) until it has joined. */
