@@ -56,6 +56,35 @@ describe("backend choice", () => {
     }
   });
 
+  it("a prefix comes out in front of exactly what is sealed without it, on every engine", async () => {
+    const node = loadNodeCrypto();
+    if (node === undefined) throw new Error("node:crypto not available");
+    const key = new Uint8Array(32).fill(1);
+    const nonce = new Uint8Array(12).fill(2);
+    const prefix = Uint8Array.of(7, 7, 7);
+    for (const engine of [node, "js", "webcrypto"] as const) {
+      const plain = await gcmSeal(engine, key, nonce, Uint8Array.of(5), new Uint8Array(300).fill(6));
+      const prefixed = await gcmSeal(engine, key, nonce, Uint8Array.of(5), new Uint8Array(300).fill(6), prefix);
+      expect(Buffer.from(prefixed).equals(Buffer.concat([prefix, plain]))).toBe(true);
+    }
+  });
+
+  it("native open hands back a plain Uint8Array that owns its memory (not a Buffer, not a view into a pool)", async () => {
+    const node = loadNodeCrypto();
+    if (node === undefined) throw new Error("node:crypto not available");
+    const key = new Uint8Array(32).fill(1);
+    const nonce = new Uint8Array(12).fill(2);
+    for (const size of [0, 1, 100, 4096, 70_000]) {
+      const sealed = await gcmSeal(node, key, nonce, undefined, new Uint8Array(size).fill(9));
+      const opened = await gcmOpen(node, key, nonce, undefined, sealed);
+      expect(Object.getPrototypeOf(opened)).toBe(Uint8Array.prototype);
+      expect(opened.length).toBe(size);
+      expect(opened.byteOffset).toBe(0);
+      expect(opened.buffer.byteLength).toBe(size);
+      expect(opened.every((byte) => byte === 9)).toBe(true);
+    }
+  });
+
   it("native node:crypto refuses a changed tag, body or AAD, and a body shorter than the tag, as AUTH_FAILED", async () => {
     const node = loadNodeCrypto();
     if (node === undefined) throw new Error("node:crypto not available");

@@ -139,17 +139,29 @@ function nodeAlgorithm(key: Uint8Array): string {
   return `aes-${key.length * 8}-gcm`;
 }
 
-/** AES-GCM seal: returns ciphertext || tag(16). The nonce must already be validated as 12 bytes. */
+/**
+ * AES-GCM seal: returns `prefix || ciphertext || tag(16)` (`prefix`, when given, is copied
+ * in front so the envelope needs no second copy of the ciphertext). The nonce must already
+ * be validated as 12 bytes.
+ */
 export async function gcmSeal(
   backend: Engine,
   key: Uint8Array,
   nonce: Uint8Array,
   aad: Uint8Array | undefined,
   plaintext: Uint8Array,
+  prefix?: Uint8Array,
 ): Promise<Uint8Array> {
-  if (typeof backend !== "string") return nodeSeal(backend, key, nonce, aad, plaintext);
-  if (backend === "webcrypto") return gcmWebCrypto(key, nonce, aad).encrypt(plaintext);
-  return gcmJs(key, nonce, aad).encrypt(plaintext);
+  if (typeof backend !== "string") return nodeSeal(backend, key, nonce, aad, plaintext, prefix);
+  const sealed =
+    backend === "webcrypto"
+      ? await gcmWebCrypto(key, nonce, aad).encrypt(plaintext)
+      : gcmJs(key, nonce, aad).encrypt(plaintext);
+  if (prefix === undefined) return sealed;
+  const out = new Uint8Array(prefix.length + sealed.length);
+  out.set(prefix, 0);
+  out.set(sealed, prefix.length);
+  return out;
 }
 
 function nodeSeal(
@@ -158,15 +170,18 @@ function nodeSeal(
   nonce: Uint8Array,
   aad: Uint8Array | undefined,
   plaintext: Uint8Array,
+  prefix: Uint8Array | undefined,
 ): Uint8Array {
   const cipher = node.createCipheriv(nodeAlgorithm(key), key, nonce, { authTagLength: TAG_LENGTH });
   if (aad !== undefined) cipher.setAAD(aad);
-  const out = new Uint8Array(plaintext.length + TAG_LENGTH);
+  const start = prefix?.length ?? 0;
+  const out = new Uint8Array(start + plaintext.length + TAG_LENGTH);
+  if (prefix !== undefined) out.set(prefix, 0);
   const body = cipher.update(plaintext);
-  out.set(body, 0);
+  out.set(body, start);
   const rest = cipher.final();
-  out.set(rest, body.length);
-  out.set(cipher.getAuthTag(), plaintext.length);
+  out.set(rest, start + body.length);
+  out.set(cipher.getAuthTag(), start + plaintext.length);
   return out;
 }
 
@@ -182,17 +197,20 @@ function nodeOpen(
   const decipher = node.createDecipheriv(nodeAlgorithm(key), key, nonce, { authTagLength: TAG_LENGTH });
   decipher.setAuthTag(sealed.subarray(length));
   if (aad !== undefined) decipher.setAAD(aad);
-  const out = new Uint8Array(length);
   const body = decipher.update(sealed.subarray(0, length));
-  out.set(body, 0);
-  body.fill(0);
   try {
     decipher.final();
   } catch (error) {
     // Unverified plaintext never leaves: wipe it before reporting the failure.
-    out.fill(0);
+    body.fill(0);
     throw error;
   }
+  // When the plaintext owns its memory it is handed over as a plain Uint8Array view (no 4 KiB
+  // copy per open); a view into a shared buffer is copied so callers never see (or wipe)
+  // bytes beyond it.
+  if (body.byteOffset === 0 && body.buffer.byteLength === body.length) return new Uint8Array(body.buffer, 0, length);
+  const out = new Uint8Array(body);
+  body.fill(0);
   return out;
 }
 

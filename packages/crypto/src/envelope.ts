@@ -1,4 +1,4 @@
-import { clean, randomBytes } from "@noble/ciphers/utils.js";
+import { clean } from "@noble/ciphers/utils.js";
 import { engineName, gcmOpen, gcmSeal, type Engine } from "./cipher-backend.ts";
 import {
   ALG_HKDF_SHA256_AES_256_GCM,
@@ -20,6 +20,7 @@ import {
   type ParsedEnvelope,
 } from "./envelope-format.ts";
 import { AuthenticationError, InvalidArgumentError } from "./errors.ts";
+import { pooledRandomBytes } from "./random-pool.ts";
 import { constantTimeEqual, type SubkeyDeriver } from "./subkey.ts";
 
 /**
@@ -43,7 +44,7 @@ export async function sealEnvelope(
   keyId: number,
   plaintext: Uint8Array,
   associatedData: Uint8Array | undefined,
-  random: RandomSource = randomBytes,
+  random: RandomSource = pooledRandomBytes,
 ): Promise<Uint8Array> {
   const segmented = plaintext.length > SEGMENT_SIZE;
   const header = new Uint8Array(HEADER_LENGTH);
@@ -62,11 +63,7 @@ export async function sealEnvelope(
   header.set(subkey.commitment, OFFSET_COMMITMENT);
   try {
     if (!segmented) {
-      const sealed = await gcmSeal(backend, subkey.key, nonce, buildAad(header, associatedData), plaintext);
-      const out = new Uint8Array(HEADER_LENGTH + sealed.length);
-      out.set(header, 0);
-      out.set(sealed, HEADER_LENGTH);
-      return out;
+      return await gcmSeal(backend, subkey.key, nonce, buildAad(header, associatedData), plaintext, header);
     }
     const count = segmentCount(plaintext.length);
     const aad = buildAad(header, associatedData, plaintext.length);

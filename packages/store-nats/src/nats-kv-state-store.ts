@@ -445,8 +445,11 @@ export class NatsKvStateStore implements StateStore {
   async #call<T>(service: string | undefined, step: string, call: () => Promise<T>): Promise<T> {
     const started = Date.now();
     try {
-      await this.#whenOnline(this.#timeoutMs);
-      if (!this.#online) throw new DeadlineError(`not connected within ${this.#timeoutMs} ms, option timeoutMs`);
+      // Online (the usual case): no wait at all, not even a resolved promise's microtask.
+      if (!this.#online) {
+        await this.#whenOnline(this.#timeoutMs);
+        if (!this.#online) throw new DeadlineError(`not connected within ${this.#timeoutMs} ms, option timeoutMs`);
+      }
       return await withDeadline(call(), Math.max(1, this.#timeoutMs - (Date.now() - started)));
     } catch (cause) {
       if (cause instanceof NatsStoreError) throw cause;

@@ -133,6 +133,8 @@ export class PostgresStateStore implements StateStore {
     () => new PostgresStoreError("STATE_CLOSED", `the store on ${this.#table} is closed`),
   );
   #tableReady: Promise<void> | undefined;
+  /** Set once the table is known to exist: operations then skip the wait on #tableReady. */
+  #tableOk = false;
 
   /** @throws PostgresStoreError `INVALID_ARGUMENT` for a bad option. */
   constructor(options: PostgresStateStoreOptions) {
@@ -191,7 +193,7 @@ export class PostgresStateStore implements StateStore {
       const { checked, stateJson } = prepareSave(name, state, meta, limits, storeError);
       return this.#queue.run(name, async () => {
         const sealed = await sealState(this.#crypter, name, stateJson, checked.version, this.#maxBytes);
-        await this.#ensureTable(name);
+        if (!this.#tableOk) await this.#ensureTable(name);
         await this.#write(name, checked, sealed);
       });
     });
@@ -207,8 +209,8 @@ export class PostgresStateStore implements StateStore {
     }
     // A condition failed, or the row changed between the write and the look at why: a few tries.
     for (let attempt = 0; attempt < 5; attempt++) {
-      const written = await this.#query<MarkRow>(name, "saving", statement, values);
-      if (written.length > 0) return;
+      const written = await this.#run(name, "saving", statement, values);
+      if (written.rowCount > 0) return;
       const [stored] = await this.#query<MarkRow>(name, "saving", this.#sql.mark, [name]);
       const storedEpoch = stored === undefined ? 0 : Number(stored.epoch);
       const storedGeneration = stored === undefined ? 0 : Number(stored.generation);
@@ -236,7 +238,7 @@ export class PostgresStateStore implements StateStore {
     return this.#operations.run(() => {
       assertValidName(name);
       return this.#queue.run(name, async () => {
-        await this.#ensureTable(name);
+        if (!this.#tableOk) await this.#ensureTable(name);
         const [row] = await this.#query<StateRow>(name, "loading", this.#sql.select, [name]);
         if (row === undefined) return undefined;
         const where = `PostgreSQL table ${this.#table}`;
@@ -305,15 +307,30 @@ export class PostgresStateStore implements StateStore {
       }
     })();
     this.#tableReady = ready;
-    // After a failure (an outage at first use) the next operation tries again.
-    ready.catch(() => {
-      if (this.#tableReady === ready) this.#tableReady = undefined;
-    });
+    ready.then(
+      () => {
+        if (this.#tableReady === ready) this.#tableOk = true;
+      },
+      // After a failure (an outage at first use) the next operation tries again.
+      () => {
+        if (this.#tableReady === ready) this.#tableReady = undefined;
+      },
+    );
     return ready;
   }
 
   /** One statement on a pooled connection, bounded by `timeoutMs`, with driver errors made typed. */
   async #query<R>(service: string | undefined, step: string, statement: Statement, values: unknown[]): Promise<R[]> {
+    return (await this.#run<R>(service, step, statement, values)).rows;
+  }
+
+  /** {@link #query}, with the row count (what a conditional write without RETURNING reports). */
+  async #run<R>(
+    service: string | undefined,
+    step: string,
+    statement: Statement,
+    values: unknown[],
+  ): Promise<{ rows: R[]; rowCount: number }> {
     const about = service === undefined ? "" : ` "${service}"`;
     const started = Date.now();
     let client: pg.PoolClient;
@@ -336,13 +353,16 @@ export class PostgresStateStore implements StateStore {
     try {
       const result = await withDeadline(client.query(config), Math.max(1, this.#timeoutMs - (Date.now() - started)));
       client.release();
-      return result.rows as R[];
+      return { rows: result.rows as R[], rowCount: result.rowCount ?? 0 };
     } catch (cause) {
       const unavailable = cause instanceof DeadlineError || isUnavailable(cause);
       // A connection that timed out or broke is not given back to the pool: it is closed.
       client.release(unavailable ? (cause as Error) : undefined);
       // The table was dropped under us: create it again next time.
-      if (sqlStateOf(cause) === "42P01") this.#tableReady = undefined;
+      if (sqlStateOf(cause) === "42P01") {
+        this.#tableReady = undefined;
+        this.#tableOk = false;
+      }
       const options = { ...(service === undefined ? {} : { service }), cause };
       if (unavailable) {
         throw new PostgresUnavailableError(

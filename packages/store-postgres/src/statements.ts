@@ -16,7 +16,11 @@ function statement(kind: string, text: string): Statement {
 /** Every statement the store runs, for one (already quoted) table. All values are parameters. */
 export interface Statements {
   createTable: string;
-  /** $1 name, $2 now (ms), $3 epoch or null, $4 version or null, $5 sealed. Fencing in the WHERE of the upsert. */
+  /**
+   * $1 name, $2 now (ms), $3 epoch or null, $4 version or null, $5 sealed. Fencing in the WHERE of
+   * the upsert. The writes return no rows: the row count says whether the conditions held (a
+   * RETURNING clause cost about 0.07 ms a save here).
+   */
   upsert: Statement;
   /** Compare-and-set on "nothing stored": same parameters; inserts only when no row exists. */
   insertIfAbsent: Statement;
@@ -32,7 +36,6 @@ export interface Statements {
 }
 
 export function statementsFor(table: string): Statements {
-  const returning = "RETURNING generation, epoch";
   return {
     createTable:
       `CREATE TABLE IF NOT EXISTS ${table} (` +
@@ -45,18 +48,18 @@ export function statementsFor(table: string): Statements {
         "ON CONFLICT (name) DO UPDATE SET generation = GREATEST(s.generation + 1, EXCLUDED.generation), " +
         "epoch = GREATEST(s.epoch, EXCLUDED.epoch), version = EXCLUDED.version, sealed = EXCLUDED.sealed, " +
         "updated_at = EXCLUDED.updated_at " +
-        `WHERE $3::bigint IS NULL OR s.epoch <= $3::bigint ${returning}`,
+        "WHERE $3::bigint IS NULL OR s.epoch <= $3::bigint",
     ),
     insertIfAbsent: statement(
       "insert",
       `INSERT INTO ${table} (name, generation, epoch, version, sealed, updated_at) ` +
-        `VALUES ($1, $2, COALESCE($3::bigint, 0), $4, $5, now()) ON CONFLICT (name) DO NOTHING ${returning}`,
+        "VALUES ($1, $2, COALESCE($3::bigint, 0), $4, $5, now()) ON CONFLICT (name) DO NOTHING",
     ),
     updateIfGeneration: statement(
       "update",
       `UPDATE ${table} SET generation = GREATEST(generation + 1, $2::bigint), ` +
         "epoch = GREATEST(epoch, COALESCE($3::bigint, 0)), version = $4, sealed = $5, updated_at = now() " +
-        `WHERE name = $1 AND generation = $6::bigint AND ($3::bigint IS NULL OR epoch <= $3::bigint) ${returning}`,
+        "WHERE name = $1 AND generation = $6::bigint AND ($3::bigint IS NULL OR epoch <= $3::bigint)",
     ),
     mark: statement("mark", `SELECT generation, epoch FROM ${table} WHERE name = $1`),
     select: statement("select", `SELECT generation, epoch, version, sealed FROM ${table} WHERE name = $1`),

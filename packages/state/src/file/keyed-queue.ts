@@ -7,8 +7,10 @@ export class KeyedQueue {
   readonly #tails = new Map<string, Promise<void>>();
 
   run<T>(key: string, task: () => Promise<T>): Promise<T> {
-    const previous = this.#tails.get(key) ?? Promise.resolve();
-    const result = previous.then(task);
+    const previous = this.#tails.get(key);
+    // Nothing queued for this key: start now rather than a microtask later (the common case,
+    // and a few microseconds off every store operation).
+    const result = previous === undefined ? start(task) : previous.then(task);
     // The tail never rejects, so one failed task does not poison the ones queued after it.
     const tail = result.then(
       () => undefined,
@@ -19,5 +21,13 @@ export class KeyedQueue {
       if (this.#tails.get(key) === tail) this.#tails.delete(key);
     });
     return result;
+  }
+}
+
+function start<T>(task: () => Promise<T>): Promise<T> {
+  try {
+    return task();
+  } catch (error) {
+    return Promise.reject(error instanceof Error ? error : new Error(String(error)));
   }
 }
