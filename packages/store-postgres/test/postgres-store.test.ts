@@ -45,6 +45,19 @@ describe("PostgresStateStore: the contract", () => {
     expect(await s.list()).toEqual(["alpha"]);
   });
 
+  it("keeps a 4 KiB sealed state in the table itself, not in TOAST (toast_tuple_target, as the README says)", async () => {
+    const table = uniqueTable();
+    const s = store({ table });
+    await s.save("big", { blob: "x".repeat(4096) });
+    const { rows } = await pool.query<{ options: string[] | null; toast: string }>(
+      "SELECT reloptions AS options, COALESCE(pg_relation_size(reltoastrelid), 0)::text AS toast FROM pg_class WHERE relname = $1",
+      [table],
+    );
+    expect(rows[0]?.options).toContain("toast_tuple_target=8160");
+    expect(rows[0]?.toast).toBe("0");
+    expect((await s.load("big"))?.state).toEqual({ blob: "x".repeat(4096) });
+  });
+
   it("stores racing to create the table on first use all succeed (regression: 42710 'type already exists' escaped)", async () => {
     // Stores on their own connections, so the CREATE TABLE statements really run at once.
     for (let round = 0; round < 10; round++) {
