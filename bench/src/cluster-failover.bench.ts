@@ -33,6 +33,16 @@ const cluster = await joinCluster(caller, {
 const children = new Map<string, ChildProcess>();
 /** The handover's save (seal + KV write) on each SIGTERMed owner, as it reported it. */
 const saves: number[] = [];
+/** A handover's steps as the nodes logged them (wall clock, ms): the owner released, the heir took, the heir serves. */
+type Step = "released" | "taken" | "serving";
+const steps: { node: string; step: Step; at: number }[] = [];
+/** Per handover: SIGTERM -> released, released -> taken, taken -> serving, serving -> first call answered. */
+const stages: Record<"release" | "notice" | "start" | "call", number[]> = {
+  release: [],
+  notice: [],
+  start: [],
+  call: [],
+};
 // Never leave a node behind, whatever happens to this run.
 process.on("exit", () => {
   for (const child of children.values())
@@ -47,9 +57,13 @@ function startNode(node: string): Promise<void> {
   children.set(node, child);
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`${node} did not join within 60 s`)), 60_000);
-    child.on("message", (message: { ready?: string; handoverSaveMs?: number }) => {
+    child.on("message", (message: { ready?: string; handoverSaveMs?: number; step?: Step; at?: number }) => {
       if (message.handoverSaveMs !== undefined) {
         saves.push(message.handoverSaveMs);
+        return;
+      }
+      if (message.step !== undefined && message.at !== undefined) {
+        steps.push({ node, step: message.step, at: message.at });
         return;
       }
       clearTimeout(timer);
@@ -109,6 +123,20 @@ async function round(signal: "SIGKILL" | "SIGTERM"): Promise<{ ms: number; refus
     .slice(mark)
     .find((a) => a.at > t0 && a.reply.code === 0 && (a.reply.data as { node: string }).node === to) as Answer;
   const refused = answers.slice(mark).filter((a) => a.at <= first.at && a.reply.code !== 0).length;
+  if (signal === "SIGTERM") {
+    const wall = (at: number): number => performance.timeOrigin + at;
+    const at = (node: string, step: Step): number | undefined =>
+      steps.find((s) => s.node === node && s.step === step && s.at >= wall(t0))?.at;
+    const released = at(from, "released");
+    const taken = at(to, "taken");
+    const serving = at(to, "serving");
+    if (released !== undefined && taken !== undefined && serving !== undefined) {
+      stages.release.push(released - wall(t0));
+      stages.notice.push(taken - released);
+      stages.start.push(serving - taken);
+      stages.call.push(wall(first.at) - serving);
+    }
+  }
   if (process.env["MK_BENCH_LOG"] === "1") {
     const wall = (at: number): string => new Date(performance.timeOrigin + at).toISOString();
     console.error(`${signal} of ${from} at ${wall(t0)}; first call served by ${to} at ${wall(first.at)}`);
@@ -157,6 +185,13 @@ if (handovers.length > 0) {
   console.log(
     `handover (SIGTERM -> first call served by the new owner) over ${handovers.length}: p50 ${pct(handovers, 50).toFixed(0)} ms, p99 ${pct(handovers, 99).toFixed(0)} ms, max ${Math.max(...handovers).toFixed(0)} ms; calls not answered 0: ${handoverRefused.reduce((a, b) => a + b, 0)}`,
   );
+  if (stages.release.length > 0) {
+    const show = (xs: number[]): string => `p50 ${pct(xs, 50).toFixed(1)} ms, p99 ${pct(xs, 99).toFixed(1)} ms`;
+    console.log(`  SIGTERM -> lease released (drain, save, release): ${show(stages.release)}`);
+    console.log(`  released -> taken by the heir (it notices, compare-and-set): ${show(stages.notice)}`);
+    console.log(`  taken -> serving (state loaded, service started): ${show(stages.start)}`);
+    console.log(`  serving -> first call answered (the caller learns, calls; one save): ${show(stages.call)}`);
+  }
   const measured = saves.filter((ms) => Number.isFinite(ms));
   if (measured.length > 0) {
     console.log(

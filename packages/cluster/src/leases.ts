@@ -1,7 +1,8 @@
 // leases in a JetStream KV bucket: one owner per stateful service, taken and renewed by compare-and-set, with a growing epoch.
 import type { Logger } from "@mk/logger";
 import { jetstream } from "@nats-io/jetstream";
-import { type KV, type KvEntry, Kvm } from "@nats-io/kv";
+import { type KV, type KvEntry, KvWatchInclude, Kvm } from "@nats-io/kv";
+import type { QueuedIterator } from "@nats-io/transport-node";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { compareVersions } from "@mk/core";
 import { ClusterError } from "./errors.ts";
@@ -48,6 +49,12 @@ interface Lease {
   toldOwner: string | undefined;
   /** Active: renew at the next step, not a third of a lease after the last renewal (the version changed). */
   renewNow: boolean;
+  /** Standby: the newest entry the bucket watch pushed, not yet looked at (the next step uses it instead of a get). */
+  pushed: KvEntry | undefined;
+  /** The KV operation in progress (while `busy`). */
+  work: Promise<void> | undefined;
+  /** Being released: no renewal starts (it would race the release's compare-and-set). */
+  releasing: boolean;
   /** A KV operation in progress. */
   busy: boolean;
   /** Poked while busy: check again as soon as the operation ends (a handover must not wait for the next tick). */
@@ -88,8 +95,10 @@ export function leaseBucket(namespace: string): string {
   return `mk-leases-${namespace}`;
 }
 
+const LEASE_PREFIX = "lease/";
+
 export function leaseKey(service: string): string {
-  return `lease/${service}`;
+  return `${LEASE_PREFIX}${service}`;
 }
 
 /**
@@ -105,6 +114,7 @@ export class Leases {
   readonly #leases = new Map<string, Lease>();
   #kv: KV | undefined;
   #timer: ReturnType<typeof setInterval> | undefined;
+  #watcher: QueuedIterator<KvEntry> | undefined;
   #closed = false;
   /** Set when this node leaves: it hands its leases over and must not take any (its own released ones included). */
   #taking = true;
@@ -127,6 +137,44 @@ export class Leases {
     const period = Math.max(10, Math.floor(this.#o.leaseMs / 10));
     this.#timer = setInterval(() => this.#tick(), period);
     this.#timer.unref();
+    await this.#watchBucket(this.#kv);
+  }
+
+  /**
+   * Every change of the bucket is pushed to this node as it is written, so a
+   * standby sees a lease released (or taken) at once, and takes it with the
+   * revision it was given, instead of finding out at its next poll with a get.
+   * The polls go on beside it: they count the lease time, and cover a watch
+   * that broke (the client recreates its consumer after a reconnect).
+   */
+  async #watchBucket(kv: KV): Promise<void> {
+    let watcher: QueuedIterator<KvEntry>;
+    try {
+      watcher = await kv.watch({ include: KvWatchInclude.UpdatesOnly });
+    } catch (error) {
+      this.#o.logger.warn(
+        "node %s cannot watch the lease bucket (%s): standbys notice a handover at their next poll",
+        this.#o.node,
+        (error as Error).message,
+      );
+      return;
+    }
+    this.#watcher = watcher;
+    void (async () => {
+      for await (const entry of watcher) {
+        if (this.#closed) break;
+        if (!entry.key.startsWith(LEASE_PREFIX)) continue;
+        const lease = this.#leases.get(entry.key.slice(LEASE_PREFIX.length));
+        if (lease === undefined || lease.closed || lease.role !== "standby") continue;
+        // Already seen (a poll got there first, or it is this node's own release).
+        if (entry.revision <= lease.revision || (lease.pushed?.revision ?? 0) >= entry.revision) continue;
+        lease.pushed = entry;
+        if (lease.busy) lease.again = true;
+        else this.#step(lease);
+      }
+    })().catch((error: unknown) => {
+      this.#o.logger.debug("lease bucket watch ended: %s", (error as Error).message);
+    });
   }
 
   /** Starts managing `name` as a standby (checked at once). Idempotent. */
@@ -147,6 +195,9 @@ export class Leases {
       refusedAt: Number.NEGATIVE_INFINITY,
       toldOwner: undefined,
       renewNow: false,
+      pushed: undefined,
+      work: undefined,
+      releasing: false,
       busy: false,
       again: false,
       closed: false,
@@ -240,14 +291,29 @@ export class Leases {
     const lease = this.#leases.get(name);
     const kv = this.#kv;
     if (lease === undefined || lease.role !== "active" || kv === undefined) return;
-    lease.role = "standby";
-    lease.seenAt = performance.now();
-    const value = this.#value(name, lease.epoch);
-    value.released = true;
+    lease.releasing = true;
     try {
-      lease.revision = await kv.update(leaseKey(name), JSON.stringify(value), lease.revision);
-    } catch (error) {
-      this.#o.logger.debug("lease of %s not released (%s); it expires by itself", name, (error as Error).message);
+      // A renewal in flight and the release would compare-and-set the same revision: the release could
+      // lose, and the standbys would wait out the whole lease (a handover of 3 s, not 100 ms). Let the
+      // renewal land first; none starts meanwhile.
+      if (lease.work !== undefined) await lease.work;
+      if (lease.role !== "active") return;
+      lease.role = "standby";
+      lease.seenAt = performance.now();
+      const value = this.#value(name, lease.epoch);
+      value.released = true;
+      try {
+        lease.revision = await kv.update(leaseKey(name), JSON.stringify(value), lease.revision);
+      } catch (error) {
+        this.#o.logger.warn(
+          "node %s could not release the lease of %s (%s); a standby takes it when it expires",
+          this.#o.node,
+          name,
+          (error as Error).message,
+        );
+      }
+    } finally {
+      lease.releasing = false;
     }
     this.#o.hooks.changed();
   }
@@ -261,6 +327,7 @@ export class Leases {
   close(): void {
     this.#closed = true;
     if (this.#timer !== undefined) clearInterval(this.#timer);
+    this.#watcher?.stop();
     for (const lease of this.#leases.values()) lease.closed = true;
   }
 
@@ -280,24 +347,26 @@ export class Leases {
     const epoch = lease.epoch;
     lease.role = "standby";
     lease.revision = -1;
+    lease.pushed = undefined;
     lease.seenAt = performance.now();
     this.#o.hooks.lost(lease.name, epoch, why);
     this.#o.hooks.changed();
   }
 
   #step(lease: Lease): void {
-    if (lease.busy || lease.closed || this.#kv === undefined) return;
+    if (lease.busy || lease.closed || lease.releasing || this.#kv === undefined) return;
     if (lease.role === "standby" && !this.#taking) return;
     const now = performance.now();
     if (lease.role === "active" && !lease.renewNow && now - lease.renewedAt < this.#o.leaseMs / 3) return;
     lease.busy = true;
     const work = lease.role === "active" ? this.#renew(lease, this.#kv) : this.#watch(lease, this.#kv);
-    void work
+    lease.work = work
       .catch((error: unknown) => {
         this.#o.logger.debug("lease of %s: %s", lease.name, (error as Error).message);
       })
       .finally(() => {
         lease.busy = false;
+        lease.work = undefined;
         if (lease.again) {
           lease.again = false;
           this.#step(lease);
@@ -334,7 +403,9 @@ export class Leases {
   }
 
   async #watch(lease: Lease, kv: KV): Promise<void> {
-    const entry = await kv.get(leaseKey(lease.name));
+    const pushed = lease.pushed;
+    lease.pushed = undefined;
+    const entry = pushed ?? (await kv.get(leaseKey(lease.name)));
     if (lease.role !== "standby" || lease.closed) return;
     const value = entry === null ? undefined : parse(entry);
     const now = performance.now();
@@ -450,6 +521,7 @@ export class Leases {
       return;
     }
     lease.role = "active";
+    lease.pushed = undefined;
     lease.epoch = epoch;
     lease.revision = revision;
     lease.renewedAt = sent;

@@ -5,6 +5,9 @@ import { Kernel, type Service } from "@mk/core";
 import { MemoryStateStore } from "@mk/state";
 import { NatsKvStateStore } from "@mk/store-nats";
 import { type NatsServer, startNats } from "@mk/test-servers";
+import { jetstream } from "@nats-io/jetstream";
+import { Kvm } from "@nats-io/kv";
+import { connect } from "@nats-io/transport-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ClusterStateStore, clusterStore, joinCluster } from "../src/index.ts";
 import { captureLogger, waitFor } from "./helpers.ts";
@@ -154,6 +157,48 @@ describe("fencing", () => {
       await k1.close({ stopAll: true });
       await s1.close();
       await s2.close();
+    },
+  );
+
+  it(
+    "regression (handover waited for the standby's next poll): a lease released in the bucket is taken at once, from the bucket watch",
+    { timeout: 60_000 },
+    async () => {
+      const namespace = `watch${buckets}`;
+      const bucket = `watch-${process.pid}-${buckets++}`;
+      const nc = await connect({ servers: nats.url });
+      const leases = await new Kvm(jetstream(nc)).create(`mk-leases-${namespace}`, { history: 1 });
+      // Held by a node this one never hears from: no heartbeat can tell it about the release.
+      const held = await leases.put("lease/ledger", JSON.stringify({ node: "ghost", id: "g", epoch: 1 }));
+      const log = captureLogger();
+      const store = clusterStore(new NatsKvStateStore({ servers: nats.url, crypter, bucket }));
+      const kernel = new Kernel({ logger: log.logger, store, checkpointIntervalMs: 0 });
+      await kernel.register(ledger());
+      // The longest lease: the next poll is a minute away and the lease expires in ten.
+      const cluster = await joinCluster(kernel, {
+        servers: nats.url,
+        node: "heir",
+        namespace,
+        store,
+        leaseMs: 600_000,
+        logger: log.logger,
+      });
+      try {
+        await waitFor("heir on standby", () =>
+          cluster.services().some((s) => s.name === "ledger" && s.role === "standby"),
+        );
+        await leases.update("lease/ledger", JSON.stringify({ node: "ghost", id: "g", epoch: 1, released: true }), held);
+        await waitFor("heir active and running", () =>
+          cluster.services().some((s) => s.name === "ledger" && s.role === "active" && s.status === "running"),
+        );
+        expect((await kernel.send({ to: "ledger", from: "main", type: "add" })).data).toBe(1);
+        expect(log.text()).toMatch(/node heir holds the lease of ledger, epoch 2/);
+      } finally {
+        await cluster.leave();
+        await kernel.close({ stopAll: true });
+        await store.close();
+        await nc.close();
+      }
     },
   );
 });
