@@ -123,7 +123,8 @@ export class Cluster {
               },
               localVersion: (name) => this.#localVersion(name),
               refused: (name, saved) => this.#nobodyCan(name, saved),
-              acquired: (name, epoch) => this.#takeOver(name, epoch),
+              prepare: (name) => this.#prepare(name),
+              acquired: (name, epoch, prepared) => this.#takeOver(name, epoch, prepared),
               lost: (name, epoch, why) => this.#lost(name, epoch, why),
               changed: () => this.#announceSoon(),
             },
@@ -160,15 +161,34 @@ export class Cluster {
     return leases === undefined || !leases.managed(service) || leases.role(service) === "active";
   }
 
-  /** This node now holds the lease of `name`: load the state its previous owner saved, start it, serve. */
-  async #takeOver(name: string, epoch: number): Promise<void> {
+  /** Loads the state of `name` ahead of taking its released lease (see `LeaseHooks.prepare`); only while it is idle. */
+  async #prepare(name: string): Promise<void> {
+    if (!idle(this.#kernel.status(name))) throw new Error(`${name} is ${this.#kernel.status(name)}`);
+    await this.#kernel.reloadState(name);
+  }
+
+  /**
+   * This node now holds the lease of `name`: load the state its previous
+   * owner saved (or take the load `prepared` began), start it, serve.
+   */
+  async #takeOver(name: string, epoch: number, prepared: Promise<void> | undefined): Promise<void> {
     const kernel = this.#kernel;
     const leases = this.#leases as Leases;
     const started = performance.now();
-    if (kernel.status(name) !== "created" && kernel.status(name) !== "stopped" && kernel.status(name) !== "failed") {
-      await this.#stopDropping(name);
+    let ready = false;
+    if (prepared !== undefined) {
+      try {
+        await prepared;
+        ready = true;
+      } catch (error) {
+        // It was not idle, or the load failed: the steps below stop it and load again (a second failure gives the lease back).
+        this.#logger.debug("state of %s not loaded ahead of its takeover: %s", name, (error as Error).message);
+      }
     }
-    await kernel.reloadState(name);
+    if (!ready) {
+      if (!idle(kernel.status(name))) await this.#stopDropping(name);
+      await kernel.reloadState(name);
+    }
     const loaded = performance.now();
     if (leases.epochOf(name) !== epoch) return;
     await kernel.start(name);
@@ -180,7 +200,7 @@ export class Cluster {
     this.#announce();
     this.#outbound.wake();
     this.#logger.info(
-      "node %s serves %s (epoch %d): state loaded in %d ms, started in %d ms",
+      "node %s serves %s (epoch %d): state loaded in %d ms (after the take), started in %d ms",
       this.node,
       name,
       epoch,
@@ -569,6 +589,11 @@ export class Cluster {
     joined.delete(this.#kernel);
     this.#logger.info("node %s left cluster %s", this.node, this.namespace);
   }
+}
+
+/** Not starting, running nor stopping: its state can be loaded again. */
+function idle(status: ServiceStatus): boolean {
+  return status === "created" || status === "stopped" || status === "failed";
 }
 
 function info(node: string, s: AnnouncedService): ClusterServiceInfo {
