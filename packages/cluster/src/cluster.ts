@@ -161,27 +161,30 @@ export class Cluster {
     return leases === undefined || !leases.managed(service) || leases.role(service) === "active";
   }
 
-  /** Loads the state of `name` ahead of taking its released lease (see `LeaseHooks.prepare`); only while it is idle. */
-  async #prepare(name: string): Promise<void> {
-    if (!idle(this.#kernel.status(name))) throw new Error(`${name} is ${this.#kernel.status(name)}`);
+  /**
+   * Loads the state of `name` ahead of taking its released lease (see
+   * `LeaseHooks.prepare`): `false` when it is not idle (the takeover stops it first).
+   */
+  async #prepare(name: string): Promise<boolean> {
+    if (!idle(this.#kernel.status(name))) return false;
     await this.#kernel.reloadState(name);
+    return true;
   }
 
   /**
    * This node now holds the lease of `name`: load the state its previous
    * owner saved (or take the load `prepared` began), start it, serve.
    */
-  async #takeOver(name: string, epoch: number, prepared: Promise<void> | undefined): Promise<void> {
+  async #takeOver(name: string, epoch: number, prepared: Promise<boolean> | undefined): Promise<void> {
     const kernel = this.#kernel;
     const leases = this.#leases as Leases;
     const started = performance.now();
     let ready = false;
     if (prepared !== undefined) {
       try {
-        await prepared;
-        ready = true;
+        ready = await prepared;
       } catch (error) {
-        // It was not idle, or the load failed: the steps below stop it and load again (a second failure gives the lease back).
+        // The steps below load again: a second failure gives the lease back.
         this.#logger.debug("state of %s not loaded ahead of its takeover: %s", name, (error as Error).message);
       }
     }
@@ -253,6 +256,7 @@ export class Cluster {
     const leases = this.#leases;
     if (leases === undefined || !leases.managed(name)) return;
     if (done && leases.role(name) === "active") {
+      // The kernel saves every running service with state here, not this one alone: a swap is rare.
       this.#kernel.checkpoint().catch((error: unknown) => {
         this.#logger.warn(
           "node %s could not save %s after its hot swap (the next save stores the new version): %s",

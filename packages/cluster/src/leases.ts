@@ -74,14 +74,15 @@ export interface LeaseHooks {
    * Loads the saved state of `name` now, while this node takes a released
    * lease: the state is final (its holder saved, then released, and a node
    * without the lease cannot save), so the load need not wait for the take.
+   * `false` when it did not load (the service is not idle).
    */
-  prepare(name: string): Promise<void>;
+  prepare(name: string): Promise<boolean>;
   /**
    * This node now holds `name` under `epoch`: reload its state (or use
    * `prepared`, the load {@link LeaseHooks.prepare} began) and start it; a
    * rejection gives the lease back.
    */
-  acquired(name: string, epoch: number, prepared: Promise<void> | undefined): Promise<void>;
+  acquired(name: string, epoch: number, prepared: Promise<boolean> | undefined): Promise<void>;
   /** This node no longer holds `name`: stop serving it now. */
   lost(name: string, epoch: number, why: string): void;
   /** A role changed (announce it). */
