@@ -9,7 +9,7 @@ import { jetstream } from "@nats-io/jetstream";
 import { Kvm } from "@nats-io/kv";
 import { connect } from "@nats-io/transport-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ClusterStateStore, clusterStore, joinCluster } from "../src/index.ts";
+import { type Cluster, ClusterStateStore, clusterStore, joinCluster } from "../src/index.ts";
 import { captureLogger, waitFor } from "./helpers.ts";
 
 const crypter = new AesGcmCrypter("0123456789abcdef0123456789abcdef");
@@ -24,9 +24,9 @@ afterAll(async () => {
   await nats.stop();
 });
 
-function ledger(): Service & { count: number } {
+function ledger(name = "ledger"): Service & { count: number } {
   const service = {
-    name: "ledger",
+    name,
     count: 0,
     exportState: () => ({ count: service.count }),
     importState: (state: unknown) => {
@@ -198,6 +198,107 @@ describe("fencing", () => {
         await kernel.close({ stopAll: true });
         await store.close();
         await nc.close();
+      }
+    },
+  );
+
+  it(
+    "regression (a release raced a renewal in flight and lost it: the standby waited out the whole lease): the release waits for the renewal",
+    { timeout: 90_000 },
+    async () => {
+      const own = await startNats({ jetstream: true });
+      // The states in memory (one store, two wrappers): only the leases go through the server.
+      const inner = new MemoryStateStore();
+      const log = captureLogger();
+      const node = async (name: string): Promise<{ kernel: Kernel; cluster: Cluster }> => {
+        const store = clusterStore(inner);
+        const kernel = new Kernel({ logger: log.logger, store, checkpointIntervalMs: 0 });
+        await kernel.register(ledger());
+        // A minute's lease: a release that is lost shows as a standby still waiting long after.
+        const cluster = await joinCluster(kernel, {
+          servers: own.url,
+          node: name,
+          store,
+          leaseMs: 60_000,
+          logger: log.logger,
+        });
+        return { kernel, cluster };
+      };
+      const a = await node("a");
+      await waitFor("a active", () => a.cluster.services().some((s) => s.role === "active" && s.status === "running"));
+      const b = await node("b");
+      try {
+        await waitFor("b on standby", () => a.cluster.services().some((s) => s.node === "b" && s.role === "standby"));
+        expect((await a.kernel.send({ to: "ledger", from: "main", type: "add" })).data).toBe(1);
+        // The server hangs; a hot swap on a makes it renew its lease at once: that renewal stays in flight while a leaves.
+        expect(await own.pause()).toBe(true);
+        let leaving: Promise<void> | undefined;
+        try {
+          await a.kernel.replace(ledger());
+          leaving = a.cluster.leave();
+          await new Promise((resolve) => setTimeout(resolve, 300));
+        } finally {
+          own.signal("SIGCONT");
+        }
+        await leaving;
+        await waitFor("b active and running", () =>
+          b.cluster.services().some((s) => s.node === "b" && s.role === "active" && s.status === "running"),
+        );
+        expect(log.text()).not.toMatch(/could not release the lease/);
+        expect((await b.kernel.send({ to: "ledger", from: "main", type: "add" })).data).toBe(2);
+      } finally {
+        own.signal("SIGCONT");
+        await b.cluster.leave();
+        await a.cluster.leave();
+        await b.kernel.close({ stopAll: true });
+        await a.kernel.close({ stopAll: true });
+        await own.stop();
+      }
+    },
+  );
+
+  it(
+    "leave() hands over every service it owns: each continues on the standby from its saved state",
+    { timeout: 60_000 },
+    async () => {
+      const inner = new MemoryStateStore();
+      const log = captureLogger();
+      const names = ["ledger", "journal", "tally"];
+      const namespace = `many${buckets++}`;
+      const node = async (name: string): Promise<{ kernel: Kernel; cluster: Cluster }> => {
+        const store = clusterStore(inner);
+        const kernel = new Kernel({ logger: log.logger, store, checkpointIntervalMs: 0 });
+        for (const service of names) await kernel.register(ledger(service));
+        const cluster = await joinCluster(kernel, {
+          servers: nats.url,
+          node: name,
+          namespace,
+          store,
+          leaseMs: 60_000,
+          logger: log.logger,
+        });
+        return { kernel, cluster };
+      };
+      const a = await node("a");
+      const b = await node("b");
+      const roles = (role: string, on: string): boolean =>
+        names.every((n) => a.cluster.services().some((s) => s.name === n && s.node === on && s.role === role));
+      try {
+        await waitFor("a owns all three, b on standby", () => roles("active", "a") && roles("standby", "b"));
+        for (const n of names) expect((await a.kernel.send({ to: n, from: "main", type: "add" })).data).toBe(1);
+        await a.cluster.leave();
+        await waitFor("b serves all three", () =>
+          names.every((n) =>
+            b.cluster.services().some((s) => s.name === n && s.role === "active" && s.status === "running"),
+          ),
+        );
+        for (const n of names) expect((await b.kernel.send({ to: n, from: "main", type: "add" })).data).toBe(2);
+        expect(log.text().match(/node a handed \S+ over/g)).toHaveLength(3);
+      } finally {
+        await b.cluster.leave();
+        await a.cluster.leave();
+        await b.kernel.close({ stopAll: true });
+        await a.kernel.close({ stopAll: true });
       }
     },
   );
