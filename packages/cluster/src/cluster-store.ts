@@ -101,8 +101,9 @@ export class ClusterStateStore implements StateStore {
     return this.inner.list();
   }
 
-  close(): Promise<void> {
-    return this.inner.close();
+  /** Closes the inner store (a no-op for one without `close`). */
+  async close(): Promise<void> {
+    await this.inner.close?.();
   }
 }
 

@@ -2,7 +2,7 @@ import { mkdtemp, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { AesGcmCrypter } from "@mk/crypto";
-import { FileStateStore, MemoryStateStore } from "@mk/state";
+import { FileStateStore, MemoryStateStore, type StateStore } from "@mk/state";
 import { afterEach, describe, expect, it } from "vitest";
 import { StateLoadFailedError, StateSaveFailedError } from "@mk/core";
 import { counter, deferred, TestStore, testKernel } from "./helpers.ts";
@@ -10,6 +10,36 @@ import { counter, deferred, TestStore, testKernel } from "./helpers.ts";
 const dirs: string[] = [];
 afterEach(async () => {
   await Promise.all(dirs.splice(0).map((d) => rm(d, { recursive: true, force: true })));
+});
+
+describe("a store written to the five-method contract of API.md", () => {
+  // Regression: StateStore.close() was required, so a user's store with exactly the
+  // documented methods (save, load, exists, delete, list) no longer type-checked.
+  it("type-checks as a StateStore without close(), and the kernel saves to it and imports from it", async () => {
+    const saved = new Map<string, { state: unknown; version?: string }>();
+    const store: StateStore = {
+      save: async (name, state, meta) => {
+        saved.set(name, meta?.version === undefined ? { state } : { state, version: meta.version });
+      },
+      load: async (name) => saved.get(name),
+      exists: async (name) => saved.has(name),
+      delete: async (name) => void saved.delete(name),
+      list: async () => [...saved.keys()].sort(),
+    };
+    const first = testKernel({ store }).kernel;
+    const echo = counter("echo", "1");
+    await first.register(echo);
+    await first.start("echo");
+    echo.count = 7;
+    await first.close({ stopAll: true });
+    expect(saved.get("echo")).toEqual({ state: { count: 7 }, version: "1" });
+
+    const second = testKernel({ store }).kernel;
+    const again = counter("echo", "1");
+    await second.register(again);
+    expect(again.count).toBe(7);
+    await second.close();
+  });
 });
 
 describe("state on register", () => {

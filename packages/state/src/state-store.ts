@@ -66,6 +66,9 @@ export interface StateStore {
   /**
    * Waits for the operations already started, then releases what the store holds
    * (connections, locks). Idempotent; every later call rejects with `STATE_CLOSED`.
+   * Optional, so a store written to the five-method contract still type-checks: callers
+   * use `await store.close?.()`. Every mk backend has it, and the conformance suite
+   * checks it wherever it exists.
    */
-  close(): Promise<void>;
+  close?(): Promise<void>;
 }

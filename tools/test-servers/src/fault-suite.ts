@@ -2,7 +2,8 @@
 // SIGKILLed in the middle of save loops and restarted on the same data. Counted, not timed: the
 // kill comes after a number of acknowledged saves, the restart after a number of refused ones.
 // Each backend package runs it with a small fixture (start the server, open a store on it).
-import { StateError, type StateStore } from "@mk/state";
+import { StateError } from "@mk/state";
+import type { ClosableStateStore } from "@mk/state/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 /** A running server the suite can kill and restart on the same data. */
@@ -20,7 +21,7 @@ export interface FaultFixture<S extends FaultServer> {
   unit: string;
   start(): Promise<S>;
   /** A store on `server` in `space` (table, bucket...); `timeoutMs` when given. */
-  open(server: S, space: string, options?: { timeoutMs?: number }): StateStore;
+  open(server: S, space: string, options?: { timeoutMs?: number }): ClosableStateStore;
   /** A space (table, bucket...) name no other test in this process uses. */
   uniqueSpace(prefix: string): string;
 }

@@ -60,7 +60,7 @@ export const stateLsCommand: Command = {
       }
       return 0;
     } finally {
-      await state.store.close();
+      await state.store.close?.();
     }
   },
 };
@@ -104,7 +104,7 @@ export const stateShowCommand: Command = {
       println(context, JSON.stringify(loaded.state, null, 2));
       return 0;
     } finally {
-      await state.store.close();
+      await state.store.close?.();
     }
   },
 };
@@ -150,7 +150,7 @@ export const stateVerifyCommand: Command = {
       }
       return 0;
     } finally {
-      await state.store.close();
+      await state.store.close?.();
     }
   },
 };
@@ -204,7 +204,7 @@ export const stateExportCommand: Command = {
       }
       return 0;
     } finally {
-      await state.store.close();
+      await state.store.close?.();
     }
   },
 };

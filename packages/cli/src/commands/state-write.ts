@@ -93,7 +93,7 @@ export const stateRotateCommand: Command = {
         fresh.key.fill(0);
         for (const entry of older) if (entry.key instanceof Uint8Array) entry.key.fill(0);
       }
-      await state.store.close();
+      await state.store.close?.();
       target = await openStore(state.location, crypter);
       const names = await target.list();
       const bar = progress(context, "rotate", names.length);
@@ -137,7 +137,7 @@ export const stateRotateCommand: Command = {
       }
       return 0;
     } finally {
-      await (target ?? state.store).close();
+      await (target ?? state.store).close?.();
     }
   },
 };
@@ -239,7 +239,7 @@ export const stateImportCommand: Command = {
       else println(context, `imported ${plural(chosen.length, "state")} into ${state.label}`);
       return 0;
     } finally {
-      await state.store.close();
+      await state.store.close?.();
     }
   },
 };
@@ -330,7 +330,7 @@ export const stateImportLegacyCommand: Command = {
         );
       return 0;
     } finally {
-      await state.store.close();
+      await state.store.close?.();
     }
   },
 };
@@ -390,8 +390,8 @@ export const stateCopyCommand: Command = {
       else println(context, `copied ${plural(states.length, "state")} from ${redact(fromUrl)} to ${redact(toUrl)}`);
       return 0;
     } finally {
-      await state.store.close();
-      await target?.close();
+      await state.store.close?.();
+      await target?.close?.();
     }
   },
 };

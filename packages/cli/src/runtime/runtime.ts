@@ -145,7 +145,7 @@ export class KernelRuntime {
         try {
           return (await probe.list()).length === 0;
         } finally {
-          await probe.close();
+          await probe.close?.();
         }
       },
     });
@@ -344,7 +344,7 @@ export class KernelRuntime {
     try {
       await this.kernel.close({ stopAll: true });
     } finally {
-      await this.store.close();
+      await this.store.close?.();
     }
   }
 

@@ -11,6 +11,12 @@ export interface StoreLimits {
 }
 
 /**
+ * A store with `close()`: optional in {@link StateStore} (so a store written to the
+ * five-method contract still type-checks), required of a backend that claims conformance.
+ */
+export type ClosableStateStore = StateStore & { close(): Promise<void> };
+
+/**
  * One test's backing data (a directory, a table, a bucket), fresh and empty, made by
  * {@link DescribeStateStoreOptions.setup} before each test.
  */
@@ -22,7 +28,7 @@ export interface StateStoreFixture {
    * still lets instances of one process share it. The suite closes every store it opened
    * after the test, before `dispose`.
    */
-  open(limits: StoreLimits): StateStore | Promise<StateStore>;
+  open(limits: StoreLimits): ClosableStateStore | Promise<ClosableStateStore>;
   /** Removes the backing data (drop the table, remove the directory). Called after each test. */
   dispose?(): void | Promise<void>;
 }
@@ -42,7 +48,7 @@ export interface DescribeStateStoreOptions {
 /** What each group of conformance tests gets. */
 export interface SuiteContext {
   /** A store on the current test's backing data; closed by the suite after the test. */
-  open(limits?: StoreLimits): Promise<StateStore>;
+  open(limits?: StoreLimits): Promise<ClosableStateStore>;
 }
 
 /** One `describe` block running `groups` against fresh backing data per test (unstorage's `testDriver` pattern). */
@@ -56,7 +62,7 @@ export function registerSuite(
   }
   describe(`StateStore conformance: ${name}`, { timeout: options.timeout ?? 120_000 }, () => {
     let fixture: StateStoreFixture | undefined;
-    let opened: StateStore[] = [];
+    let opened: ClosableStateStore[] = [];
 
     beforeEach(async () => {
       fixture = await options.setup();
