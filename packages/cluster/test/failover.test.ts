@@ -5,25 +5,28 @@
 // failover and handover times are printed.
 import { type AddressInfo, connect, createServer, type Socket } from "node:net";
 import { AesGcmCrypter } from "@mk/crypto";
-import { Kernel } from "@mk/core";
 import { NatsKvStateStore } from "@mk/store-nats";
-import { type NatsServer, startNats } from "@mk/test-servers";
+import { startNats } from "@mk/test-servers";
 import { afterEach, describe, expect, it } from "vitest";
-import { type Cluster, joinCluster } from "../src/index.ts";
-import { type Answer, captureLogger, codesOf, loadGenerator, type NodeProcess, startNode, waitFor } from "./helpers.ts";
+import type { Cluster } from "../src/index.ts";
+import {
+  type Answer,
+  type CallerFixture,
+  codesOf,
+  joinCaller,
+  loadGenerator,
+  type NodeProcess,
+  startNode,
+  tearDown,
+  waitFor,
+} from "./helpers.ts";
 
 // The default lease: with 1 s the owner must renew within 0.6 s, and a loaded CI machine can
 // starve it that long, turning a test of one planned failure into a run of unplanned ones.
 const LEASE_MS = 3000;
 const crypter = new AesGcmCrypter("0123456789abcdef0123456789abcdef");
 
-interface Fixture {
-  nats: NatsServer;
-  nodes: NodeProcess[];
-  kernel: Kernel;
-  cluster: Cluster;
-  bucket: string;
-}
+type Fixture = CallerFixture & { bucket: string };
 
 let current: Fixture | undefined;
 let buckets = 0;
@@ -31,23 +34,15 @@ let buckets = 0;
 afterEach(async () => {
   const f = current;
   current = undefined;
-  if (f === undefined) return;
-  await f.cluster.leave();
-  await f.kernel.close();
-  for (const n of f.nodes) if (n.child.signalCode === null && n.child.exitCode === null) n.child.kill("SIGCONT");
-  await Promise.all(f.nodes.map((n) => n.kill()));
-  await f.nats.stop();
+  await tearDown(f);
 }, 60_000);
 
 /** A caller in this process (no store, no ledger) and two ledger nodes: node-a the owner, node-b on standby. */
 async function setUp(): Promise<Fixture> {
   const nats = await startNats({ jetstream: true });
   const bucket = `states-${process.pid}-${buckets++}`;
-  const log = captureLogger();
-  const kernel = new Kernel({ logger: log.logger, checkpointIntervalMs: 0 });
-  const cluster = await joinCluster(kernel, { servers: nats.url, node: "caller", logger: log.logger });
-  const nodes: NodeProcess[] = [];
-  current = { nats, nodes, kernel, cluster, bucket };
+  current = { ...(await joinCaller(nats)), bucket };
+  const { nodes, cluster } = current;
   nodes.push(await startNode({ servers: nats.url, node: "node-a", bucket, leaseMs: LEASE_MS }, "stateful-node.ts"));
   await waitFor("node-a active", () => roleOf(cluster, "node-a") === "active", 30_000);
   nodes.push(await startNode({ servers: nats.url, node: "node-b", bucket, leaseMs: LEASE_MS }, "stateful-node.ts"));
@@ -248,11 +243,8 @@ describe("partition", () => {
       const nats = await startNats({ jetstream: true });
       const proxy = await cuttableProxy(nats.url);
       const bucket = `partition-${process.pid}`;
-      const log = captureLogger();
-      const kernel = new Kernel({ logger: log.logger, checkpointIntervalMs: 0 });
-      const cluster = await joinCluster(kernel, { servers: nats.url, node: "caller", logger: log.logger });
-      const nodes: NodeProcess[] = [];
-      current = { nats, nodes, kernel, cluster, bucket };
+      current = { ...(await joinCaller(nats)), bucket };
+      const { nodes, cluster } = current;
       try {
         // node-a reaches NATS (cluster and store) only through the proxy.
         nodes.push(

@@ -2,39 +2,35 @@
 // mid-call, a nats-server restart, a hot swap on one of two replicas.
 // Calls are counted, never timed tightly: the assertions are "every call was
 // answered once, with these codes", and the kill-to-503 delays are printed.
-import { Kernel } from "@mk/core";
-import { type NatsServer, startNats } from "@mk/test-servers";
+import { startNats } from "@mk/test-servers";
 import { afterEach, describe, expect, it } from "vitest";
-import { joinCluster, type Cluster } from "../src/index.ts";
-import { captureLogger, codesOf, loadGenerator, type NodeProcess, startNode, waitFor } from "./helpers.ts";
+import {
+  type CallerFixture,
+  codesOf,
+  joinCaller,
+  loadGenerator,
+  type NodeProcess,
+  startNode,
+  tearDown,
+  waitFor,
+} from "./helpers.ts";
 
-interface Fixture {
-  nats: NatsServer;
-  nodes: NodeProcess[];
-  kernel: Kernel;
-  cluster: Cluster;
-}
+type Fixture = CallerFixture;
 
 let current: Fixture | undefined;
 
 afterEach(async () => {
   const f = current;
   current = undefined;
-  if (f === undefined) return;
-  await f.cluster.leave();
-  await f.kernel.close();
-  await Promise.all(f.nodes.map((n) => n.kill()));
-  await f.nats.stop();
+  await tearDown(f);
 }, 60_000);
 
 async function setUp(services: { name: string; version?: string }[]): Promise<Fixture> {
   const nats = await startNats();
   const nodes = await Promise.all(["node-b", "node-c"].map((node) => startNode({ servers: nats.url, node, services })));
-  const log = captureLogger();
-  const kernel = new Kernel({ logger: log.logger, checkpointIntervalMs: 0 });
-  const cluster = await joinCluster(kernel, { servers: nats.url, node: "caller", logger: log.logger });
+  current = { ...(await joinCaller(nats)), nodes };
+  const { cluster } = current;
   await waitFor("both nodes in the view", () => cluster.nodes().length === 3);
-  current = { nats, nodes, kernel, cluster };
   return current;
 }
 

@@ -3,8 +3,10 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import type { Reply } from "@mk/core";
+import { Kernel, type Reply } from "@mk/core";
 import { createLogger, type Logger, type LogRecord } from "@mk/logger";
+import type { NatsServer } from "@mk/test-servers";
+import { type Cluster, joinCluster } from "../src/index.ts";
 
 const fixtures = join(dirname(fileURLToPath(import.meta.url)), "fixtures");
 
@@ -113,6 +115,32 @@ export async function waitFor(
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
   throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+}
+
+/** A test's nats-server, the caller kernel in this process joined to it, and the node processes it starts. */
+export interface CallerFixture {
+  nats: NatsServer;
+  nodes: NodeProcess[];
+  kernel: Kernel;
+  cluster: Cluster;
+}
+
+/** A caller in this process (no store, no services of its own) joined as node "caller" to `nats`. */
+export async function joinCaller(nats: NatsServer): Promise<CallerFixture> {
+  const log = captureLogger();
+  const kernel = new Kernel({ logger: log.logger, checkpointIntervalMs: 0 });
+  const cluster = await joinCluster(kernel, { servers: nats.url, node: "caller", logger: log.logger });
+  return { nats, nodes: [], kernel, cluster };
+}
+
+/** Leaves and closes the caller, wakes any node a test left SIGSTOPped, kills the nodes, stops the server. */
+export async function tearDown(f: CallerFixture | undefined): Promise<void> {
+  if (f === undefined) return;
+  await f.cluster.leave();
+  await f.kernel.close();
+  for (const n of f.nodes) if (n.child.signalCode === null && n.child.exitCode === null) n.child.kill("SIGCONT");
+  await Promise.all(f.nodes.map((n) => n.kill()));
+  await f.nats.stop();
 }
 
 export interface CapturedLogger {

@@ -4,23 +4,16 @@
 // code never takes over state saved by newer code (one clear line), and a standby hot-swapped to a
 // new enough version takes over and continues from the state. Nothing here is timed.
 import { AesGcmCrypter } from "@mk/crypto";
-import { Kernel } from "@mk/core";
 import { NatsKvStateStore } from "@mk/store-nats";
-import { type NatsServer, startNats } from "@mk/test-servers";
+import { startNats } from "@mk/test-servers";
 import { afterEach, describe, expect, it } from "vitest";
-import { type Cluster, type ClusterServiceInfo, joinCluster } from "../src/index.ts";
-import { captureLogger, type NodeProcess, startNode, waitFor } from "./helpers.ts";
+import type { Cluster, ClusterServiceInfo } from "../src/index.ts";
+import { type CallerFixture, joinCaller, type NodeProcess, startNode, tearDown, waitFor } from "./helpers.ts";
 
 const LEASE_MS = 3000;
 const crypter = new AesGcmCrypter("0123456789abcdef0123456789abcdef");
 
-interface Fixture {
-  nats: NatsServer;
-  nodes: NodeProcess[];
-  kernel: Kernel;
-  cluster: Cluster;
-  bucket: string;
-}
+type Fixture = CallerFixture & { bucket: string };
 
 let current: Fixture | undefined;
 let buckets = 0;
@@ -28,22 +21,15 @@ let buckets = 0;
 afterEach(async () => {
   const f = current;
   current = undefined;
-  if (f === undefined) return;
-  await f.cluster.leave();
-  await f.kernel.close();
-  await Promise.all(f.nodes.map((n) => n.kill()));
-  await f.nats.stop();
+  await tearDown(f);
 }, 60_000);
 
 /** A caller in this process (no store, no ledger) and ledger nodes at version 1.0.0: the first one owns it. */
 async function setUp(names: string[]): Promise<Fixture> {
   const nats = await startNats({ jetstream: true });
   const bucket = `versions-${process.pid}-${buckets++}`;
-  const log = captureLogger();
-  const kernel = new Kernel({ logger: log.logger, checkpointIntervalMs: 0 });
-  const cluster = await joinCluster(kernel, { servers: nats.url, node: "caller", logger: log.logger });
-  const nodes: NodeProcess[] = [];
-  current = { nats, nodes, kernel, cluster, bucket };
+  current = { ...(await joinCaller(nats)), bucket };
+  const { nodes, cluster } = current;
   for (const [i, node] of names.entries()) {
     nodes.push(
       await startNode({ servers: nats.url, node, bucket, leaseMs: LEASE_MS, version: "1.0.0" }, "stateful-node.ts"),
