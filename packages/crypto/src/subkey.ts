@@ -1,24 +1,29 @@
 import { extract } from "@noble/hashes/hkdf.js";
-import { _HMAC } from "@noble/hashes/hmac.js";
 import { sha256 } from "@noble/hashes/sha2.js";
 import { COMMITMENT_LENGTH, INFO_LENGTH } from "./envelope-format.ts";
 import { InvalidArgumentError } from "./errors.ts";
+import { SCHEDULE_WORDS, SHA256_IV, compressBlock } from "./sha256-block.ts";
 
 const encoder = new TextEncoder();
 /** HKDF-Extract salt: fixed, a domain label (RFC 5869 §3.1 allows a non-secret, reused salt). */
 export const EXTRACT_SALT: Uint8Array = encoder.encode("mk/crypto v1 hkdf-extract");
 const SUBKEY_LENGTH = 32;
-const HASH_LENGTH = 32;
-const COUNTER_1 = Uint8Array.of(1);
-const COUNTER_2 = Uint8Array.of(2);
+const HASH_WORDS = 8;
+const INFO_WORDS = INFO_LENGTH / 4;
+// RFC 2104: the key block XOR 0x36 (inner) and 0x5c (outer), four bytes at a time.
+const IPAD = 0x36363636;
+const OPAD = 0x5c5c5c5c;
+// FIPS 180-4 §5.1.1 padding of the three per-message SHA-256 inputs, each behind a 64-byte pad
+// block: the bit length of everything hashed, in the last word of the final block.
+const T1_INNER_BITS = (64 + INFO_LENGTH + 1) * 8; // ipad block || info || 0x01
+const T2_INNER_BITS = (64 + 32 + INFO_LENGTH + 1) * 8; // ipad block || T(1) || info || 0x02
+const OUTER_BITS = (64 + 32) * 8; // opad block || inner digest
 
 /** A one-message AES-256 key and the commitment that proves which master key made it. */
 export interface Subkey {
   key: Uint8Array;
   commitment: Uint8Array;
 }
-
-type Hmac = _HMAC<ReturnType<typeof sha256.create>>;
 
 /**
  * Per-message keys from one master key, by HKDF-SHA256 (RFC 5869):
@@ -32,42 +37,116 @@ type Hmac = _HMAC<ReturnType<typeof sha256.create>>;
  * info keep T(1) to one SHA-256 block. Each message gets a fresh 32-byte random salt, so each
  * derived key seals exactly one message and the GCM per-key limits (NIST SP 800-38D §8.3: 2^32 random nonces) never come into play.
  * Version, algorithm and key id are in `info`, so an edited header derives another key.
+ *
+ * The Expand runs on {@link compressBlock} directly: the PRK's inner and outer pad blocks are
+ * compressed once here, and every message block has a fixed layout (info is always 44 bytes),
+ * so a derivation is exactly five compressions with no hashing object, buffer or DataView
+ * (about 3x faster than noble's HMAC cloned per message, and 2x+ faster than node:crypto's
+ * `Hash.copy()` or `createHmac`, whose per-call object and native-call costs outweigh their
+ * native compression at this size; see the README). Only the extract (once per key) uses noble.
  */
 export class SubkeyDeriver {
-  readonly #base: Hmac;
-  // Reused for every derivation (derive() is synchronous, so never shared by two calls):
-  // saves allocating two SHA-256 states per HMAC.
-  readonly #scratch: Hmac;
+  // SHA-256 states after the PRK's ipad and opad blocks: HMAC-SHA256 keyed with the PRK.
+  readonly #inner = new Int32Array(HASH_WORDS);
+  readonly #outer = new Int32Array(HASH_WORDS);
+  // Scratch reused by every derivation (derive() is synchronous, so never shared by two calls)
+  // and wiped after each: message schedule, running hash, the info as words.
+  readonly #w = new Int32Array(SCHEDULE_WORDS);
+  readonly #h = new Int32Array(HASH_WORDS);
+  readonly #info = new Int32Array(INFO_WORDS);
+  #destroyed = false;
 
   constructor(master: Uint8Array) {
     const prk = extract(sha256, master, EXTRACT_SALT);
-    this.#base = new _HMAC(sha256, prk);
-    this.#scratch = this.#base.clone();
+    // The PRK (32 bytes) is shorter than a SHA-256 block, so HMAC's key block is PRK || zeros.
+    const w = this.#w;
+    for (const [pad, state] of [
+      [IPAD, this.#inner],
+      [OPAD, this.#outer],
+    ] as const) {
+      for (let i = 0; i < 16; i++) w[i] = (i < HASH_WORDS ? readWord(prk, i * 4) : 0) ^ pad;
+      compressBlock(SHA256_IV, w, state);
+    }
+    w.fill(0);
     prk.fill(0);
   }
 
   /** @param info header[0..44): magic through salt. */
   derive(info: Uint8Array): Subkey {
+    if (this.#destroyed) throw new InvalidArgumentError("subkey deriver was destroyed: its key state is zeroed");
     if (info.length !== INFO_LENGTH)
       throw new InvalidArgumentError(`subkey info expected ${INFO_LENGTH} bytes, got ${info.length}`);
+    const w = this.#w;
+    const h = this.#h;
+    const words = this.#info;
+    for (let i = 0; i < INFO_WORDS; i++) words[i] = readWord(info, i * 4);
     const okm = new Uint8Array(SUBKEY_LENGTH + COMMITMENT_LENGTH);
     // RFC 5869 §2.3: T(1) = HMAC(PRK, info || 0x01), T(2) = HMAC(PRK, T(1) || info || 0x02).
-    const t1 = okm.subarray(0, HASH_LENGTH);
-    this.#base._cloneInto(this.#scratch).update(info).update(COUNTER_1).digestInto(t1);
-    this.#base
-      ._cloneInto(this.#scratch)
-      .update(t1)
-      .update(info)
-      .update(COUNTER_2)
-      .digestInto(okm.subarray(HASH_LENGTH));
+    // T(1) inner: one block, info || 0x01 || 0x80 || zeros || bit length.
+    w.set(words, 0);
+    w[INFO_WORDS] = 0x01_80_00_00;
+    w.fill(0, INFO_WORDS + 1, 15);
+    w[15] = T1_INNER_BITS;
+    compressBlock(this.#inner, w, h);
+    this.#outerInto(okm, 0);
+    // T(2) inner: T(1) || info[0..32) in the first block; info[32..44) || 0x02 || 0x80 || zeros
+    // || bit length in the second.
+    w.set(h, 0);
+    w.set(words.subarray(0, HASH_WORDS), HASH_WORDS);
+    compressBlock(this.#inner, w, h);
+    w.set(words.subarray(HASH_WORDS), 0);
+    w[INFO_WORDS - HASH_WORDS] = 0x02_80_00_00;
+    w.fill(0, INFO_WORDS - HASH_WORDS + 1, 15);
+    w[15] = T2_INNER_BITS;
+    compressBlock(h, w, h);
+    this.#outerInto(okm, SUBKEY_LENGTH);
+    w.fill(0);
+    h.fill(0);
+    words.fill(0);
     return { key: okm.subarray(0, SUBKEY_LENGTH), commitment: okm.subarray(SUBKEY_LENGTH) };
   }
 
-  /** Wipes the keyed HMAC state (the PRK's pads); the deriver is unusable afterwards. */
-  destroy(): void {
-    this.#base.destroy();
-    this.#scratch.destroy();
+  /** HMAC's outer hash over the inner digest in #h; writes the 32-byte result at `out[offset]` and leaves it in #h. */
+  #outerInto(out: Uint8Array, offset: number): void {
+    const w = this.#w;
+    const h = this.#h;
+    w.set(h, 0);
+    w[HASH_WORDS] = 0x80_00_00_00 | 0;
+    w.fill(0, HASH_WORDS + 1, 15);
+    w[15] = OUTER_BITS;
+    compressBlock(this.#outer, w, h);
+    for (let i = 0; i < HASH_WORDS; i++) {
+      const word = h[i] ?? 0;
+      const o = offset + i * 4;
+      out[o] = word >>> 24;
+      out[o + 1] = word >>> 16;
+      out[o + 2] = word >>> 8;
+      out[o + 3] = word;
+    }
   }
+
+  /**
+   * Wipes the keyed HMAC state (the PRK's pad-block states) and the scratch; the deriver is
+   * unusable afterwards. The PRK itself and the master key were wiped in the constructor.
+   */
+  destroy(): void {
+    this.#inner.fill(0);
+    this.#outer.fill(0);
+    this.#w.fill(0);
+    this.#h.fill(0);
+    this.#info.fill(0);
+    this.#destroyed = true;
+  }
+}
+
+/** Big-endian 32-bit word at `bytes[offset..offset+4)`, as a signed Int32 value. */
+function readWord(bytes: Uint8Array, offset: number): number {
+  return (
+    ((bytes[offset] ?? 0) << 24) |
+    ((bytes[offset + 1] ?? 0) << 16) |
+    ((bytes[offset + 2] ?? 0) << 8) |
+    (bytes[offset + 3] ?? 0)
+  );
 }
 
 /** Constant-time equality for equal-length secret-derived values. */
