@@ -1,6 +1,17 @@
 import { describe, expect, it } from "vitest";
 import { AesGcmCrypter } from "./aes-gcm-crypter.ts";
-import { HEADER_LENGTH, MIN_ENVELOPE_LENGTH, hasEnvelopeMagic, parseEnvelope } from "./envelope-format.ts";
+import {
+  HEADER_LENGTH,
+  MIN_ENVELOPE_LENGTH,
+  OFFSET_COMMITMENT,
+  OFFSET_KEY_ID,
+  OFFSET_NONCE,
+  OFFSET_SALT,
+  buildAad,
+  hasEnvelopeMagic,
+  parseEnvelope,
+  writePrefix,
+} from "./envelope-format.ts";
 import { CryptoError } from "./errors.ts";
 
 const key = "1234567890123456";
@@ -68,14 +79,47 @@ describe("envelope header validation", () => {
   it("parses the fields at their documented offsets", () => {
     const parsed = parseEnvelope(sealed);
     expect(parsed.keyId).toBe(1);
+    expect(parsed.algorithm).toBe(1);
     expect([...sealed.subarray(0, 8)]).toEqual([0x89, 0x4d, 0x4b, 0x43, 1, 1, 0, 0]);
-    expect(parsed.salt.byteOffset - sealed.byteOffset).toBe(12);
-    expect(parsed.nonce.byteOffset - sealed.byteOffset).toBe(44);
-    expect(parsed.nonce.length).toBe(12);
-    expect(parsed.commitment.byteOffset - sealed.byteOffset).toBe(56);
-    expect(parsed.sealed.length).toBe(sealed.length - HEADER_LENGTH);
+    expect([OFFSET_KEY_ID, OFFSET_SALT, OFFSET_NONCE, OFFSET_COMMITMENT, HEADER_LENGTH]).toEqual([8, 12, 44, 56, 88]);
+    expect(parsed.bytes).toBe(sealed);
     expect(MIN_ENVELOPE_LENGTH).toBe(104);
     expect(hasEnvelopeMagic(sealed)).toBe(true);
     expect(hasEnvelopeMagic(sealed.subarray(1))).toBe(false);
+  });
+
+  it("views a Buffer in place as a plain Uint8Array (Buffer views cost more to build)", () => {
+    const pool = Buffer.alloc(sealed.length + 7);
+    pool.set(sealed, 7);
+    const input = pool.subarray(7);
+    const parsed = parseEnvelope(input);
+    expect(Object.getPrototypeOf(parsed.bytes)).toBe(Uint8Array.prototype);
+    expect(parsed.bytes.buffer).toBe(input.buffer);
+    expect([parsed.bytes.byteOffset, parsed.bytes.length]).toEqual([input.byteOffset, input.length]);
+    expect(parsed.keyId).toBe(1);
+  });
+
+  it("reads key ids with the top bit set as unsigned", () => {
+    for (const id of [0x8000_0000, 0xffff_ffff, 0x1234_5678]) {
+      const copy = Uint8Array.from(sealed);
+      writePrefix(copy, id, 1);
+      expect(parseEnvelope(copy).keyId).toBe(id);
+    }
+  });
+});
+
+describe("buildAad", () => {
+  const header = Uint8Array.from({ length: HEADER_LENGTH }, (_, i) => i + 1);
+
+  it("is header || uint64be(len(ad)) || ad, reading the header from a whole envelope in place", () => {
+    const envelope = Uint8Array.from([...header, 0xee, 0xee]);
+    const aad = buildAad(envelope, Uint8Array.of(7, 8, 9));
+    expect([...aad]).toEqual([...header, 0, 0, 0, 0, 0, 0, 0, 3, 7, 8, 9]);
+    expect([...buildAad(header, undefined)]).toEqual([...header, 0, 0, 0, 0, 0, 0, 0, 0]);
+  });
+
+  it("appends uint64be(plaintext length) for segmented envelopes, lengths over 2^32 included", () => {
+    const aad = buildAad(header, Uint8Array.of(1), 2 ** 33 + 0x0102_0304);
+    expect([...aad.subarray(HEADER_LENGTH)]).toEqual([0, 0, 0, 0, 0, 0, 0, 1, 1, 0, 0, 0, 2, 1, 2, 3, 4]);
   });
 });

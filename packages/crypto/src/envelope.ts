@@ -4,7 +4,6 @@ import {
   ALG_HKDF_SHA256_AES_256_GCM,
   ALG_HKDF_SHA256_AES_256_GCM_SEGMENTED,
   HEADER_LENGTH,
-  INFO_LENGTH,
   NONCE_LENGTH,
   OFFSET_COMMITMENT,
   OFFSET_NONCE,
@@ -21,7 +20,7 @@ import {
 } from "./envelope-format.ts";
 import { AuthenticationError, InvalidArgumentError } from "./errors.ts";
 import { pooledRandomBytes } from "./random-pool.ts";
-import { constantTimeEqual, type SubkeyDeriver } from "./subkey.ts";
+import { constantTimeEqualAt, type SubkeyDeriver } from "./subkey.ts";
 
 /**
  * Source of the salt and nonce (one call for salt || nonce, 44 bytes: one CSPRNG call costs
@@ -59,7 +58,7 @@ export async function sealEnvelope(
   // Salt and nonce are adjacent in the header (offsets 12 and 44).
   header.set(fresh, OFFSET_SALT);
   const nonce = header.subarray(OFFSET_NONCE, OFFSET_NONCE + NONCE_LENGTH);
-  const subkey = deriver.derive(header.subarray(0, INFO_LENGTH));
+  const subkey = deriver.derive(header);
   header.set(subkey.commitment, OFFSET_COMMITMENT);
   try {
     if (!segmented) {
@@ -92,34 +91,31 @@ export async function openEnvelope(
   envelope: ParsedEnvelope,
   associatedData: Uint8Array | undefined,
 ): Promise<Uint8Array> {
-  const subkey = deriver.derive(envelope.info);
+  const bytes = envelope.bytes;
+  const subkey = deriver.derive(bytes);
   try {
-    if (!constantTimeEqual(subkey.commitment, envelope.commitment)) {
+    if (!constantTimeEqualAt(subkey.commitment, bytes, OFFSET_COMMITMENT)) {
       throw new AuthenticationError(
         `key commitment mismatch for key id ${envelope.keyId}: wrong key, or the envelope header was changed`,
       );
     }
+    const nonce = bytes.subarray(OFFSET_NONCE, OFFSET_NONCE + NONCE_LENGTH);
+    // parseEnvelope's length check makes this hold by construction; checked anyway because
+    // noble's gcm accepts any nonce of 8+ bytes and would silently take a wrong slice.
+    if (nonce.length !== NONCE_LENGTH) throw new AuthenticationError(`envelope nonce is ${nonce.length} bytes`);
+    const body = bytes.subarray(HEADER_LENGTH);
     if (envelope.algorithm !== SEGMENTED) {
-      return await gcmOpen(
-        backend,
-        subkey.key,
-        envelope.nonce,
-        buildAad(envelope.header, associatedData),
-        envelope.sealed,
-      );
+      return await gcmOpen(backend, subkey.key, nonce, buildAad(bytes, associatedData), body);
     }
-    const length = segmentedPlaintextLength(envelope.sealed.length);
+    const length = segmentedPlaintextLength(body.length);
     const count = segmentCount(length);
-    const aad = buildAad(envelope.header, associatedData, length);
+    const aad = buildAad(bytes, associatedData, length);
     const out = new Uint8Array(length);
     try {
       await forEachSegment(backend, count, async (i) => {
         const start = i * (SEGMENT_SIZE + TAG_LENGTH);
-        const sealed = envelope.sealed.subarray(
-          start,
-          Math.min(envelope.sealed.length, start + SEGMENT_SIZE + TAG_LENGTH),
-        );
-        out.set(await gcmOpen(backend, subkey.key, segmentNonce(envelope.nonce, i), aad, sealed), i * SEGMENT_SIZE);
+        const sealed = body.subarray(start, Math.min(body.length, start + SEGMENT_SIZE + TAG_LENGTH));
+        out.set(await gcmOpen(backend, subkey.key, segmentNonce(nonce, i), aad, sealed), i * SEGMENT_SIZE);
       });
     } catch (error) {
       // Segments that did verify must not outlive the one that did not.

@@ -71,15 +71,19 @@ export class SubkeyDeriver {
     prk.fill(0);
   }
 
-  /** @param info header[0..44): magic through salt. */
-  derive(info: Uint8Array): Subkey {
+  /**
+   * @param header an envelope or its header: the info is `header[0..44)`, magic through salt
+   *   (read in place, so callers need no view of it).
+   */
+  derive(header: Uint8Array): Subkey {
     if (this.#destroyed) throw new InvalidArgumentError("subkey deriver was destroyed: its key state is zeroed");
-    if (info.length !== INFO_LENGTH)
-      throw new InvalidArgumentError(`subkey info expected ${INFO_LENGTH} bytes, got ${info.length}`);
+    if (header.length < INFO_LENGTH) {
+      throw new InvalidArgumentError(`subkey info expected ${INFO_LENGTH} bytes, got ${header.length}`);
+    }
     const w = this.#w;
     const h = this.#h;
     const words = this.#info;
-    for (let i = 0; i < INFO_WORDS; i++) words[i] = readWord(info, i * 4);
+    for (let i = 0; i < INFO_WORDS; i++) words[i] = readWord(header, i * 4);
     const okm = new Uint8Array(SUBKEY_LENGTH + COMMITMENT_LENGTH);
     // RFC 5869 §2.3: T(1) = HMAC(PRK, info || 0x01), T(2) = HMAC(PRK, T(1) || info || 0x02).
     // T(1) inner: one block, info || 0x01 || 0x80 || zeros || bit length.
@@ -149,10 +153,13 @@ function readWord(bytes: Uint8Array, offset: number): number {
   );
 }
 
-/** Constant-time equality for equal-length secret-derived values. */
-export function constantTimeEqual(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
+/**
+ * Whether `b[offset..offset + a.length)` equals the secret-derived `a`, in time that depends
+ * on the lengths only (false when `b` is too short there).
+ */
+export function constantTimeEqualAt(a: Uint8Array, b: Uint8Array, offset: number): boolean {
+  if (offset < 0 || b.length - offset < a.length) return false;
   let diff = 0;
-  for (let i = 0; i < a.length; i++) diff |= (a[i] ?? 0) ^ (b[i] ?? 0);
+  for (let i = 0; i < a.length; i++) diff |= (a[i] ?? 0) ^ (b[offset + i] ?? 0);
   return diff === 0;
 }
