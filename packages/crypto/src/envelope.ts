@@ -1,8 +1,8 @@
-import { clean } from "@noble/ciphers/utils.js";
 import { engineName, gcmOpen, gcmSeal, type Engine } from "./cipher-backend.ts";
 import {
   ALG_HKDF_SHA256_AES_256_GCM,
   ALG_HKDF_SHA256_AES_256_GCM_SEGMENTED,
+  COMMITMENT_LENGTH,
   HEADER_LENGTH,
   NONCE_LENGTH,
   OFFSET_COMMITMENT,
@@ -20,7 +20,7 @@ import {
 } from "./envelope-format.ts";
 import { AuthenticationError, InvalidArgumentError } from "./errors.ts";
 import { pooledRandomBytes } from "./random-pool.ts";
-import { constantTimeEqualAt, type SubkeyDeriver } from "./subkey.ts";
+import { SUBKEY_LENGTH, constantTimeEqualAt, type SubkeyDeriver } from "./subkey.ts";
 
 /**
  * Source of the salt and nonce (one call for salt || nonce, 44 bytes: one CSPRNG call costs
@@ -58,11 +58,12 @@ export async function sealEnvelope(
   // Salt and nonce are adjacent in the header (offsets 12 and 44).
   header.set(fresh, OFFSET_SALT);
   const nonce = header.subarray(OFFSET_NONCE, OFFSET_NONCE + NONCE_LENGTH);
-  const subkey = deriver.derive(header);
-  header.set(subkey.commitment, OFFSET_COMMITMENT);
+  const okm = deriver.derive(header);
+  const key = okm.subarray(0, SUBKEY_LENGTH);
+  for (let i = 0; i < COMMITMENT_LENGTH; i++) header[OFFSET_COMMITMENT + i] = okm[SUBKEY_LENGTH + i] ?? 0;
   try {
     if (!segmented) {
-      return await gcmSeal(backend, subkey.key, nonce, buildAad(header, associatedData), plaintext, header);
+      return await gcmSeal(backend, key, nonce, buildAad(header, associatedData), plaintext, header);
     }
     const count = segmentCount(plaintext.length);
     const aad = buildAad(header, associatedData, plaintext.length);
@@ -70,12 +71,12 @@ export async function sealEnvelope(
     out.set(header, 0);
     await forEachSegment(backend, count, async (i) => {
       const part = plaintext.subarray(i * SEGMENT_SIZE, Math.min(plaintext.length, (i + 1) * SEGMENT_SIZE));
-      const sealed = await gcmSeal(backend, subkey.key, segmentNonce(nonce, i), aad, part);
+      const sealed = await gcmSeal(backend, key, segmentNonce(nonce, i), aad, part);
       out.set(sealed, HEADER_LENGTH + i * (SEGMENT_SIZE + TAG_LENGTH));
     });
     return out;
   } finally {
-    clean(subkey.key, subkey.commitment);
+    okm.fill(0);
   }
 }
 
@@ -92,9 +93,10 @@ export async function openEnvelope(
   associatedData: Uint8Array | undefined,
 ): Promise<Uint8Array> {
   const bytes = envelope.bytes;
-  const subkey = deriver.derive(bytes);
+  const okm = deriver.derive(bytes);
+  const key = okm.subarray(0, SUBKEY_LENGTH);
   try {
-    if (!constantTimeEqualAt(subkey.commitment, bytes, OFFSET_COMMITMENT)) {
+    if (!constantTimeEqualAt(okm, SUBKEY_LENGTH, bytes, OFFSET_COMMITMENT, COMMITMENT_LENGTH)) {
       throw new AuthenticationError(
         `key commitment mismatch for key id ${envelope.keyId}: wrong key, or the envelope header was changed`,
       );
@@ -105,7 +107,7 @@ export async function openEnvelope(
     if (nonce.length !== NONCE_LENGTH) throw new AuthenticationError(`envelope nonce is ${nonce.length} bytes`);
     const body = bytes.subarray(HEADER_LENGTH);
     if (envelope.algorithm !== SEGMENTED) {
-      return await gcmOpen(backend, subkey.key, nonce, buildAad(bytes, associatedData), body);
+      return await gcmOpen(backend, key, nonce, buildAad(bytes, associatedData), body);
     }
     const length = segmentedPlaintextLength(body.length);
     const count = segmentCount(length);
@@ -115,7 +117,7 @@ export async function openEnvelope(
       await forEachSegment(backend, count, async (i) => {
         const start = i * (SEGMENT_SIZE + TAG_LENGTH);
         const sealed = body.subarray(start, Math.min(body.length, start + SEGMENT_SIZE + TAG_LENGTH));
-        out.set(await gcmOpen(backend, subkey.key, segmentNonce(nonce, i), aad, sealed), i * SEGMENT_SIZE);
+        out.set(await gcmOpen(backend, key, segmentNonce(nonce, i), aad, sealed), i * SEGMENT_SIZE);
       });
     } catch (error) {
       // Segments that did verify must not outlive the one that did not.
@@ -124,7 +126,7 @@ export async function openEnvelope(
     }
     return out;
   } finally {
-    clean(subkey.key, subkey.commitment);
+    okm.fill(0);
   }
 }
 

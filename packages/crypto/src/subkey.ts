@@ -1,13 +1,13 @@
 import { extract } from "@noble/hashes/hkdf.js";
 import { sha256 } from "@noble/hashes/sha2.js";
-import { COMMITMENT_LENGTH, INFO_LENGTH } from "./envelope-format.ts";
+import { INFO_LENGTH } from "./envelope-format.ts";
 import { InvalidArgumentError } from "./errors.ts";
 import { SCHEDULE_WORDS, SHA256_IV, compressBlock } from "./sha256-block.ts";
 
 const encoder = new TextEncoder();
 /** HKDF-Extract salt: fixed, a domain label (RFC 5869 §3.1 allows a non-secret, reused salt). */
 export const EXTRACT_SALT: Uint8Array = encoder.encode("mk/crypto v1 hkdf-extract");
-const SUBKEY_LENGTH = 32;
+export const SUBKEY_LENGTH = 32;
 const HASH_WORDS = 8;
 const INFO_WORDS = INFO_LENGTH / 4;
 // RFC 2104: the key block XOR 0x36 (inner) and 0x5c (outer), four bytes at a time.
@@ -19,11 +19,11 @@ const T1_INNER_BITS = (64 + INFO_LENGTH + 1) * 8; // ipad block || info || 0x01
 const T2_INNER_BITS = (64 + 32 + INFO_LENGTH + 1) * 8; // ipad block || T(1) || info || 0x02
 const OUTER_BITS = (64 + 32) * 8; // opad block || inner digest
 
-/** A one-message AES-256 key and the commitment that proves which master key made it. */
-export interface Subkey {
-  key: Uint8Array;
-  commitment: Uint8Array;
-}
+/**
+ * Bytes of HKDF output per message: OKM[0..32) is the one-message AES-256 key, OKM[32..64) the
+ * commitment that proves which master key made it.
+ */
+export const OKM_LENGTH = 64;
 
 /**
  * Per-message keys from one master key, by HKDF-SHA256 (RFC 5869):
@@ -74,8 +74,9 @@ export class SubkeyDeriver {
   /**
    * @param header an envelope or its header: the info is `header[0..44)`, magic through salt
    *   (read in place, so callers need no view of it).
+   * @returns the 64-byte OKM: key `[0..32)`, commitment `[32..64)`; the caller wipes it after its one message.
    */
-  derive(header: Uint8Array): Subkey {
+  derive(header: Uint8Array): Uint8Array {
     if (this.#destroyed) throw new InvalidArgumentError("subkey deriver was destroyed: its key state is zeroed");
     if (header.length < INFO_LENGTH) {
       throw new InvalidArgumentError(`subkey info expected ${INFO_LENGTH} bytes, got ${header.length}`);
@@ -84,39 +85,43 @@ export class SubkeyDeriver {
     const h = this.#h;
     const words = this.#info;
     for (let i = 0; i < INFO_WORDS; i++) words[i] = readWord(header, i * 4);
-    const okm = new Uint8Array(SUBKEY_LENGTH + COMMITMENT_LENGTH);
+    const okm = new Uint8Array(OKM_LENGTH);
     // RFC 5869 §2.3: T(1) = HMAC(PRK, info || 0x01), T(2) = HMAC(PRK, T(1) || info || 0x02).
+    // (Plain loops below: cheaper than set/fill/subarray for a handful of words.)
     // T(1) inner: one block, info || 0x01 || 0x80 || zeros || bit length.
-    w.set(words, 0);
+    for (let i = 0; i < INFO_WORDS; i++) w[i] = words[i] ?? 0;
     w[INFO_WORDS] = 0x01_80_00_00;
-    w.fill(0, INFO_WORDS + 1, 15);
+    for (let i = INFO_WORDS + 1; i < 15; i++) w[i] = 0;
     w[15] = T1_INNER_BITS;
     compressBlock(this.#inner, w, h);
     this.#outerInto(okm, 0);
     // T(2) inner: T(1) || info[0..32) in the first block; info[32..44) || 0x02 || 0x80 || zeros
     // || bit length in the second.
-    w.set(h, 0);
-    w.set(words.subarray(0, HASH_WORDS), HASH_WORDS);
+    for (let i = 0; i < HASH_WORDS; i++) {
+      w[i] = h[i] ?? 0;
+      w[HASH_WORDS + i] = words[i] ?? 0;
+    }
     compressBlock(this.#inner, w, h);
-    w.set(words.subarray(HASH_WORDS), 0);
+    for (let i = HASH_WORDS; i < INFO_WORDS; i++) w[i - HASH_WORDS] = words[i] ?? 0;
     w[INFO_WORDS - HASH_WORDS] = 0x02_80_00_00;
-    w.fill(0, INFO_WORDS - HASH_WORDS + 1, 15);
+    for (let i = INFO_WORDS - HASH_WORDS + 1; i < 15; i++) w[i] = 0;
     w[15] = T2_INNER_BITS;
     compressBlock(h, w, h);
     this.#outerInto(okm, SUBKEY_LENGTH);
+    // The schedule and running hash held T(1), the subkey itself.
     w.fill(0);
     h.fill(0);
     words.fill(0);
-    return { key: okm.subarray(0, SUBKEY_LENGTH), commitment: okm.subarray(SUBKEY_LENGTH) };
+    return okm;
   }
 
   /** HMAC's outer hash over the inner digest in #h; writes the 32-byte result at `out[offset]` and leaves it in #h. */
   #outerInto(out: Uint8Array, offset: number): void {
     const w = this.#w;
     const h = this.#h;
-    w.set(h, 0);
+    for (let i = 0; i < HASH_WORDS; i++) w[i] = h[i] ?? 0;
     w[HASH_WORDS] = 0x80_00_00_00 | 0;
-    w.fill(0, HASH_WORDS + 1, 15);
+    for (let i = HASH_WORDS + 1; i < 15; i++) w[i] = 0;
     w[15] = OUTER_BITS;
     compressBlock(this.#outer, w, h);
     for (let i = 0; i < HASH_WORDS; i++) {
@@ -154,12 +159,18 @@ function readWord(bytes: Uint8Array, offset: number): number {
 }
 
 /**
- * Whether `b[offset..offset + a.length)` equals the secret-derived `a`, in time that depends
- * on the lengths only (false when `b` is too short there).
+ * Whether `a[aOffset..aOffset + length)` equals `b[bOffset..bOffset + length)`, in time that
+ * depends on the lengths only (false when either is too short there).
  */
-export function constantTimeEqualAt(a: Uint8Array, b: Uint8Array, offset: number): boolean {
-  if (offset < 0 || b.length - offset < a.length) return false;
+export function constantTimeEqualAt(
+  a: Uint8Array,
+  aOffset: number,
+  b: Uint8Array,
+  bOffset: number,
+  length: number,
+): boolean {
+  if (aOffset < 0 || bOffset < 0 || a.length - aOffset < length || b.length - bOffset < length) return false;
   let diff = 0;
-  for (let i = 0; i < a.length; i++) diff |= (a[i] ?? 0) ^ (b[offset + i] ?? 0);
+  for (let i = 0; i < length; i++) diff |= (a[aOffset + i] ?? 0) ^ (b[bOffset + i] ?? 0);
   return diff === 0;
 }
