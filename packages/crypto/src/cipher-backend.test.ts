@@ -6,6 +6,7 @@ import {
   engineName,
   gcmOpen,
   gcmSeal,
+  gcmSealInto,
   hasWebCrypto,
   loadNodeCrypto,
 } from "./cipher-backend.ts";
@@ -56,16 +57,22 @@ describe("backend choice", () => {
     }
   });
 
-  it("a prefix comes out in front of exactly what is sealed without it, on every engine", async () => {
+  it("sealing into a buffer at an offset writes exactly what gcmSeal returns there and nothing else, on every engine", async () => {
     const node = loadNodeCrypto();
     if (node === undefined) throw new Error("node:crypto not available");
     const key = new Uint8Array(32).fill(1);
     const nonce = new Uint8Array(12).fill(2);
-    const prefix = Uint8Array.of(7, 7, 7);
+    const plaintext = new Uint8Array(300).fill(6);
     for (const engine of [node, "js", "webcrypto"] as const) {
-      const plain = await gcmSeal(engine, key, nonce, Uint8Array.of(5), new Uint8Array(300).fill(6));
-      const prefixed = await gcmSeal(engine, key, nonce, Uint8Array.of(5), new Uint8Array(300).fill(6), prefix);
-      expect(Buffer.from(prefixed).equals(Buffer.concat([prefix, plain]))).toBe(true);
+      const plain = await gcmSeal(engine, key, nonce, Uint8Array.of(5), plaintext);
+      const out = new Uint8Array(3 + 316 + 2).fill(7);
+      await gcmSealInto(engine, key, nonce, Uint8Array.of(5), plaintext, out, 3);
+      expect(Buffer.from(out).equals(Buffer.concat([Buffer.from([7, 7, 7]), plain, Buffer.from([7, 7])]))).toBe(true);
+      await expect(gcmSealInto(engine, key, nonce, undefined, plaintext, new Uint8Array(318), 3)).rejects.toMatchObject(
+        {
+          code: "INVALID_ARGUMENT",
+        },
+      );
     }
   });
 

@@ -1,4 +1,4 @@
-import { engineName, gcmOpen, gcmSeal, type Engine } from "./cipher-backend.ts";
+import { engineName, gcmOpen, gcmSealInto, type Engine } from "./cipher-backend.ts";
 import {
   ALG_HKDF_SHA256_AES_256_GCM,
   ALG_HKDF_SHA256_AES_256_GCM_SEGMENTED,
@@ -46,8 +46,10 @@ export async function sealEnvelope(
   random: RandomSource = pooledRandomBytes,
 ): Promise<Uint8Array> {
   const segmented = plaintext.length > SEGMENT_SIZE;
-  const header = new Uint8Array(HEADER_LENGTH);
-  writePrefix(header, keyId, segmented ? ALG_HKDF_SHA256_AES_256_GCM_SEGMENTED : ALG_HKDF_SHA256_AES_256_GCM);
+  const count = segmented ? segmentCount(plaintext.length) : 1;
+  // The whole envelope in one buffer: the header is written in place, the cipher writes after it.
+  const out = new Uint8Array(HEADER_LENGTH + plaintext.length + count * TAG_LENGTH);
+  writePrefix(out, keyId, segmented ? ALG_HKDF_SHA256_AES_256_GCM_SEGMENTED : ALG_HKDF_SHA256_AES_256_GCM);
   const fresh = random(SALT_LENGTH + NONCE_LENGTH);
   // A short read from the random source would leave zeros in the header: refuse instead.
   if (fresh.length !== SALT_LENGTH + NONCE_LENGTH) {
@@ -56,23 +58,28 @@ export async function sealEnvelope(
     );
   }
   // Salt and nonce are adjacent in the header (offsets 12 and 44).
-  header.set(fresh, OFFSET_SALT);
-  const nonce = header.subarray(OFFSET_NONCE, OFFSET_NONCE + NONCE_LENGTH);
-  const okm = deriver.derive(header);
+  out.set(fresh, OFFSET_SALT);
+  const nonce = out.subarray(OFFSET_NONCE, OFFSET_NONCE + NONCE_LENGTH);
+  const okm = deriver.derive(out);
   const key = okm.subarray(0, SUBKEY_LENGTH);
-  for (let i = 0; i < COMMITMENT_LENGTH; i++) header[OFFSET_COMMITMENT + i] = okm[SUBKEY_LENGTH + i] ?? 0;
+  for (let i = 0; i < COMMITMENT_LENGTH; i++) out[OFFSET_COMMITMENT + i] = okm[SUBKEY_LENGTH + i] ?? 0;
   try {
     if (!segmented) {
-      return await gcmSeal(backend, key, nonce, buildAad(header, associatedData), plaintext, header);
+      await gcmSealInto(backend, key, nonce, buildAad(out, associatedData), plaintext, out, HEADER_LENGTH);
+      return out;
     }
-    const count = segmentCount(plaintext.length);
-    const aad = buildAad(header, associatedData, plaintext.length);
-    const out = new Uint8Array(HEADER_LENGTH + plaintext.length + count * TAG_LENGTH);
-    out.set(header, 0);
+    const aad = buildAad(out, associatedData, plaintext.length);
     await forEachSegment(backend, count, async (i) => {
       const part = plaintext.subarray(i * SEGMENT_SIZE, Math.min(plaintext.length, (i + 1) * SEGMENT_SIZE));
-      const sealed = await gcmSeal(backend, key, segmentNonce(nonce, i), aad, part);
-      out.set(sealed, HEADER_LENGTH + i * (SEGMENT_SIZE + TAG_LENGTH));
+      await gcmSealInto(
+        backend,
+        key,
+        segmentNonce(nonce, i),
+        aad,
+        part,
+        out,
+        HEADER_LENGTH + i * (SEGMENT_SIZE + TAG_LENGTH),
+      );
     });
     return out;
   } finally {
