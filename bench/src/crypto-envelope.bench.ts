@@ -18,7 +18,7 @@ const SAMPLES = Number(process.env["SAMPLES"] ?? 200);
 const SIZE = 4096;
 
 type CryptoModule = Pick<typeof current, "AesGcmCrypter">;
-type Call = () => Promise<unknown> | unknown;
+type Call = () => unknown;
 
 const key = randomBytes(32);
 const ad = new TextEncoder().encode("state/echo");
