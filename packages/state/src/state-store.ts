@@ -68,7 +68,7 @@ export interface StateStore {
    * (connections, locks). Idempotent; every later call rejects with `STATE_CLOSED`.
    * Optional, so a store written to the five-method contract still type-checks: callers
    * use `await store.close?.()`. Every mk backend has it, and the conformance suite
-   * checks it wherever it exists.
+   * (`@mk/state/testing`) requires it.
    */
   close?(): Promise<void>;
 }

@@ -47,4 +47,18 @@ describe("KeyedQueue", () => {
     await expect(first).rejects.toThrow("sync throw");
     await expect(second).resolves.toBe("ran");
   });
+
+  it("regression (a thrown value whose toString throws escaped run() synchronously): the rejection is the value as is", async () => {
+    const queue = new KeyedQueue();
+    const hostile = {
+      toString(): string {
+        throw new Error("toString throws");
+      },
+    };
+    const first = queue.run("k", () => {
+      throw hostile;
+    });
+    await expect(first).rejects.toBe(hostile);
+    await expect(queue.run("k", async () => "next")).resolves.toBe("next");
+  });
 });

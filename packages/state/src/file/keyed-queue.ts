@@ -24,10 +24,12 @@ export class KeyedQueue {
   }
 }
 
+/** `task()`, with a synchronous throw turned into the same rejection `previous.then(task)` gives. */
 function start<T>(task: () => Promise<T>): Promise<T> {
   try {
     return task();
   } catch (error) {
-    return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+    // As thrown (never String()-ed here: a thrown value's toString may itself throw).
+    return Promise.reject(error as Error);
   }
 }
